@@ -1,0 +1,71 @@
+/**
+ * The aipm command line: argv in, exit code out. A thin layer: every command
+ * parses its flags and calls the library. Errors become one line on stderr
+ * (every problem's line for a validation error) and exit code 2 for bad
+ * input, 1 for failed work; a stack trace only with AIPM_DEBUG=1.
+ */
+import yargs, { type Argv } from "yargs";
+import { AipmError, exitCodeFor } from "../errors.js";
+import type { CliIO, GlobalArgs } from "./io.js";
+import { registerImport } from "./commands/import.js";
+import { registerTaskAdd } from "./commands/task-add.js";
+import { registerParallelLaunch } from "./commands/parallel-launch.js";
+import { registerStatus } from "./commands/status.js";
+import { registerDemo } from "./commands/demo.js";
+
+class UsageProblem extends Error {}
+
+function build(args: string[], io: CliIO): Argv<GlobalArgs> {
+  let y: Argv<GlobalArgs> = yargs(args)
+    .scriptName("aipm")
+    .usage("aipm <command> [options]\n\nRun many AI coding agents and long shell jobs in parallel on one repository.")
+    .option("db", { type: "string", global: true, describe: "database file (env AIPM_DB; default ./.aipm/aipm.db)" })
+    .option("json", { type: "boolean", global: true, describe: "print exactly one JSON document on stdout" })
+    .parserConfiguration({ "populate--": true })
+    .strict()
+    .demandCommand(1, "name a command (aipm --help lists them)")
+    .recommendCommands()
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? new UsageProblem(msg);
+    });
+  y = registerImport(y, io);
+  y = registerTaskAdd(y, io);
+  y = registerParallelLaunch(y, io);
+  y = registerStatus(y, io);
+  y = registerDemo(y, io);
+  return y.help().alias("h", "help").version().alias("v", "version");
+}
+
+export async function runCli(args: string[], io: CliIO): Promise<number> {
+  try {
+    await build(args, io).parseAsync();
+    return 0;
+  } catch (err) {
+    return report(err, io);
+  }
+}
+
+function report(err: unknown, io: CliIO): number {
+  const debug = io.env.AIPM_DEBUG === "1";
+  if (err instanceof UsageProblem) {
+    io.stderr(`aipm: ${err.message} (see aipm --help)\n`);
+    return 2;
+  }
+  if (err instanceof AipmError) {
+    io.stderr(`aipm: ${err.message}\n`);
+    for (const d of err.details) io.stderr(`  ${d}\n`);
+    if (debug && err.stack) io.stderr(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+  const e = err as Error & { name?: string };
+  if (e?.name === "YError") {
+    io.stderr(`aipm: ${e.message} (see aipm --help)\n`);
+    return 2;
+  }
+  io.stderr(`aipm: ${e?.message ?? String(err)}\n`);
+  if (debug && e?.stack) io.stderr(`${e.stack}\n`);
+  return 1;
+}

@@ -1,0 +1,27 @@
+/** `aipm import FILE`: load a plan (YAML or JSON; `-` for stdin). */
+import type { Argv } from "yargs";
+import { readPlanFile } from "../../plan/read-plan-file.js";
+import { importPlan, type ImportResult } from "../../plan/import-plan.js";
+import { emit, warn, type CliIO, type GlobalArgs } from "../io.js";
+import { withStore } from "../with-store.js";
+
+export function renderImport(r: ImportResult): string {
+  const kept = r.kept.length ? `, ${r.kept.length} kept (no longer QUEUED: ${r.kept.map((k) => `${k.task} ${k.status}`).join(", ")})` : "";
+  return `imported ${r.project} (${r.orders.join(", ")}): ${r.added.length} added, ${r.updated.length} updated${kept}\nroot: ${r.root}\n`;
+}
+
+export function registerImport(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
+  return y.command(
+    "import <file>",
+    "load a plan file (YAML or JSON; - reads stdin)",
+    (b) => b.positional("file", { type: "string", demandOption: true, describe: "plan file" }),
+    async (args) => {
+      // yargs-parser hands a lone "-" to a positional as "": both mean stdin.
+      const doc = readPlanFile(args.file === "" ? "-" : args.file, io.cwd);
+      const result = await withStore(io, args, (store) => importPlan(store, doc.data, doc.baseDir));
+      warn(io, result.warnings);
+      const { warnings: _w, ...json } = result;
+      emit(io, args, json, () => renderImport(result));
+    },
+  );
+}

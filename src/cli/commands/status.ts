@@ -1,0 +1,42 @@
+/** `aipm status [PROJECT [ORDER]]` and `aipm locks [PROJECT]`. */
+import type { Argv } from "yargs";
+import { getStatus, listLocks } from "../../report/status.js";
+import { createResourceMonitor, toResourcesJson } from "../../resources/monitor.js";
+import { resolveLaunchOptions } from "../../config/launch-options.js";
+import { measure, scaleFor, type ResourcesJson } from "../../launch/plan-launch.js";
+import { emit, type CliIO, type GlobalArgs } from "../io.js";
+import { withStore } from "../with-store.js";
+import { renderLocks, renderStatus } from "../render/status.js";
+
+async function resourcesNow(io: CliIO, monitoringFlag: boolean | undefined): Promise<ResourcesJson> {
+  const options = resolveLaunchOptions({ monitoring: monitoringFlag }, io.env);
+  const sample = await measure(options, options.monitoring ? createResourceMonitor() : undefined);
+  return toResourcesJson(sample, scaleFor(options, sample));
+}
+
+export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
+  return y
+    .command(
+      "status [project] [order]",
+      "tasks by status, running workers, blocked tasks, locks, resources",
+      (b) =>
+        b
+          .positional("project", { type: "string" })
+          .positional("order", { type: "string" })
+          .option("resource-monitoring", { type: "boolean", describe: "measure CPU/memory (default on)" }),
+      async (args) => {
+        const report = await withStore(io, args, (store) => getStatus(store, { project: args.project, order: args.order }));
+        const resources = await resourcesNow(io, args.resourceMonitoring);
+        emit(io, args, { ...report, resources }, () => renderStatus(report, resources));
+      },
+    )
+    .command(
+      "locks [project]",
+      "the file locks held now, with their tasks",
+      (b) => b.positional("project", { type: "string" }),
+      async (args) => {
+        const locks = await withStore(io, args, (store) => listLocks(store, args.project));
+        emit(io, args, { locks }, () => renderLocks(locks));
+      },
+    );
+}

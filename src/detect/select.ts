@@ -1,0 +1,112 @@
+/**
+ * The detector: given a project's tasks, the locks held now and the free
+ * slots, which QUEUED tasks of one order may launch, in what order, and why
+ * every other QUEUED task may not. Pure: no I/O, no clock of its own.
+ *
+ * A QUEUED task of the order is checked in launch order (priority P0 first,
+ * then creation order) and skipped with the first reason that holds:
+ *   blocked        a FAILED/CANCELLED dependency, direct or transitive
+ *   paused         its order is paused
+ *   dependency     some dependency is not DONE (`waiting_for`)
+ *   backoff        waiting out a retry backoff (`retry_at`)
+ *   file_conflict  a target conflicts with a held lock or with a task chosen
+ *                  earlier in this pass (`file` is the other side's entry)
+ *   capacity       chosen tasks already fill the free slots
+ */
+import type { Priority } from "../store/schema.js";
+import type { TaskNode, HeldLock } from "../store/read-project.js";
+import { buildDepGraph, blockedBy } from "./dep-graph.js";
+import { LockIndex } from "../paths/lock-index.js";
+
+export type SkipReason =
+  | { task: string; reason: "blocked"; failed_dependency: string }
+  | { task: string; reason: "paused" }
+  | { task: string; reason: "dependency"; waiting_for: string[] }
+  | { task: string; reason: "backoff"; retry_at: string }
+  | { task: string; reason: "file_conflict"; file: string; held_by: string }
+  | { task: string; reason: "capacity" };
+
+export interface DetectInput {
+  /** Every task of the project (dependencies may cross orders). */
+  tasks: ReadonlyMap<string, TaskNode>;
+  orderId: string;
+  paused: boolean;
+  locks: readonly HeldLock[];
+  freeSlots: number;
+  now: number;
+}
+
+export interface Detection {
+  /** Selected tasks in launch order, at most `freeSlots` of them. */
+  launchable: TaskNode[];
+  skipped: SkipReason[];
+  /** Every QUEUED task of the order that is blocked, with its failed dependency. */
+  blocked: Map<string, string>;
+}
+
+const PRIORITY_RANK: Record<Priority, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
+
+export function byLaunchOrder(a: TaskNode, b: TaskNode): number {
+  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.seq - b.seq;
+}
+
+/** Tasks blocked by a failed or cancelled dependency, over the whole project. */
+export function findBlocked(tasks: ReadonlyMap<string, TaskNode>): Map<string, string> {
+  let anyFailed = false;
+  for (const t of tasks.values()) {
+    if (t.status === "FAILED" || t.status === "CANCELLED") {
+      anyFailed = true;
+      break;
+    }
+  }
+  if (!anyFailed) return new Map();
+  const g = buildDepGraph(tasks.values());
+  return blockedBy(g, (id) => tasks.get(id)?.status);
+}
+
+export function detect(input: DetectInput): Detection {
+  const { tasks, orderId, paused, locks, now } = input;
+  const freeSlots = Math.max(0, input.freeSlots);
+  const queued = [...tasks.values()].filter((t) => t.orderId === orderId && t.status === "QUEUED").sort(byLaunchOrder);
+  const blocked = findBlocked(tasks);
+
+  const taken = new LockIndex<string>();
+  for (const l of locks) taken.add(l.path, l.taskId);
+
+  const launchable: TaskNode[] = [];
+  const skipped: SkipReason[] = [];
+  const orderBlocked = new Map<string, string>();
+  for (const t of queued) {
+    const failed = blocked.get(t.id);
+    if (failed !== undefined) {
+      orderBlocked.set(t.id, failed);
+      skipped.push({ task: t.id, reason: "blocked", failed_dependency: failed });
+      continue;
+    }
+    if (paused) {
+      skipped.push({ task: t.id, reason: "paused" });
+      continue;
+    }
+    const waiting = t.deps.filter((d) => tasks.get(d)?.status !== "DONE");
+    if (waiting.length > 0) {
+      skipped.push({ task: t.id, reason: "dependency", waiting_for: waiting });
+      continue;
+    }
+    if (t.retryAt !== null && t.retryAt > now) {
+      skipped.push({ task: t.id, reason: "backoff", retry_at: new Date(t.retryAt).toISOString() });
+      continue;
+    }
+    const conflict = taken.findFirstConflict(t.targetFiles);
+    if (conflict && conflict.owner !== t.id) {
+      skipped.push({ task: t.id, reason: "file_conflict", file: conflict.path, held_by: conflict.owner });
+      continue;
+    }
+    if (launchable.length >= freeSlots) {
+      skipped.push({ task: t.id, reason: "capacity" });
+      continue;
+    }
+    launchable.push(t);
+    taken.addAll(t.targetFiles, t.id);
+  }
+  return { launchable, skipped, blocked: orderBlocked };
+}

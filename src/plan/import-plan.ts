@@ -1,0 +1,85 @@
+/**
+ * `aipm import`: validate a whole plan, then write it in one IMMEDIATE
+ * transaction, all or nothing. New tasks are added; QUEUED tasks are
+ * rewritten; tasks that have started or finished are left exactly as they are.
+ */
+import { mkdirSync } from "node:fs";
+import type { Store } from "../store/open.js";
+import { loadProjectTasks } from "../store/read-project.js";
+import { upsertProject, upsertOrder, insertTasks, rewriteQueuedTask } from "../store/task-definitions.js";
+import { recordEvent } from "../store/events.js";
+import { usageError } from "../errors.js";
+import type { PlanSpec, TaskSpec } from "./spec.js";
+import { validatePlan } from "./validate.js";
+import { checkAgainstProject } from "./check-graph.js";
+
+export interface ImportResult {
+  project: string;
+  root: string;
+  orders: string[];
+  added: string[];
+  updated: string[];
+  /** Tasks the plan names that were left alone because they are no longer QUEUED. */
+  kept: Array<{ task: string; status: string }>;
+  warnings: string[];
+}
+
+/** Validates and imports a parsed plan document. Throws a usage error listing every problem. */
+export function importPlan(store: Store, data: unknown, baseDir: string): ImportResult {
+  const { plan, problems } = validatePlan(data, baseDir);
+  if (problems.errors.length > 0) throw invalid(problems.errors);
+  const result = applyPlan(store, plan);
+  result.warnings = problems.warnings;
+  mkdirSync(plan.root, { recursive: true });
+  return result;
+}
+
+function invalid(errors: string[]) {
+  const n = errors.length;
+  return usageError(`invalid plan (${n} problem${n === 1 ? "" : "s"}), nothing was imported:`, errors);
+}
+
+/** Writes a validated plan; re-checks it against the project inside the transaction. */
+export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
+  const now = store.now();
+  const result: ImportResult = {
+    project: plan.project,
+    root: plan.root,
+    orders: plan.orders.map((o) => o.id),
+    added: [],
+    updated: [],
+    kept: [],
+    warnings: [],
+  };
+  store.db.transaction(
+    (tx) => {
+      const existing = loadProjectTasks(store, plan.project);
+      const errors = checkAgainstProject(plan, existing);
+      if (errors.length > 0) throw invalid(errors);
+      upsertProject(tx, plan.project, plan.root, now);
+      for (const order of plan.orders) {
+        upsertOrder(tx, plan.project, order.id, order.title, now);
+        const fresh: TaskSpec[] = [];
+        for (const t of order.tasks) {
+          const old = existing.get(t.id);
+          if (!old) fresh.push(t);
+          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, plan.project, t, now)) result.updated.push(t.id);
+          else result.kept.push({ task: t.id, status: old.status });
+        }
+        insertTasks(tx, plan.project, order.id, fresh, now);
+        result.added.push(...fresh.map((t) => t.id));
+      }
+      recordEvent(
+        tx,
+        {
+          kind: "plan_imported",
+          projectId: plan.project,
+          data: { orders: result.orders, added: result.added.length, updated: result.updated.length },
+        },
+        now,
+      );
+    },
+    { behavior: "immediate" },
+  );
+  return result;
+}

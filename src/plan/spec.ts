@@ -1,0 +1,47 @@
+/**
+ * Validated plan input: what `aipm import` and `aipm task add` hand to the
+ * store once every field has been checked and every target path normalised.
+ */
+import type { Priority } from "../store/schema.js";
+
+/** Statuses a plan may give a task on input (COMPLETED is read as DONE). */
+export type InputStatus = "QUEUED" | "DONE" | "FAILED" | "CANCELLED";
+
+/** An argv array (spawned directly) or a string (run by /bin/sh -c). */
+export type CommandSpec = readonly string[] | string;
+
+export interface TaskSpec {
+  id: string;
+  title: string;
+  priority: Priority;
+  deps: string[];
+  /** Normalised target paths and globs. */
+  targetFiles: string[];
+  command: CommandSpec | null;
+  prompt: string | null;
+  timeoutS: number | null;
+  maxAttempts: number;
+  model: string | null;
+  review: boolean;
+  status: InputStatus;
+  /** Where this task sits in its input, for error messages (`orders[0].tasks[3]`). */
+  place: string;
+}
+
+export interface OrderSpec {
+  id: string;
+  /** Null: keep the order's current title. */
+  title: string | null;
+  tasks: TaskSpec[];
+  place: string;
+}
+
+export interface PlanSpec {
+  project: string;
+  /** Absolute project root. */
+  root: string;
+  orders: OrderSpec[];
+}
+
+export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const DEFAULT_MAX_ATTEMPTS = 3;

@@ -1,0 +1,192 @@
+/**
+ * `aipm status` and `aipm locks`: read-only views of the store, shaped as the
+ * contract's JSON (snake_case, ISO 8601 times). The human renderings are in
+ * src/cli/render/.
+ */
+import type { Store } from "../store/open.js";
+import type { TaskStatus } from "../store/schema.js";
+import { TASK_STATUSES } from "../store/schema.js";
+import { getOrder, getProject, loadProjectTasks } from "../store/read-project.js";
+import { findBlocked } from "../detect/select.js";
+import { isoOrNull } from "../util/time.js";
+import { readLastLine } from "../util/tail.js";
+
+export interface TaskStatusJson {
+  task: string;
+  project: string;
+  order: string;
+  title: string;
+  status: TaskStatus;
+  blocked: boolean;
+  failed_dependency: string | null;
+  priority: string;
+  attempt: number;
+  max_attempts: number;
+  pid: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  error: string | null;
+  progress: { done: number; total: number } | null;
+  target_files: string[];
+  deps: string[];
+}
+
+export interface WorkerJson {
+  task: string;
+  project: string;
+  order: string;
+  status: TaskStatus;
+  pid: number | null;
+  attempt: number;
+  elapsed_s: number | null;
+  last_output: string | null;
+  log: string | null;
+}
+
+export interface LockJson {
+  file: string;
+  task: string;
+  project: string;
+  acquired_at: string;
+}
+
+export interface StatusReport {
+  project: string | null;
+  order: string | null;
+  counts: Record<TaskStatus | "BLOCKED", number>;
+  tasks: TaskStatusJson[];
+  workers: WorkerJson[];
+  locks: LockJson[];
+}
+
+interface TaskRowLite {
+  project_id: string;
+  id: string;
+  order_id: string;
+  title: string;
+  status: TaskStatus;
+  priority: string;
+  attempt: number;
+  max_attempts: number;
+  pid: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  error: string | null;
+  progress_done: number | null;
+  progress_total: number | null;
+  log_path: string | null;
+}
+
+export interface StatusScope {
+  project?: string | undefined;
+  order?: string | undefined;
+}
+
+export function emptyCounts(): Record<TaskStatus | "BLOCKED", number> {
+  const c = { BLOCKED: 0 } as Record<TaskStatus | "BLOCKED", number>;
+  for (const s of TASK_STATUSES) c[s] = 0;
+  return c;
+}
+
+export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
+  if (scope.order !== undefined && scope.project !== undefined) getOrder(store, scope.project, scope.order);
+  else if (scope.project !== undefined) getProject(store, scope.project);
+
+  const where: string[] = [];
+  const args: string[] = [];
+  if (scope.project !== undefined) {
+    where.push("t.project_id = ?");
+    args.push(scope.project);
+  }
+  if (scope.order !== undefined) {
+    where.push("t.order_id = ?");
+    args.push(scope.order);
+  }
+  const rows = store.sqlite
+    .prepare(
+      `SELECT t.project_id, t.id, t.order_id, t.title, t.status, t.priority, t.attempt, t.max_attempts, t.pid,
+              t.started_at, t.finished_at, t.exit_code, t.error, t.progress_done, t.progress_total,
+              r.log_path
+         FROM tasks t
+         LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+        ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY t.project_id, t.seq`,
+    )
+    .all(...args) as TaskRowLite[];
+
+  const projectIds = [...new Set(rows.map((r) => r.project_id))];
+  const graphs = new Map(projectIds.map((p) => [p, loadProjectTasks(store, p)]));
+  const blockedByProject = new Map(projectIds.map((p) => [p, findBlocked(graphs.get(p)!)]));
+
+  const now = store.now();
+  const counts = emptyCounts();
+  const tasks: TaskStatusJson[] = [];
+  const workers: WorkerJson[] = [];
+  for (const r of rows) {
+    const node = graphs.get(r.project_id)!.get(r.id)!;
+    const failedDep = r.status === "QUEUED" ? (blockedByProject.get(r.project_id)!.get(r.id) ?? null) : null;
+    counts[r.status]++;
+    if (failedDep) counts.BLOCKED++;
+    tasks.push({
+      task: r.id,
+      project: r.project_id,
+      order: r.order_id,
+      title: r.title,
+      status: r.status,
+      blocked: failedDep !== null,
+      failed_dependency: failedDep,
+      priority: r.priority,
+      attempt: r.attempt,
+      max_attempts: r.max_attempts,
+      pid: r.pid,
+      started_at: isoOrNull(r.started_at),
+      finished_at: isoOrNull(r.finished_at),
+      exit_code: r.exit_code,
+      error: r.error,
+      progress: r.progress_total != null ? { done: r.progress_done ?? 0, total: r.progress_total } : null,
+      target_files: node.targetFiles,
+      deps: node.deps,
+    });
+    if (r.status === "IN_PROGRESS" || r.status === "REVIEW") {
+      workers.push({
+        task: r.id,
+        project: r.project_id,
+        order: r.order_id,
+        status: r.status,
+        pid: r.pid,
+        attempt: r.attempt,
+        elapsed_s: r.started_at != null ? Math.round((now - r.started_at) / 100) / 10 : null,
+        last_output: r.log_path ? readLastLine(r.log_path) : null,
+        log: r.log_path,
+      });
+    }
+  }
+  return {
+    project: scope.project ?? null,
+    order: scope.order ?? null,
+    counts,
+    tasks,
+    workers,
+    locks: listLocks(store, scope.project),
+  };
+}
+
+export function listLocks(store: Store, project?: string): LockJson[] {
+  if (project !== undefined) getProject(store, project);
+  const rows = store.sqlite
+    .prepare(
+      `SELECT path, task_id, project_id, acquired_at FROM locks
+        ${project !== undefined ? "WHERE project_id = ?" : ""}
+        ORDER BY project_id, acquired_at, task_id, path`,
+    )
+    .raw()
+    .all(...(project !== undefined ? [project] : [])) as Array<[string, string, string, number]>;
+  return rows.map(([file, task, projectId, acquiredAt]) => ({
+    file,
+    task,
+    project: projectId,
+    acquired_at: new Date(acquiredAt).toISOString(),
+  }));
+}

@@ -1,0 +1,85 @@
+/**
+ * Read side of the store for the scheduler: a project's tasks with their
+ * dependencies and target files, and the locks held now. Three flat queries
+ * grouped in memory: this is what detection reads on every launch, so it uses
+ * prepared raw statements rather than relational queries.
+ */
+import type { Store } from "./open.js";
+import type { Priority, TaskStatus, ProjectRow, OrderRow } from "./schema.js";
+import { notFound } from "../errors.js";
+
+export interface TaskNode {
+  seq: number;
+  id: string;
+  orderId: string;
+  status: TaskStatus;
+  priority: Priority;
+  retryAt: number | null;
+  deps: string[];
+  targetFiles: string[];
+}
+
+export interface HeldLock {
+  path: string;
+  taskId: string;
+  acquiredAt: number;
+}
+
+type TaskTuple = [number, string, string, TaskStatus, Priority, number | null];
+
+export function loadProjectTasks(store: Store, projectId: string): Map<string, TaskNode> {
+  const s = store.sqlite;
+  const out = new Map<string, TaskNode>();
+  const rows = s
+    .prepare("SELECT seq, id, order_id, status, priority, retry_at FROM tasks WHERE project_id = ? ORDER BY seq")
+    .raw()
+    .all(projectId) as TaskTuple[];
+  for (const [seq, id, orderId, status, priority, retryAt] of rows) {
+    out.set(id, { seq, id, orderId, status, priority, retryAt, deps: [], targetFiles: [] });
+  }
+  const deps = s.prepare("SELECT task_id, dep_id FROM task_deps WHERE project_id = ?").raw().all(projectId) as Array<
+    [string, string]
+  >;
+  for (const [taskId, depId] of deps) out.get(taskId)?.deps.push(depId);
+  const files = s
+    .prepare("SELECT task_id, path FROM task_files WHERE project_id = ? ORDER BY task_id, position")
+    .raw()
+    .all(projectId) as Array<[string, string]>;
+  for (const [taskId, path] of files) out.get(taskId)?.targetFiles.push(path);
+  return out;
+}
+
+export function loadLocks(store: Store, projectId: string): HeldLock[] {
+  const rows = store.sqlite
+    .prepare("SELECT path, task_id, acquired_at FROM locks WHERE project_id = ? ORDER BY acquired_at, task_id, path")
+    .raw()
+    .all(projectId) as Array<[string, string, number]>;
+  return rows.map(([path, taskId, acquiredAt]) => ({ path, taskId, acquiredAt }));
+}
+
+/** IN_PROGRESS and REVIEW tasks of the project: what counts against the slots. */
+export function countRunning(store: Store, projectId: string): number {
+  const row = store.sqlite
+    .prepare("SELECT COUNT(*) AS n FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')")
+    .get(projectId) as { n: number };
+  return row.n;
+}
+
+export function getProject(store: Store, projectId: string): ProjectRow {
+  const row = store.sqlite
+    .prepare("SELECT id, root, created_at AS createdAt FROM projects WHERE id = ?")
+    .get(projectId) as ProjectRow | undefined;
+  if (!row) throw notFound.project(projectId);
+  return row;
+}
+
+export function getOrder(store: Store, projectId: string, orderId: string): OrderRow {
+  getProject(store, projectId);
+  const row = store.sqlite
+    .prepare(
+      "SELECT project_id AS projectId, id, title, paused, created_at AS createdAt FROM orders WHERE project_id = ? AND id = ?",
+    )
+    .get(projectId, orderId) as (Omit<OrderRow, "paused"> & { paused: number }) | undefined;
+  if (!row) throw notFound.order(projectId, orderId);
+  return { ...row, paused: row.paused !== 0 };
+}

@@ -1,0 +1,176 @@
+/**
+ * The durable model of aipm, as a drizzle schema. `npm run db:generate`
+ * turns changes here into a new SQL migration under migrations/ (append-only:
+ * a migration that has landed is never edited).
+ *
+ * Times are epoch milliseconds (INTEGER). Ids are the user's text ids,
+ * unique per project. Status transitions never happen here: they live in
+ * ./transitions.ts, each one a guarded statement or IMMEDIATE transaction.
+ */
+import { sql } from "drizzle-orm";
+import {
+  sqliteTable,
+  text,
+  integer,
+  real,
+  primaryKey,
+  uniqueIndex,
+  index,
+} from "drizzle-orm/sqlite-core";
+
+export const TASK_STATUSES = ["QUEUED", "IN_PROGRESS", "REVIEW", "DONE", "FAILED", "CANCELLED"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const projects = sqliteTable("projects", {
+  id: text("id").primaryKey(),
+  root: text("root").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const orders = sqliteTable(
+  "orders",
+  {
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    title: text("title").notNull().default(""),
+    paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.id] })],
+);
+
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    /** Creation order: the tie-breaker after priority. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    orderId: text("order_id").notNull(),
+    title: text("title").notNull().default(""),
+    priority: text("priority").$type<Priority>().notNull().default("P2"),
+    status: text("status").$type<TaskStatus>().notNull().default("QUEUED"),
+    /** JSON: an argv array, or a string run by /bin/sh -c. Null for prompt tasks. */
+    command: text("command"),
+    prompt: text("prompt"),
+    timeoutS: real("timeout_s"),
+    maxAttempts: integer("max_attempts").notNull().default(3),
+    model: text("model"),
+    review: integer("review", { mode: "boolean" }).notNull(),
+    /** Attempts started so far (the current one while running). */
+    attempt: integer("attempt").notNull().default(0),
+    /** A QUEUED task is not launched before this time (retry backoff). */
+    retryAt: integer("retry_at"),
+    pid: integer("pid"),
+    exitCode: integer("exit_code"),
+    error: text("error"),
+    failureKind: text("failure_kind"),
+    progressDone: integer("progress_done"),
+    progressTotal: integer("progress_total"),
+    reviewFeedback: text("review_feedback"),
+    result: text("result"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [
+    uniqueIndex("tasks_project_id_unique").on(t.projectId, t.id),
+    index("tasks_project_order_status").on(t.projectId, t.orderId, t.status),
+    index("tasks_project_status").on(t.projectId, t.status),
+  ],
+);
+
+export const taskDeps = sqliteTable(
+  "task_deps",
+  {
+    projectId: text("project_id").notNull(),
+    taskId: text("task_id").notNull(),
+    depId: text("dep_id").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.taskId, t.depId] }),
+    index("task_deps_dep").on(t.projectId, t.depId),
+  ],
+);
+
+export const taskFiles = sqliteTable(
+  "task_files",
+  {
+    projectId: text("project_id").notNull(),
+    taskId: text("task_id").notNull(),
+    position: integer("position").notNull(),
+    /** Normalised target path or glob (see src/paths/target-path.ts). */
+    path: text("path").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.taskId, t.position] })],
+);
+
+/** One row per target entry of a task that is IN_PROGRESS or REVIEW. */
+export const locks = sqliteTable(
+  "locks",
+  {
+    projectId: text("project_id").notNull(),
+    taskId: text("task_id").notNull(),
+    path: text("path").notNull(),
+    acquiredAt: integer("acquired_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.taskId, t.path] })],
+);
+
+/** One row per attempt of a task. */
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    projectId: text("project_id").notNull(),
+    taskId: text("task_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    pid: integer("pid"),
+    /** Process start time (/proc/<pid>/stat field 22): tells a reused pid apart. */
+    procStart: text("proc_start"),
+    logPath: text("log_path").notNull(),
+    startedAt: integer("started_at").notNull(),
+    lastOutputAt: integer("last_output_at"),
+    finishedAt: integer("finished_at"),
+    exitCode: integer("exit_code"),
+    signal: text("signal"),
+    /** running | succeeded | failed | crashed | timeout | stalled | killed | spawn_failed */
+    outcome: text("outcome").notNull().default("running"),
+    error: text("error"),
+  },
+  (t) => [
+    uniqueIndex("runs_task_attempt").on(t.projectId, t.taskId, t.attempt),
+    index("runs_outcome").on(t.outcome),
+  ],
+);
+
+/** The event log: what happened, in order. Notifiers and the dashboard read it. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    ts: integer("ts").notNull(),
+    projectId: text("project_id"),
+    orderId: text("order_id"),
+    taskId: text("task_id"),
+    attempt: integer("attempt"),
+    kind: text("kind").notNull(),
+    /** JSON object with the event's details. */
+    data: text("data").notNull().default(sql`'{}'`),
+  },
+  (t) => [index("events_project_task").on(t.projectId, t.taskId)],
+);
+
+export type ProjectRow = typeof projects.$inferSelect;
+export type OrderRow = typeof orders.$inferSelect;
+export type TaskRow = typeof tasks.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type EventRow = typeof events.$inferSelect;

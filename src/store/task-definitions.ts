@@ -1,0 +1,100 @@
+/**
+ * Writing what a task *is* (title, command, deps, target files...) as opposed
+ * to where it stands (./transitions.ts). Called inside the import transaction.
+ *
+ * Rewriting an existing task is guarded by `status = 'QUEUED'`: a task that
+ * has started or finished is never changed by a plan, even if it moved on
+ * between the caller's read and this write.
+ */
+import { and, eq } from "drizzle-orm";
+import type { Db } from "./open.js";
+import { tasks, taskDeps, taskFiles, orders, projects } from "./schema.js";
+import type { TaskSpec } from "../plan/spec.js";
+
+const CHUNK = 400;
+
+function chunks<T>(rows: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+  return out;
+}
+
+function definitionColumns(t: TaskSpec) {
+  return {
+    title: t.title,
+    priority: t.priority,
+    command: t.command === null ? null : JSON.stringify(t.command),
+    prompt: t.prompt,
+    timeoutS: t.timeoutS,
+    maxAttempts: t.maxAttempts,
+    model: t.model,
+    review: t.review,
+  };
+}
+
+function finishedAtFor(t: TaskSpec, now: number): number | null {
+  return t.status === "QUEUED" ? null : now;
+}
+
+export function upsertProject(db: Db, id: string, root: string, now: number): void {
+  db.insert(projects)
+    .values({ id, root, createdAt: now })
+    .onConflictDoUpdate({ target: projects.id, set: { root } })
+    .run();
+}
+
+export function upsertOrder(db: Db, projectId: string, id: string, title: string | null, now: number): void {
+  db.insert(orders)
+    .values({ projectId, id, title: title ?? "", createdAt: now })
+    .onConflictDoUpdate({
+      target: [orders.projectId, orders.id],
+      set: title === null ? { projectId } : { title },
+    })
+    .run();
+}
+
+export function insertTasks(db: Db, projectId: string, orderId: string, specs: TaskSpec[], now: number): void {
+  if (specs.length === 0) return;
+  for (const part of chunks(specs)) {
+    db.insert(tasks)
+      .values(
+        part.map((t) => ({
+          projectId,
+          id: t.id,
+          orderId,
+          status: t.status,
+          ...definitionColumns(t),
+          createdAt: now,
+          updatedAt: now,
+          finishedAt: finishedAtFor(t, now),
+        })),
+      )
+      .run();
+  }
+  writeEdges(db, projectId, specs);
+}
+
+/**
+ * Rewrites a QUEUED task's definition (and its deps and files). Returns false,
+ * writing nothing, when the task is no longer QUEUED.
+ */
+export function rewriteQueuedTask(db: Db, projectId: string, t: TaskSpec, now: number): boolean {
+  const changed = db
+    .update(tasks)
+    .set({ ...definitionColumns(t), status: t.status, updatedAt: now, finishedAt: finishedAtFor(t, now) })
+    .where(and(eq(tasks.projectId, projectId), eq(tasks.id, t.id), eq(tasks.status, "QUEUED")))
+    .run().changes;
+  if (changed === 0) return false;
+  db.delete(taskDeps).where(and(eq(taskDeps.projectId, projectId), eq(taskDeps.taskId, t.id))).run();
+  db.delete(taskFiles).where(and(eq(taskFiles.projectId, projectId), eq(taskFiles.taskId, t.id))).run();
+  writeEdges(db, projectId, [t]);
+  return true;
+}
+
+function writeEdges(db: Db, projectId: string, specs: TaskSpec[]): void {
+  const deps = specs.flatMap((t) => t.deps.map((depId) => ({ projectId, taskId: t.id, depId })));
+  for (const part of chunks(deps)) db.insert(taskDeps).values(part).run();
+  const files = specs.flatMap((t) => t.targetFiles.map((path, position) => ({ projectId, taskId: t.id, position, path })));
+  for (const part of chunks(files)) db.insert(taskFiles).values(part).run();
+}
+
