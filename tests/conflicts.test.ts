@@ -85,7 +85,12 @@ const TABLE: [string, string, boolean, string][] = [
   ['src/**/*.ts', 'src/a', true, 'literal may be a directory holding a match (partial)'],
   ['src/**/test/*.ts', 'src/a/b', true, 'partial through **'],
   ['docs/*.md', 'docs/sub', false, 'partial match is contradicted'],
-  ['**/*.css', 'src/a.ts', true, 'any literal may be a directory holding a **/ match'],
+  ['**/*.css', 'src/a.ts', false, 'a literal with an extension is a file when compared with a glob'],
+  ['src/**/*.css', 'src/api/login.ts', false, 'extension-typed glob vs a file of another type'],
+  ['**/*.css', 'src/lib', true, 'a literal without an extension may be a directory holding a match'],
+  ['**/*.css', 'Makefile', true, 'no extension: may be a directory (conservative)'],
+  ['**/*.css', '.github', true, 'a dot-name may be a directory'],
+  ['src/**', 'src/a.ts/x', true, 'a ** glob matches below anything under its base'],
   ['src/**', 'src', true, 'literal equal to the static base'],
   ['src/api/*.ts', 'src', true, 'literal ancestor of the static base'],
   ['src/api/*.ts', 'src/ap', false, 'static base is compared by segment'],
@@ -225,8 +230,8 @@ describe('LockIndex', () => {
       ['pkg7/**', { path: 'pkg7/mod7/file7.ts', owner: 't7' }], // glob query, scan
       ['pkg7/mod7/*.ts', { path: 'pkg7/mod7/file7.ts', owner: 't7' }],
       ['pkg7/mod7/*.css', undefined],
-      // not the held glob (rule 2: file9999.ts vs .md), but pkg0/mod0/file0.ts may be a directory (partial)
-      ['**/file9999.ts', { path: 'pkg0/mod0/file0.ts', owner: 't0' }],
+      // not the held glob (rule 2: file9999.ts vs .md); held .ts literals are files, so only the match counts
+      ['**/file9999.ts', { path: 'pkg99/mod9999/file9999.ts', owner: 't9999' }],
       ['other/**', undefined], // nothing under or above the base
       ['pkg8/mod8/file8.ts/*.ts', { path: 'pkg8/mod8/file8.ts', owner: 't8' }], // held ancestor of a glob base
       ['.', { path: 'pkg5/**/*.md', owner: 'glob-md' }],

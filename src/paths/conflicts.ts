@@ -10,12 +10,12 @@
  *   normalised); it conflicts when any expansion does. An expansion without
  *   magic is a literal. The static base of a glob is its leading segments
  *   without magic (or escapes): `src/api/**\/*.ts` -> `src/api`; none -> `.`.
- * - glob G vs literal P: conflict if P matches G, or P may be a directory
- *   holding a match (minimatch `partial` match), or P is an ancestor of, or
- *   equal to, G's static base. Matching uses `{ dot: true }`: dotfiles count.
- *   Since any literal may be a directory, a glob with `**` before its last
- *   segment conflicts with every literal at or below its base
- *   (`**\/*.css` vs `src/a.ts`: `src/a.ts/x.css` may exist).
+ * - glob G vs literal P: conflict if P matches G, or P is an ancestor of, or
+ *   equal to, G's static base, or P may be a directory holding a match
+ *   (minimatch `partial` match). A literal whose last segment has an
+ *   extension (`src/a.ts`) is taken to be a file here, so `**\/*.css` does not
+ *   conflict with `src/a.ts`; one without (`src/lib`, `Makefile`, `.github`)
+ *   may be a directory. Matching uses `{ dot: true }`: dotfiles count.
  * - glob vs glob: conflict unless provably disjoint, which is when
  *   (1) their static bases are not segment-prefix related
  *       (`src/**` vs `docs/**` disjoint, `src/**` vs `src/api/*.ts` conflict), or
@@ -89,10 +89,16 @@ function compile(entry: string): Part[] {
   return parts;
 }
 
+/** A literal whose last segment has no extension (`lib`, `Makefile`, `.github`) may name a directory. */
+function mayBeDirectory(p: string): boolean {
+  return p.lastIndexOf('.') <= p.lastIndexOf('/') + 1;
+}
+
 function globVsLiteral(g: Part, p: string): boolean {
-  // P ancestor-or-equal of the static base: a cheap first check. Then a partial
-  // match, which also accepts every full match (P matches or may hold a match).
-  return g.base === p || g.base.startsWith(`${p}/`) || (g.mm as Minimatch).match(p, true);
+  // P ancestor-or-equal of the static base: a cheap first check. Then a full
+  // match, or a partial one (P may be a directory holding a match).
+  const mm = g.mm as Minimatch;
+  return g.base === p || g.base.startsWith(`${p}/`) || mm.match(p) || (mayBeDirectory(p) && mm.match(p, true));
 }
 
 function globVsGlob(x: Part, y: Part): boolean {
