@@ -12,6 +12,11 @@ import { registerTaskAdd } from "./commands/task-add.js";
 import { registerParallelLaunch } from "./commands/parallel-launch.js";
 import { registerStatus } from "./commands/status.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerWait } from "./commands/wait.js";
+import { registerExecuteTask } from "./commands/execute-task.js";
+import { registerTaskControl } from "./commands/task-control.js";
+import { registerLogs } from "./commands/logs.js";
+import { registerEnqueue } from "./commands/enqueue.js";
 
 class UsageProblem extends Error {}
 
@@ -35,14 +40,20 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   y = registerTaskAdd(y, io);
   y = registerParallelLaunch(y, io);
   y = registerStatus(y, io);
+  y = registerExecuteTask(y, io);
+  y = registerWait(y, io);
+  y = registerTaskControl(y, io);
+  y = registerLogs(y, io);
+  y = registerEnqueue(y, io);
   y = registerDemo(y, io);
   return y.help().alias("h", "help").version().alias("v", "version");
 }
 
-export async function runCli(args: string[], io: CliIO): Promise<number> {
+export async function runCli(args: string[], ioIn: CliIO): Promise<number> {
+  const io: CliIO = { ...ioIn, exitCode: 0 };
   try {
     await build(args, io).parseAsync();
-    return 0;
+    return io.exitCode ?? 0;
   } catch (err) {
     return report(err, io);
   }

@@ -13,6 +13,8 @@ export interface CliIO {
   cwd: string;
   /** True when stdout/stderr is a terminal (live displays, colour). */
   isTTY: boolean;
+  /** Set by a command whose work failed (1); runCli returns it. */
+  exitCode?: number;
 }
 
 export function processIO(): CliIO {

@@ -1,6 +1,13 @@
-/** Opens the store a command names (`--db`, `$AIPM_DB`, `./.aipm/aipm.db`) and closes it after. */
+/**
+ * Opens the store a command names (`--db`, `$AIPM_DB`, `./.aipm/aipm.db`),
+ * records what became of abandoned attempts first (the contract: any aipm
+ * command recovers crashed workers), and closes the store after.
+ */
 import { resolve } from "node:path";
 import { openStore, type Store } from "../store/open.js";
+import { resolveRuntimeOptions } from "../config/runtime-options.js";
+import { recover } from "../runtime/in-flight.js";
+import { ensureSupervisor } from "../runtime/ensure-supervisor.js";
 import type { CliIO, GlobalArgs } from "./io.js";
 
 export async function withStore<T>(io: CliIO, args: GlobalArgs, fn: (store: Store) => Promise<T> | T): Promise<T> {
@@ -8,6 +15,8 @@ export async function withStore<T>(io: CliIO, args: GlobalArgs, fn: (store: Stor
   const envDb = io.env.AIPM_DB ? resolve(io.cwd, io.env.AIPM_DB) : undefined;
   const store = await openStore({ db: db ?? envDb ?? resolve(io.cwd, ".aipm", "aipm.db"), env: io.env });
   try {
+    const report = recover(store, { backoffS: resolveRuntimeOptions(io.env).backoffS });
+    for (const p of new Set(report.orphans.map((o) => o.project))) ensureSupervisor(store, p, io.env);
     return await fn(store);
   } finally {
     store.close();

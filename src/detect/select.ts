@@ -34,6 +34,15 @@ export interface DetectInput {
   locks: readonly HeldLock[];
   freeSlots: number;
   now: number;
+  /**
+   * The order's candidates already in launch order (a supervisor keeps this
+   * list between passes); QUEUED is still checked. Default: computed here.
+   */
+  candidates?: readonly TaskNode[];
+  /** Stop at the first task cut by capacity: `skipped` is then incomplete (supervisor passes). */
+  stopWhenFull?: boolean;
+  /** Blocked tasks, when the caller already knows them. */
+  blocked?: Map<string, string>;
 }
 
 export interface Detection {
@@ -64,11 +73,16 @@ export function findBlocked(tasks: ReadonlyMap<string, TaskNode>): Map<string, s
   return blockedBy(g, (id) => tasks.get(id)?.status);
 }
 
+/** QUEUED tasks of an order in launch order. */
+export function orderCandidates(tasks: ReadonlyMap<string, TaskNode>, orderId: string): TaskNode[] {
+  return [...tasks.values()].filter((t) => t.orderId === orderId && t.status === "QUEUED").sort(byLaunchOrder);
+}
+
 export function detect(input: DetectInput): Detection {
   const { tasks, orderId, paused, locks, now } = input;
   const freeSlots = Math.max(0, input.freeSlots);
-  const queued = [...tasks.values()].filter((t) => t.orderId === orderId && t.status === "QUEUED").sort(byLaunchOrder);
-  const blocked = findBlocked(tasks);
+  const queued = input.candidates ?? orderCandidates(tasks, orderId);
+  const blocked = input.blocked ?? findBlocked(tasks);
 
   const taken = new LockIndex<string>();
   for (const l of locks) taken.add(l.path, l.taskId);
@@ -77,6 +91,7 @@ export function detect(input: DetectInput): Detection {
   const skipped: SkipReason[] = [];
   const orderBlocked = new Map<string, string>();
   for (const t of queued) {
+    if (t.status !== "QUEUED") continue;
     const failed = blocked.get(t.id);
     if (failed !== undefined) {
       orderBlocked.set(t.id, failed);
@@ -103,6 +118,7 @@ export function detect(input: DetectInput): Detection {
     }
     if (launchable.length >= freeSlots) {
       skipped.push({ task: t.id, reason: "capacity" });
+      if (input.stopWhenFull) break;
       continue;
     }
     launchable.push(t);

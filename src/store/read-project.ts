@@ -77,9 +77,10 @@ export function getOrder(store: Store, projectId: string, orderId: string): Orde
   getProject(store, projectId);
   const row = store.sqlite
     .prepare(
-      "SELECT project_id AS projectId, id, title, paused, created_at AS createdAt FROM orders WHERE project_id = ? AND id = ?",
+      `SELECT project_id AS projectId, id, title, paused, active, launch_options AS launchOptions, created_at AS createdAt
+         FROM orders WHERE project_id = ? AND id = ?`,
     )
-    .get(projectId, orderId) as (Omit<OrderRow, "paused"> & { paused: number }) | undefined;
+    .get(projectId, orderId) as (Omit<OrderRow, "paused" | "active"> & { paused: number; active: number }) | undefined;
   if (!row) throw notFound.order(projectId, orderId);
-  return { ...row, paused: row.paused !== 0 };
+  return { ...row, paused: row.paused !== 0, active: row.active !== 0 };
 }

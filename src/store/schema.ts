@@ -39,6 +39,10 @@ export const orders = sqliteTable(
     id: text("id").notNull(),
     title: text("title").notNull().default(""),
     paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+    /** Launched and not finished: a supervisor launches its successors. */
+    active: integer("active", { mode: "boolean" }).notNull().default(false),
+    /** JSON LaunchOptions of the last launch: successors launch under the same limits. */
+    launchOptions: text("launch_options"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.id] })],
@@ -64,8 +68,12 @@ export const tasks = sqliteTable(
     maxAttempts: integer("max_attempts").notNull().default(3),
     model: text("model"),
     review: integer("review", { mode: "boolean" }).notNull(),
-    /** Attempts started so far (the current one while running). */
+    /** Working directory when it is not the project root (`aipm enqueue` runs where it was called). */
+    cwd: text("cwd"),
+    /** Number of the latest attempt (the current one while running); never reused, so logs never mix. */
     attempt: integer("attempt").notNull().default(0),
+    /** Attempts that count against max_attempts: `retry` resets it, a launch that never started gives one back. */
+    spentAttempts: integer("spent_attempts").notNull().default(0),
     /** A QUEUED task is not launched before this time (retry backoff). */
     retryAt: integer("retry_at"),
     pid: integer("pid"),
@@ -145,6 +153,11 @@ export const runs = sqliteTable(
     /** running | succeeded | failed | crashed | timeout | stalled | killed | spawn_failed */
     outcome: text("outcome").notNull().default("running"),
     error: text("error"),
+    /** The aipm process that claimed the attempt (owns it until the worker's pid is recorded). */
+    ownerPid: integer("owner_pid"),
+    ownerStart: text("owner_start"),
+    /** Set by `aipm kill`: `cancel` or `requeue`; the attempt then ends as killed, not failed. */
+    killRequest: text("kill_request"),
   },
   (t) => [
     uniqueIndex("runs_task_attempt").on(t.projectId, t.taskId, t.attempt),
@@ -174,3 +187,16 @@ export type OrderRow = typeof orders.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+
+/**
+ * The supervisor lease: at most one aipm process per project supervises its
+ * running tasks and launches successors. A lease whose process is gone (pid
+ * dead, or reused: the start time differs) is taken over at once.
+ */
+export const supervisors = sqliteTable("supervisors", {
+  projectId: text("project_id").primaryKey(),
+  pid: integer("pid").notNull(),
+  procStart: text("proc_start"),
+  startedAt: integer("started_at").notNull(),
+  heartbeatAt: integer("heartbeat_at").notNull(),
+});

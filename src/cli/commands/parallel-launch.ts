@@ -1,13 +1,23 @@
-/** `aipm parallel-launch PROJECT ORDER` (alias `parallel_launch`). */
+/**
+ * `aipm parallel-launch PROJECT ORDER` (alias `parallel_launch`): launch every
+ * launchable task as a detached worker and hand the order to a supervisor
+ * (exit at once), or with `--wait` stay and supervise until the order is
+ * finished, with a live display on a terminal.
+ */
 import type { Argv } from "yargs";
-import { planLaunch, summarize, type LaunchReport } from "../../launch/plan-launch.js";
+import { summarize, type LaunchReport } from "../../launch/plan-launch.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
+import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { getStatus } from "../../report/status.js";
-import { usageError } from "../../errors.js";
+import { launchOrder } from "../../runtime/launch-order.js";
+import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
+import { waitForOrder } from "../../runtime/wait-order.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
 import { renderLaunchReport } from "../render/launch-report.js";
+import { renderWaitSummary } from "../render/wait-summary.js";
+import { LiveDisplay } from "../live-display.js";
 
 function renderSummary(s: ReturnType<typeof summarize>["summary"]): string {
   const statuses = Object.entries(s.statuses).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
@@ -29,24 +39,53 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           .positional("order", { type: "string", demandOption: true })
           .option("dry-run", { type: "boolean", describe: "show what would launch and why; change nothing" })
           .option("summary", { type: "boolean", describe: "print counts per status and per skip reason" })
-          .option("wait", { type: "boolean", describe: "stay until the order is finished" }),
+          .option("wait", { type: "boolean", describe: "stay until the order is finished (exit 0 if every task is DONE)" })
+          .option("timeout", { type: "number", describe: "with --wait: give up waiting after this many seconds" }),
       ),
     async (args) => {
       const options = launchOptionsFrom(args, io.env);
-      if (!args.dryRun) {
-        throw usageError("parallel-launch without --dry-run needs the runtime, which is not built yet: use --dry-run");
-      }
-      await withStore(io, args, async (store) => {
+      const runtime = resolveRuntimeOptions(io.env);
+      const code = await withStore(io, args, async (store) => {
         const monitor = options.monitoring ? createResourceMonitor({ now: store.now }) : undefined;
-        const { report } = await planLaunch(store, {
+        const startedAt = store.now();
+        const { report, launched } = await launchOrder(store, {
           project: args.project,
           order: args.order,
           options,
+          backoffS: runtime.backoffS,
+          env: io.env,
           monitor,
-          dryRun: true,
+          dryRun: Boolean(args.dryRun),
         });
-        print(io, args, report, args.summary ? getStatus(store, { project: args.project, order: args.order }).counts : null);
+        if (args.dryRun || !args.wait) {
+          for (const l of launched) l.worker.child.unref();
+          if (!args.dryRun) ensureSupervisor(store, args.project, io.env);
+          print(io, args, report, args.summary ? getStatus(store, { project: args.project, order: args.order }).counts : null);
+          return report.failed.length > 0 ? 1 : 0;
+        }
+        io.stderr(renderLaunchReport(report));
+        const display = new LiveDisplay(io, args.order, io.isTTY);
+        let last: Parameters<typeof display.update>[0] | null = null;
+        const summary = await waitForOrder(store, {
+          project: args.project,
+          order: args.order,
+          timeoutS: args.timeout,
+          runtime,
+          env: io.env,
+          monitor,
+          launched,
+          startedAt,
+          onChange: (s) => {
+            last = s;
+            display.update(s);
+          },
+        });
+        display.finish(last);
+        if (args.json) emit(io, args, { ...summary, launch: report }, () => "");
+        else io.stdout(renderWaitSummary(summary));
+        return summary.done ? 0 : 1;
       });
+      io.exitCode = code;
     },
   );
 }

@@ -1,0 +1,48 @@
+/** `aipm enqueue NAME -- CMD [ARGS...]`: add a long command to the FIFO queue and start it when a slot is free. */
+import type { Argv } from "yargs";
+import { resolveRuntimeOptions } from "../../config/runtime-options.js";
+import { createResourceMonitor } from "../../resources/monitor.js";
+import { enqueue, QUEUE_ORDER, QUEUE_PROJECT } from "../../runtime/enqueue.js";
+import { launchOrder } from "../../runtime/launch-order.js";
+import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
+import { emit, type CliIO, type GlobalArgs } from "../io.js";
+import { withStore } from "../with-store.js";
+import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
+
+export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
+  return y.command(
+    "enqueue <name>",
+    "queue a long shell command (aipm enqueue tests -- npm test); runs in FIFO order",
+    (b) =>
+      withLaunchFlags(
+        b
+          .positional("name", { type: "string", demandOption: true })
+          .option("timeout", { type: "number", describe: "seconds before the command is killed" })
+          .option("max-attempts", { type: "number", describe: "runs before it counts as FAILED (default 1)" }),
+      ),
+    async (args) => {
+      const argv = ((args as { "--"?: unknown[] })["--"] ?? []).map(String);
+      const env = { ...io.env };
+      if (args.maxWorkers === undefined) args.maxWorkers = Number(io.env.AIPM_QUEUE_WORKERS ?? 1) || 1;
+      const options = launchOptionsFrom(args, env);
+      const rt = resolveRuntimeOptions(io.env);
+      const r = await withStore(io, args, async (store) => {
+        const added = enqueue(store, { name: args.name, argv, cwd: io.cwd, timeoutS: args.timeout, maxAttempts: args.maxAttempts });
+        const { report, launched } = await launchOrder(store, {
+          project: QUEUE_PROJECT,
+          order: QUEUE_ORDER,
+          options,
+          backoffS: rt.backoffS,
+          env: io.env,
+          monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
+          dryRun: false,
+        });
+        for (const l of launched) l.worker.child.unref();
+        ensureSupervisor(store, QUEUE_PROJECT, io.env);
+        const mine = report.launched.find((l) => l.task === added.task);
+        return { project: QUEUE_PROJECT, order: QUEUE_ORDER, task: added.task, position: added.position, started: Boolean(mine), pid: mine?.pid ?? null };
+      });
+      emit(io, args, r, () => `${r.task}: ${r.started ? `started (pid ${r.pid})` : `queued at position ${r.position}`}\n`);
+    },
+  );
+}

@@ -1,0 +1,40 @@
+/** `aipm execute-task PROJECT TASK [--parallel]` (alias `execute_task`): run one task in the foreground. */
+import type { Argv } from "yargs";
+import { resolveRuntimeOptions } from "../../config/runtime-options.js";
+import { createResourceMonitor } from "../../resources/monitor.js";
+import { executeTask } from "../../runtime/execute-task.js";
+import { emit, type CliIO, type GlobalArgs } from "../io.js";
+import { withStore } from "../with-store.js";
+import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
+
+export function registerExecuteTask(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
+  return y.command(
+    ["execute-task <project> <task>", "execute_task"],
+    "run one task in the foreground as its worker (exit 0 when it ends DONE)",
+    (b) =>
+      withLaunchFlags(
+        b
+          .positional("project", { type: "string", demandOption: true })
+          .positional("task", { type: "string", demandOption: true })
+          .option("parallel", { type: "boolean", describe: "also launch every other launchable task of its order" }),
+      ),
+    async (args) => {
+      const options = launchOptionsFrom(args, io.env);
+      const r = await withStore(io, args, (store) =>
+        executeTask(store, {
+          project: args.project,
+          task: args.task,
+          parallel: Boolean(args.parallel),
+          options,
+          runtime: resolveRuntimeOptions(io.env),
+          env: io.env,
+          monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
+          // The task's own output: stdout for people, stderr when stdout is reserved for JSON.
+          onOutput: (text) => (args.json ? io.stderr(text) : io.stdout(text)),
+        }),
+      );
+      emit(io, args, r, () => `${r.project}/${r.task}: ${r.status} after ${r.attempts} attempt(s)${r.error ? ` — ${r.error}` : ""}\n`);
+      io.exitCode = r.status === "DONE" ? 0 : 1;
+    },
+  );
+}

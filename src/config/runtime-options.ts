@@ -1,0 +1,47 @@
+/**
+ * Supervision settings, read once from the environment (never at import
+ * time): tests and the benchmark pass their own.
+ *
+ * | setting       | env                   | default |
+ * |---------------|-----------------------|---------|
+ * | backoffS      | AIPM_RETRY_BACKOFF_S  | 5       | first retry delay; doubles each retry
+ * | stallWarnS    | AIPM_STALL_WARN_S     | 300     | no output this long: a warning event
+ * | stallKillS    | AIPM_STALL_KILL_S     | 900     | no output this long: killed, attempt fails as `stalled`
+ * | killGraceS    | AIPM_KILL_GRACE_S     | 5       | SIGTERM, then SIGKILL after this
+ * | pollMs        | AIPM_POLL_MS          | 100     | how often logs, timeouts and adopted workers are checked
+ */
+import { usageError } from "../errors.js";
+
+export interface RuntimeOptions {
+  backoffS: number;
+  stallWarnS: number;
+  stallKillS: number;
+  killGraceS: number;
+  pollMs: number;
+}
+
+export const RUNTIME_DEFAULTS: RuntimeOptions = {
+  backoffS: 5,
+  stallWarnS: 300,
+  stallKillS: 900,
+  killGraceS: 5,
+  pollMs: 100,
+};
+
+function envSeconds(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw usageError(`${name}: expected a number of seconds from ${min} up, got '${raw}'`);
+  return n;
+}
+
+export function resolveRuntimeOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
+  return {
+    backoffS: envSeconds(env, "AIPM_RETRY_BACKOFF_S", RUNTIME_DEFAULTS.backoffS),
+    stallWarnS: envSeconds(env, "AIPM_STALL_WARN_S", RUNTIME_DEFAULTS.stallWarnS, 0.01),
+    stallKillS: envSeconds(env, "AIPM_STALL_KILL_S", RUNTIME_DEFAULTS.stallKillS, 0.01),
+    killGraceS: envSeconds(env, "AIPM_KILL_GRACE_S", RUNTIME_DEFAULTS.killGraceS),
+    pollMs: Math.max(10, envSeconds(env, "AIPM_POLL_MS", RUNTIME_DEFAULTS.pollMs, 10)),
+  };
+}

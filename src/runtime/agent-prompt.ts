@@ -1,0 +1,59 @@
+/**
+ * The prompt an agent worker receives: the task's title and prompt, the
+ * order's title, the files it may edit (and the rule that only those may be
+ * edited), the final results of its finished dependencies, and the feedback
+ * of a rejected review on the next attempt.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+
+interface PromptRow {
+  title: string;
+  prompt: string | null;
+  review_feedback: string | null;
+  order_title: string | null;
+  order_id: string;
+}
+
+const MAX_DEP_RESULT = 1500;
+
+export function buildAgentPrompt(store: Store, project: string, task: string): string {
+  const t = stmt(
+    store,
+    `SELECT t.title, t.prompt, t.review_feedback, o.title AS order_title, t.order_id FROM tasks t
+       LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
+      WHERE t.project_id = ? AND t.id = ?`,
+  ).get(project, task) as PromptRow;
+  const files = stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position")
+    .pluck()
+    .all(project, task) as string[];
+  const deps = stmt(
+    store,
+    `SELECT t.id, t.title, t.result FROM task_deps d JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
+      WHERE d.project_id = ? AND d.task_id = ? ORDER BY t.seq`,
+  ).all(project, task) as Array<{ id: string; title: string; result: string | null }>;
+
+  const out: string[] = [];
+  out.push(`# Task ${task}${t.title ? `: ${t.title}` : ""}`);
+  out.push(`Order ${t.order_id}${t.order_title ? `: ${t.order_title}` : ""} (project ${project}).`);
+  out.push("", t.prompt ?? "");
+  out.push("", "## Files you may edit");
+  if (files.length) {
+    out.push(...files.map((f) => `- ${f}`));
+    out.push("Edit only these files (globs included). Other workers are editing other files of this repository at the same time: do not touch anything else.");
+  } else {
+    out.push("None: do not edit any file of the repository.");
+  }
+  if (deps.length) {
+    out.push("", "## Finished before you");
+    for (const d of deps) {
+      const result = (d.result ?? "").trim();
+      const short = result.length > MAX_DEP_RESULT ? `${result.slice(0, MAX_DEP_RESULT)}...` : result;
+      out.push(`- ${d.id}${d.title ? ` (${d.title})` : ""}${short ? `: ${short}` : ""}`);
+    }
+  }
+  if (t.review_feedback) {
+    out.push("", "## Review of your previous attempt", "A reviewer rejected the previous attempt with this feedback; address it:", t.review_feedback);
+  }
+  return `${out.join("\n")}\n`;
+}

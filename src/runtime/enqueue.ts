@@ -1,0 +1,72 @@
+/**
+ * `aipm enqueue NAME -- CMD...`: the durable FIFO queue for long shell
+ * commands. Each command becomes a task of order `QUEUE` in project
+ * `default`, run in the directory it was enqueued from; tasks start in the
+ * order they were enqueued as slots free up (one at a time unless
+ * `--max-workers` or AIPM_QUEUE_WORKERS says otherwise).
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { applyPlan } from "../plan/import-plan.js";
+import { ID_PATTERN } from "../plan/spec.js";
+import { usageError } from "../errors.js";
+
+export const QUEUE_PROJECT = "default";
+export const QUEUE_ORDER = "QUEUE";
+
+export interface EnqueueInput {
+  name: string;
+  argv: string[];
+  cwd: string;
+  timeoutS?: number | undefined;
+  maxAttempts?: number | undefined;
+}
+
+/** Adds the command; returns its task id (NAME, or NAME.2, NAME.3... when NAME is taken) and queue position. */
+export function enqueue(store: Store, input: EnqueueInput): { task: string; position: number } {
+  if (!ID_PATTERN.test(input.name)) throw usageError(`bad queue name "${input.name}" (expected 1-64 of A-Z a-z 0-9 _ . -)`);
+  if (input.argv.length === 0) throw usageError("enqueue: give the command after --, e.g. aipm enqueue tests -- npm test");
+  const now = store.now();
+  stmt(store, "INSERT OR IGNORE INTO projects (id, root, created_at) VALUES (?, ?, ?)").run(QUEUE_PROJECT, input.cwd, now);
+  let id = input.name;
+  for (let n = 2; stmt(store, "SELECT 1 FROM tasks WHERE project_id = ? AND id = ?").get(QUEUE_PROJECT, id); n++) {
+    id = `${input.name}.${n}`.slice(-64);
+  }
+  const root = stmt(store, "SELECT root FROM projects WHERE id = ?").pluck().get(QUEUE_PROJECT) as string;
+  applyPlan(store, {
+    project: QUEUE_PROJECT,
+    root,
+    orders: [
+      {
+        id: QUEUE_ORDER,
+        title: null,
+        place: "enqueue",
+        tasks: [
+          {
+            id,
+            title: input.argv.join(" ").slice(0, 200),
+            priority: "P2",
+            deps: [],
+            targetFiles: [],
+            command: input.argv,
+            prompt: null,
+            timeoutS: input.timeoutS ?? null,
+            maxAttempts: input.maxAttempts ?? 1,
+            model: null,
+            review: false,
+            status: "QUEUED",
+            place: "enqueue",
+          },
+        ],
+      },
+    ],
+  });
+  stmt(store, "UPDATE tasks SET cwd = ? WHERE project_id = ? AND id = ?").run(input.cwd, QUEUE_PROJECT, id);
+  const position = stmt(
+    store,
+    "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status = 'QUEUED' AND seq <= (SELECT seq FROM tasks WHERE project_id = ? AND id = ?)",
+  )
+    .pluck()
+    .get(QUEUE_PROJECT, QUEUE_ORDER, QUEUE_PROJECT, id) as number;
+  return { task: id, position };
+}

@@ -1,0 +1,164 @@
+/**
+ * `aipm execute-task PROJECT TASK`: run one task in the foreground as its
+ * worker — its dependencies must be DONE and its files free; the worker
+ * limit does not apply to a task asked for by name — following its log,
+ * retrying after the backoff while attempts remain, until it is DONE, FAILED
+ * or CANCELLED. With `parallel`, the task's order is launched too, and its
+ * other tasks are supervised while this one runs (and handed to a supervisor
+ * after).
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import type { TaskStatus } from "../store/schema.js";
+import type { RuntimeOptions } from "../config/runtime-options.js";
+import type { LaunchOptions } from "../config/launch-options.js";
+import type { ResourceMonitor } from "../resources/monitor.js";
+import { failedError, usageError } from "../errors.js";
+import { getProject } from "../store/read-project.js";
+import { findTask } from "./find-task.js";
+import { recover } from "./in-flight.js";
+import { launchTask, type LaunchTaskResult } from "./launch-task.js";
+import { activateOrder, launchOrder } from "./launch-order.js";
+import { Supervisor } from "./supervisor.js";
+import { handOver } from "./wait-order.js";
+import { readLog } from "./task-logs.js";
+
+export interface ExecuteInput {
+  project: string;
+  task: string;
+  parallel: boolean;
+  options: LaunchOptions;
+  runtime: RuntimeOptions;
+  env: NodeJS.ProcessEnv;
+  monitor?: ResourceMonitor | undefined;
+  /** Receives the task's output as it is written. */
+  onOutput?: (text: string) => void;
+}
+
+export interface ExecuteResult {
+  project: string;
+  order: string;
+  task: string;
+  status: TaskStatus;
+  attempts: number;
+  exit_code: number | null;
+  error: string | null;
+  log: string | null;
+}
+
+interface TaskNow {
+  status: TaskStatus;
+  retry_at: number | null;
+  attempt: number;
+  exit_code: number | null;
+  error: string | null;
+}
+
+function refusalMessage(task: string, r: Extract<LaunchTaskResult, { ok: false }>): string {
+  if ("error" in r) return `${task} could not start: ${r.error}`;
+  const x = r.refused;
+  switch (x.reason) {
+    case "dependency":
+      return `${task} cannot run yet: waiting for ${x.waiting_for.join(", ")}`;
+    case "file_conflict":
+      return `${task} cannot run now: ${x.file} is held by ${x.held_by}`;
+    case "paused":
+      return `${task} cannot run: its order is paused`;
+    default:
+      return `${task} cannot run now (${x.reason})`;
+  }
+}
+
+export async function executeTask(store: Store, input: ExecuteInput): Promise<ExecuteResult> {
+  getProject(store, input.project);
+  recover(store, { project: input.project, backoffS: input.runtime.backoffS });
+  const ref = findTask(store, input.task, input.project);
+  if (ref.status !== "QUEUED") {
+    const hint = ref.status === "FAILED" || ref.status === "CANCELLED" ? ` (aipm retry ${ref.task} first)` : "";
+    throw usageError(`task ${ref.task} is ${ref.status}, not QUEUED${hint}`);
+  }
+  const now = (): TaskNow =>
+    stmt(store, "SELECT status, retry_at, attempt, exit_code, error FROM tasks WHERE project_id = ? AND id = ?").get(
+      ref.project,
+      ref.task,
+    ) as TaskNow;
+  const launch = (): LaunchTaskResult =>
+    launchTask(store, {
+      project: ref.project,
+      task: ref.task,
+      effectiveWorkers: input.options.maxWorkers,
+      model: input.options.model,
+      env: input.env,
+      ignoreCapacity: true,
+    });
+
+  const first = launch();
+  if (!first.ok) throw failedError(refusalMessage(ref.task, first));
+  let logPath = first.logPath;
+  let offset = 0;
+  const follow = () => {
+    const text = readLog(logPath, offset);
+    if (text) {
+      input.onOutput?.(text);
+      offset += Buffer.byteLength(text);
+    }
+  };
+  const others = input.parallel
+    ? (
+        await launchOrder(store, {
+          project: ref.project,
+          order: ref.order,
+          options: input.options,
+          backoffS: input.runtime.backoffS,
+          env: input.env,
+          monitor: input.monitor,
+          dryRun: false,
+        })
+      ).launched
+    : [];
+  if (input.parallel) activateOrder(store, ref.project, ref.order, input.options);
+
+  let supervisor: Supervisor | null = null;
+  let failure: string | null = null;
+  supervisor = new Supervisor(store, ref.project, {
+    runtime: input.runtime,
+    env: input.env,
+    monitor: input.monitor,
+    until: () => {
+      follow();
+      const t = now();
+      if (t.status === "QUEUED" && (t.retry_at === null || t.retry_at <= store.now())) {
+        // A retry is due and nobody else launched it: run the next attempt here.
+        const next = launch();
+        if (next.ok) {
+          follow();
+          logPath = next.logPath;
+          offset = 0;
+          supervisor!.watchLaunched(next);
+        } else if (!("refused" in next && next.refused.reason === "not_queued")) {
+          failure = refusalMessage(ref.task, next);
+          return true;
+        }
+        return false;
+      }
+      return t.status === "DONE" || t.status === "FAILED" || t.status === "CANCELLED";
+    },
+  });
+  supervisor.watchLaunched(first);
+  for (const l of others) supervisor.watchLaunched(l);
+  await supervisor.run();
+  follow();
+  if (input.parallel) handOver(store, ref.project, input.env);
+  if (failure) throw failedError(failure);
+  const t = now();
+  return {
+    project: ref.project,
+    order: ref.order,
+    task: ref.task,
+    status: t.status,
+    attempts: t.attempt,
+    exit_code: t.exit_code,
+    error: t.error,
+    log: logPath,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * `aipm kill`: stop a task. A QUEUED task is cancelled before it starts. A
+ * running one is marked first (so that its end counts as killed, not as a
+ * failure to retry), then its whole process group gets SIGTERM and, after
+ * the grace period, SIGKILL; once the group is gone the end is recorded —
+ * CANCELLED, or QUEUED with `requeue` — and its locks are released. The locks
+ * are held until every process of the task is gone.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { cancelQueued, finish, requestKill } from "../store/transitions.js";
+import { usageError } from "../errors.js";
+import { groupAlive, signalGroup } from "./proc.js";
+import { findTask } from "./find-task.js";
+
+export interface KillInput {
+  task: string;
+  project?: string | undefined;
+  requeue: boolean;
+  graceS: number;
+  backoffS: number;
+}
+
+export interface KillResult {
+  project: string;
+  order: string;
+  task: string;
+  was: string;
+  status: string;
+  pid: number | null;
+  signal: "SIGTERM" | "SIGKILL" | null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function waitGone(pgid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (groupAlive(pgid)) {
+    if (Date.now() >= until) return false;
+    await sleep(25);
+  }
+  return true;
+}
+
+export async function killTask(store: Store, input: KillInput): Promise<KillResult> {
+  const ref = findTask(store, input.task, input.project);
+  const base = { project: ref.project, order: ref.order, task: ref.task, was: ref.status };
+  if (ref.status === "QUEUED") {
+    if (input.requeue) return { ...base, status: "QUEUED", pid: null, signal: null };
+    cancelQueued(store, ref.project, ref.task);
+    return { ...base, status: currentStatus(store, ref.project, ref.task), pid: null, signal: null };
+  }
+  if (ref.status !== "IN_PROGRESS" && ref.status !== "REVIEW") {
+    throw usageError(`task ${ref.task} is ${ref.status}: nothing to kill`);
+  }
+  const run = stmt(store, "SELECT pid FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").get(
+    ref.project,
+    ref.task,
+    ref.attempt,
+  ) as { pid: number | null } | undefined;
+  const request = input.requeue ? "requeue" : "cancel";
+  requestKill(store, { project: ref.project, task: ref.task, attempt: ref.attempt, request });
+  let signal: KillResult["signal"] = null;
+  const pid = run?.pid ?? null;
+  if (pid !== null && groupAlive(pid)) {
+    signal = "SIGTERM";
+    signalGroup(pid, "SIGTERM");
+    if (!(await waitGone(pid, input.graceS * 1000))) {
+      signal = "SIGKILL";
+      signalGroup(pid, "SIGKILL");
+      await waitGone(pid, 5000);
+    }
+  }
+  // The supervisor usually records the end first; if nobody did, record it here.
+  finish(store, {
+    project: ref.project,
+    task: ref.task,
+    attempt: ref.attempt,
+    end: { kind: "killed", request, exitCode: null, signal },
+    backoffS: input.backoffS,
+    review: false,
+  });
+  await waitStatusLeaves(store, ref.project, ref.task, ["IN_PROGRESS", "REVIEW"], 2000);
+  return { ...base, status: currentStatus(store, ref.project, ref.task), pid, signal };
+}
+
+function currentStatus(store: Store, project: string, task: string): string {
+  return stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck().get(project, task) as string;
+}
+
+async function waitStatusLeaves(store: Store, project: string, task: string, from: string[], ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (from.includes(currentStatus(store, project, task)) && Date.now() < until) await sleep(20);
+}

@@ -1,0 +1,92 @@
+/**
+ * `parallel-launch` as a library call: record what became of abandoned
+ * attempts, decide (the detector), and — unless it is a dry run — mark the
+ * order active under these limits and launch each selected task (claim,
+ * start, or roll back). Returns the contract's report and the workers it
+ * started, for the caller to supervise or hand over.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { planLaunch, type LaunchReport } from "../launch/plan-launch.js";
+import type { LaunchOptions } from "../config/launch-options.js";
+import type { ResourceMonitor } from "../resources/monitor.js";
+import type { SkipReason } from "../detect/select.js";
+import type { ClaimRefusal } from "../store/transitions.js";
+import { recover } from "./in-flight.js";
+import { launchTask, type LaunchedTask } from "./launch-task.js";
+
+export interface LaunchOrderInput {
+  project: string;
+  order: string;
+  options: LaunchOptions;
+  backoffS: number;
+  env: NodeJS.ProcessEnv;
+  monitor?: ResourceMonitor | undefined;
+  dryRun: boolean;
+}
+
+export interface LaunchOrderResult {
+  report: LaunchReport;
+  launched: LaunchedTask[];
+}
+
+function refusalToSkip(task: string, r: ClaimRefusal): SkipReason | null {
+  switch (r.reason) {
+    case "capacity":
+      return { task, reason: "capacity" };
+    case "paused":
+      return { task, reason: "paused" };
+    case "dependency":
+      return { task, reason: "dependency", waiting_for: r.waiting_for };
+    case "backoff":
+      return { task, reason: "backoff", retry_at: new Date(r.retry_at).toISOString() };
+    case "file_conflict":
+      return { task, reason: "file_conflict", file: r.file, held_by: r.held_by };
+    default:
+      return null; // taken by another launcher meanwhile: not ours to report
+  }
+}
+
+export function activateOrder(store: Store, project: string, order: string, options: LaunchOptions): void {
+  stmt(store, "UPDATE orders SET active = 1, launch_options = ? WHERE project_id = ? AND id = ?").run(
+    JSON.stringify(options),
+    project,
+    order,
+  );
+}
+
+export async function launchOrder(store: Store, input: LaunchOrderInput): Promise<LaunchOrderResult> {
+  if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS });
+  const plan = await planLaunch(store, {
+    project: input.project,
+    order: input.order,
+    options: input.options,
+    monitor: input.monitor,
+    dryRun: input.dryRun,
+  });
+  const { report } = plan;
+  const launched: LaunchedTask[] = [];
+  if (input.dryRun) return { report, launched };
+  activateOrder(store, input.project, input.order, input.options);
+  const lateSkips: SkipReason[] = [];
+  for (const t of plan.detection.launchable) {
+    const r = launchTask(store, {
+      project: input.project,
+      task: t.id,
+      effectiveWorkers: plan.scaling.effectiveWorkers,
+      model: input.options.model,
+      env: input.env,
+    });
+    if (r.ok) {
+      launched.push(r);
+      report.launched.push({ task: r.task, pid: r.worker.pid, attempt: r.attempt });
+    } else if ("error" in r) {
+      report.failed.push({ task: t.id, error: r.error });
+    } else {
+      const skip = refusalToSkip(t.id, r.refused);
+      if (skip) lateSkips.push(skip);
+    }
+  }
+  report.skipped.push(...lateSkips);
+  return { report, launched };
+}

@@ -1,0 +1,61 @@
+/**
+ * Following an attempt's log while it runs: new bytes since the last look,
+ * the `AIPM_PROGRESS <done>/<total>` lines in them, the last output line and
+ * the time output last grew (the stall clock). Reads only what was appended.
+ */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+
+export interface LogState {
+  path: string;
+  offset: number;
+  /** Bytes after the last newline, carried to the next read. */
+  partial: string;
+  lastLine: string | null;
+  progress: { done: number; total: number } | null;
+  progressChanged: boolean;
+}
+
+export function newLogState(path: string): LogState {
+  return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false };
+}
+
+const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)\s*$/;
+const MAX_READ = 1 << 20;
+
+/** Reads what was appended; returns true when the log grew. */
+export function pollLog(state: LogState): boolean {
+  let fd: number;
+  try {
+    fd = openSync(state.path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= state.offset) return false;
+    // Only the last MAX_READ bytes matter for progress and the last line.
+    const start = Math.max(state.offset, size - MAX_READ);
+    const buf = Buffer.alloc(size - start);
+    readSync(fd, buf, 0, buf.length, start);
+    state.offset = size;
+    const text = state.partial + buf.toString("utf8");
+    const lines = text.split("\n");
+    state.partial = lines.pop() ?? "";
+    for (const raw of lines) {
+      const line = raw.replace(/\r$/, "");
+      const m = PROGRESS.exec(line.trim());
+      if (m) {
+        const p = { done: Number(m[1]), total: Number(m[2]) };
+        if (!state.progress || state.progress.done !== p.done || state.progress.total !== p.total) {
+          state.progress = p;
+          state.progressChanged = true;
+        }
+      }
+      if (line.trim() !== "" && !line.startsWith("[aipm] exit status ")) state.lastLine = line.length > 200 ? `${line.slice(0, 197)}...` : line;
+    }
+    if (state.partial.trim() !== "") state.lastLine = state.partial.slice(0, 200);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}

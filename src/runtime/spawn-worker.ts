@@ -1,0 +1,136 @@
+/**
+ * Starting a task's process: detached in its own process group (so it
+ * outlives aipm and `kill` reaches everything it starts), cwd = the project
+ * root, stdout and stderr appended to the attempt's log and stdin from the
+ * prompt file (agent tasks) or nothing — both opened by the wrapper, in the
+ * child — and the contract's AIPM_* variables.
+ *
+ * What cannot start is reported here, before anything runs, as a
+ * `spawn ENOENT: <program>` error: a missing program or project root.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
+import { wrapperArgv } from "../../worker/task-wrapper.js";
+import { procStartTime } from "./proc.js";
+
+export interface AttemptFiles {
+  log: string;
+  prompt: string;
+}
+
+/** `<db folder>/logs/<project>/<task>/<attempt>.log`, and the prompt file beside it. */
+export function attemptFiles(dbDir: string, project: string, task: string, attempt: number): AttemptFiles {
+  const dir = join(dbDir, "logs", project, task);
+  return { log: join(dir, `${attempt}.log`), prompt: join(dir, `${attempt}.prompt`) };
+}
+
+export interface SpawnRequest {
+  project: string;
+  order: string;
+  task: string;
+  attempt: number;
+  root: string;
+  dbPath: string;
+  targetFiles: readonly string[];
+  argv: readonly string[];
+  stdin: string | null;
+  files: AttemptFiles;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface SpawnedWorker {
+  child: ChildProcess;
+  pid: number;
+  procStart: string | null;
+}
+
+const madeDirs = new Set<string>();
+const foundPrograms = new Map<string, string>();
+
+function ensureDir(dir: string): void {
+  // A folder being made in the background may not be there yet: check before relying on it.
+  if (madeDirs.has(dir) && existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Finds a program as the kernel would (PATH lookup unless it has a slash); throws spawn ENOENT. */
+export function resolveProgram(program: string, cwd: string, pathVar: string | undefined): string {
+  if (program.includes("/")) {
+    const full = isAbsolute(program) ? program : resolve(cwd, program);
+    if (isExecutable(full)) return full;
+    throw new Error(`spawn ENOENT: ${program}`);
+  }
+  const key = `${pathVar}\0${program}`;
+  const cached = foundPrograms.get(key);
+  if (cached !== undefined) return cached;
+  for (const dir of (pathVar ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const full = join(dir, program);
+    if (isExecutable(full)) {
+      foundPrograms.set(key, full);
+      return full;
+    }
+  }
+  throw new Error(`spawn ENOENT: ${program}`);
+}
+
+export function workerEnv(req: SpawnRequest): NodeJS.ProcessEnv {
+  return {
+    ...req.env,
+    AIPM_PROJECT: req.project,
+    AIPM_ORDER: req.order,
+    AIPM_TASK: req.task,
+    AIPM_ATTEMPT: String(req.attempt),
+    AIPM_TARGET_FILES: JSON.stringify(req.targetFiles),
+    AIPM_DB: req.dbPath,
+  };
+}
+
+/** Creates log folders ahead of need, off the main thread (a pass calls this for its next candidates). */
+export function prepareLogDirs(dbDir: string, project: string, tasks: readonly string[]): void {
+  for (const task of tasks) {
+    const dir = join(dbDir, "logs", project, task);
+    if (madeDirs.has(dir)) continue;
+    madeDirs.add(dir);
+    mkdir(dir, { recursive: true }).catch(() => madeDirs.delete(dir));
+  }
+}
+
+/** Starts the task's process; throws an Error whose message is the launch failure. */
+export function spawnWorker(req: SpawnRequest): SpawnedWorker {
+  const program = req.argv[0];
+  if (program === undefined) throw new Error("empty command");
+  try {
+    if (!statSync(req.root).isDirectory()) throw new Error();
+  } catch {
+    throw new Error(`spawn ENOENT: project root ${req.root} is missing`);
+  }
+  resolveProgram(program, req.root, req.env.PATH);
+  ensureDir(dirname(req.files.log));
+  if (req.stdin !== null) writeFileSync(req.files.prompt, req.stdin);
+  const child = spawn("/bin/sh", wrapperArgv(req.files.log, req.stdin !== null ? req.files.prompt : null, req.argv), {
+    cwd: req.root,
+    env: workerEnv(req),
+    detached: true,
+    stdio: "ignore",
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    // spawn reports its failure asynchronously; the pid is missing when it failed.
+    child.on("error", () => {});
+    throw new Error(`spawn failed: ${program}`);
+  }
+  return { child, pid, procStart: procStartTime(pid) };
+}

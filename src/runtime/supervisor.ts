@@ -1,0 +1,421 @@
+/**
+ * The supervisor: runs a project's active orders to their end. It holds the
+ * project's lease (one supervisor per project), watches every running attempt
+ * — its own children through their exit events, adopted ones through the exit
+ * file their wrapper leaves and their pid — follows their logs (progress,
+ * last output, stall clock), enforces time limits, records each end, and
+ * launches what became launchable, under each order's stored limits.
+ *
+ * Only the lease holder (the *leader*) adopts and launches. Any other aipm
+ * process that waits (`wait`, `parallel-launch --wait`) runs a follower: it
+ * records the ends of its own children and tries for the lease every second,
+ * so that when the leader dies, a waiter takes over at once.
+ *
+ * It is not a daemon: `run()` resolves as soon as nothing of the project is
+ * running and nothing more can launch (or when `until()` says so), and the
+ * process can then exit. If it dies, the workers go on; the next aipm command
+ * records what they left behind and a new supervisor adopts the rest.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { finish } from "../store/transitions.js";
+import { detect } from "../detect/select.js";
+import { scaleWorkers } from "../resources/scaling.js";
+import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
+import type { RuntimeOptions } from "../config/runtime-options.js";
+import { ProjectView } from "./project-view.js";
+import { launchTask, type LaunchedTask } from "./launch-task.js";
+import { prepareLogDirs } from "./spawn-worker.js";
+import { newLogState, pollLog, type LogState } from "./log-watch.js";
+import { classifyEnd } from "./attempt-end.js";
+import { isAlive, procStartTime, signalGroup } from "./proc.js";
+import { acquireLease, heartbeatLease, releaseLease } from "./lease.js";
+import { loadInFlight, ownerAlive, readExitStatus, takeOwnership, type InFlight } from "./in-flight.js";
+import { settleOrders } from "./settle-orders.js";
+import { rollbackSpawn } from "../store/transitions.js";
+import type { ChildProcess } from "node:child_process";
+
+export interface WatchedAttempt {
+  project: string;
+  order: string;
+  task: string;
+  attempt: number;
+  pid: number;
+  procStart: string | null;
+  child: ChildProcess | null;
+  logPath: string;
+  startedAt: number;
+  timeoutS: number | null;
+  log: LogState;
+  lastOutputAt: number;
+  stallWarned: boolean;
+  killedFor: "timeout" | "stalled" | null;
+  killTimer: NodeJS.Timeout | null;
+  ended: boolean;
+}
+
+export interface SupervisorOptions {
+  runtime: RuntimeOptions;
+  env: NodeJS.ProcessEnv;
+  monitor?: ResourceMonitor | undefined;
+  /** Stop early when this holds (checked after every change). Default: when the project is idle. */
+  until?: () => boolean;
+  /** After every change: a task started, progressed or ended. */
+  onChange?: () => void;
+}
+
+const SAMPLE_MAX_AGE_MS = 1000;
+const HOUSEKEEPING_MS = 1000;
+
+export class Supervisor {
+  readonly view: ProjectView;
+  readonly watched = new Map<string, WatchedAttempt>();
+  private passQueued = false;
+  private passRunning = false;
+  private lastPassLaunched = 0;
+  private nextRetryAt: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastHousekeeping = 0;
+  private sample: { at: number; value: Promise<ResourceSample> } | null = null;
+  private finishRun: (() => void) | null = null;
+  private stopped = false;
+  private readonly ownStart = procStartTime(process.pid);
+  /** Holds the project's lease: adopts orphans and launches. */
+  leader = false;
+
+  constructor(
+    private readonly store: Store,
+    readonly project: string,
+    private readonly opts: SupervisorOptions,
+  ) {
+    this.view = new ProjectView(store, project);
+  }
+
+  /** Supervises until the project is idle (or `until()` holds), leading when it can take the lease. */
+  run(): Promise<void> {
+    return new Promise((resolve) => {
+      this.finishRun = resolve;
+      this.tryLead();
+      this.timer = setInterval(() => this.tick(), this.opts.runtime.pollMs);
+      this.checkStop();
+    });
+  }
+
+  private tryLead(): void {
+    if (!this.leader && acquireLease(this.store, this.project)) {
+      this.leader = true;
+      this.view.reload();
+    }
+    if (this.leader) {
+      this.adoptOrphans();
+      this.schedulePass();
+    }
+  }
+
+  /** Watches a worker this process has just launched (its child). */
+  watchLaunched(l: LaunchedTask): void {
+    const w: WatchedAttempt = {
+      project: l.project,
+      order: l.order,
+      task: l.task,
+      attempt: l.attempt,
+      pid: l.worker.pid,
+      procStart: l.worker.procStart,
+      child: l.worker.child,
+      logPath: l.logPath,
+      startedAt: l.startedAt,
+      timeoutS: l.timeoutS,
+      log: newLogState(l.logPath),
+      lastOutputAt: l.startedAt,
+      stallWarned: false,
+      killedFor: null,
+      killTimer: null,
+      ended: false,
+    };
+    this.watched.set(l.task, w);
+    l.worker.child.once("exit", (code, signal) => this.ended(w, { exitCode: code, signal, vanished: false }));
+  }
+
+  // ------------------------------------------------------------ adoption
+
+  private adoptOrphans(): void {
+    for (const f of loadInFlight(this.store, this.project)) {
+      if (this.watched.has(f.task)) continue;
+      if (ownerAlive(f) && f.ownerPid !== process.pid) continue;
+      if (f.pid === null) {
+        const error = "the launching aipm process exited before the worker started";
+        rollbackSpawn(this.store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error });
+        continue;
+      }
+      if (f.ownerPid !== process.pid && !takeOwnership(this.store, f, this.ownStart)) continue;
+      this.watchAdopted(f);
+    }
+  }
+
+  private watchAdopted(f: InFlight): void {
+    const now = this.store.now();
+    this.watched.set(f.task, {
+      project: f.project,
+      order: f.order,
+      task: f.task,
+      attempt: f.attempt,
+      pid: f.pid!,
+      procStart: f.procStart,
+      child: null,
+      logPath: f.logPath,
+      startedAt: f.startedAt,
+      timeoutS: f.timeoutS,
+      log: newLogState(f.logPath),
+      lastOutputAt: now,
+      stallWarned: false,
+      killedFor: null,
+      killTimer: null,
+      ended: false,
+    });
+  }
+
+  // ------------------------------------------------------------ the tick
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = this.store.now();
+    const rt = this.opts.runtime;
+    for (const w of this.watched.values()) {
+      this.followLog(w, now);
+      if (!w.child) {
+        const status = readExitStatus(w.logPath);
+        if (status !== null) this.ended(w, { exitCode: status, signal: null, vanished: false });
+        else if (!isAlive(w.pid, w.procStart)) {
+          const late = readExitStatus(w.logPath);
+          this.ended(w, { exitCode: late, signal: null, vanished: late === null });
+        }
+        if (w.ended) continue;
+      }
+      if (w.killedFor) continue;
+      if (w.timeoutS !== null && now - w.startedAt >= w.timeoutS * 1000) this.kill(w, "timeout");
+      else if (now - w.lastOutputAt >= rt.stallKillS * 1000) {
+        this.event(w, "task_stall_killed", { silent_s: Math.round((now - w.lastOutputAt) / 1000) });
+        this.kill(w, "stalled");
+      } else if (!w.stallWarned && now - w.lastOutputAt >= rt.stallWarnS * 1000) {
+        w.stallWarned = true;
+        this.event(w, "task_stall_warning", { silent_s: Math.round((now - w.lastOutputAt) / 1000) });
+      }
+    }
+    if (this.nextRetryAt !== null && this.nextRetryAt <= now) {
+      this.nextRetryAt = null;
+      this.schedulePass();
+    }
+    if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
+      this.lastHousekeeping = now;
+      if (this.leader) {
+        heartbeatLease(this.store, this.project);
+        this.view.refreshIfChanged();
+        this.adoptOrphans();
+        this.schedulePass();
+      } else {
+        this.view.refreshIfChanged();
+        this.tryLead();
+      }
+    }
+    this.checkStop();
+  }
+
+  private followLog(w: WatchedAttempt, now: number): void {
+    if (!pollLog(w.log)) return;
+    w.lastOutputAt = now;
+    w.stallWarned = false;
+    if (w.log.progressChanged) {
+      w.log.progressChanged = false;
+      const p = w.log.progress!;
+      stmt(
+        this.store,
+        "UPDATE tasks SET progress_done = ?, progress_total = ? WHERE project_id = ? AND id = ? AND attempt = ? AND status = 'IN_PROGRESS'",
+      ).run(p.done, p.total, w.project, w.task, w.attempt);
+    }
+    this.opts.onChange?.();
+  }
+
+  private kill(w: WatchedAttempt, why: "timeout" | "stalled"): void {
+    w.killedFor = why;
+    signalGroup(w.pid, "SIGTERM");
+    w.killTimer = setTimeout(() => signalGroup(w.pid, "SIGKILL"), this.opts.runtime.killGraceS * 1000);
+    w.killTimer.unref();
+  }
+
+  private event(w: WatchedAttempt, kind: string, data: Record<string, unknown>): void {
+    stmt(
+      this.store,
+      "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(this.store.now(), w.project, w.order, w.task, w.attempt, kind, JSON.stringify(data));
+  }
+
+  // ------------------------------------------------------------ an attempt ends
+
+  private ended(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+    if (w.ended) return;
+    w.ended = true;
+    this.watched.delete(w.task);
+    if (w.killTimer) clearTimeout(w.killTimer);
+    this.followLog(w, this.store.now());
+    const killRequest = stmt(
+      this.store,
+      "SELECT kill_request FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
+    )
+      .pluck()
+      .get(w.project, w.task, w.attempt) as "cancel" | "requeue" | null | undefined;
+    const end = classifyEnd({
+      ...seen,
+      killedFor: w.killedFor,
+      killRequest: killRequest ?? null,
+      timeoutS: w.timeoutS,
+      stallKillS: this.opts.runtime.stallKillS,
+    });
+    const r = finish(this.store, {
+      project: w.project,
+      task: w.task,
+      attempt: w.attempt,
+      end,
+      backoffS: this.opts.runtime.backoffS,
+      review: false,
+    });
+    if (r.ok) {
+      this.view.markFinished(w.task, r.status, r.retryAt);
+      if (r.retryAt !== null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, r.retryAt);
+      settleOrders(this.store, this.view, [w.order]);
+    } else {
+      this.view.reload();
+    }
+    this.opts.onChange?.();
+    this.schedulePass();
+  }
+
+  // ------------------------------------------------------------ launching
+
+  schedulePass(): void {
+    if (this.passQueued || this.stopped || !this.leader) return;
+    this.passQueued = true;
+    setImmediate(() => {
+      this.passQueued = false;
+      void this.pass();
+    });
+  }
+
+  private currentSample(): Promise<ResourceSample> | null {
+    const monitor = this.opts.monitor;
+    if (!monitor) return null;
+    const now = Date.now();
+    if (!this.sample || now - this.sample.at > SAMPLE_MAX_AGE_MS) this.sample = { at: now, value: monitor.sample() };
+    return this.sample.value;
+  }
+
+  private async pass(): Promise<void> {
+    if (this.passRunning) {
+      this.schedulePass();
+      return;
+    }
+    this.passRunning = true;
+    try {
+      this.view.refreshIfChanged();
+      let launched = 0;
+      for (const order of this.view.orders) {
+        if (order.paused) continue;
+        const o = order.options;
+        const pending = o.monitoring ? this.currentSample() : null;
+        const sample = pending ? await pending.catch(() => null) : null;
+        const scaling = scaleWorkers({
+          maxWorkers: o.maxWorkers,
+          maxCpu: o.maxCpu,
+          maxMemory: o.maxMemory,
+          cpuPercent: sample?.cpuPercent ?? null,
+          memoryPercent: sample?.memoryPercent ?? null,
+          autoScaling: o.autoScaling,
+        });
+        const now = this.store.now();
+        const d = detect({
+          tasks: this.view.tasks,
+          orderId: order.id,
+          paused: false,
+          locks: this.view.locks,
+          freeSlots: scaling.effectiveWorkers - this.view.running(),
+          now,
+          candidates: this.view.candidatesOf(order.id),
+          blocked: this.view.blocked,
+          stopWhenFull: true,
+        });
+        for (const s of d.skipped) {
+          if (s.reason === "backoff") {
+            const at = Date.parse(s.retry_at);
+            this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, at);
+          }
+        }
+        for (const t of d.launchable) {
+          const r = launchTask(this.store, {
+            project: this.project,
+            task: t.id,
+            effectiveWorkers: scaling.effectiveWorkers,
+            model: o.model,
+            env: this.opts.env,
+          });
+          if (r.ok) {
+            launched++;
+            this.view.markClaimed(t.id, r.targetFiles, now);
+            this.watchLaunched(r);
+          } else {
+            // Someone else changed the project (or the process could not start): re-read it.
+            this.view.reload();
+          }
+        }
+      }
+      this.prepareNext();
+      this.lastPassLaunched = launched;
+      if (launched > 0) this.opts.onChange?.();
+    } finally {
+      this.passRunning = false;
+    }
+    this.checkStop();
+  }
+
+  /** Makes the log folders of the next candidates in the background, so that a launch does not wait on mkdir. */
+  private prepareNext(): void {
+    for (const order of this.view.orders) {
+      const next: string[] = [];
+      for (const t of this.view.candidatesOf(order.id)) {
+        if (t.status !== "QUEUED") continue;
+        next.push(t.id);
+        if (next.length >= 4 * order.options.maxWorkers) break;
+      }
+      prepareLogDirs(this.store.dir, this.project, next);
+    }
+  }
+
+  // ------------------------------------------------------------ stopping
+
+  private idle(): boolean {
+    if (!this.leader) return false;
+    if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
+    if (this.nextRetryAt !== null) return false;
+    return this.view.running() === 0;
+  }
+
+  private checkStop(): void {
+    if (this.stopped) return;
+    const done = this.opts.until ? this.opts.until() : this.idle();
+    if (!done) return;
+    if (!this.opts.until || this.idle()) settleOrders(this.store, this.view, this.view.orders.map((o) => o.id), true);
+    this.stop();
+  }
+
+  /** Stops supervising (the workers go on) and releases the lease. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const w of this.watched.values()) {
+      if (w.killTimer) clearTimeout(w.killTimer);
+      w.child?.unref();
+    }
+    if (this.leader) releaseLease(this.store, this.project);
+    this.leader = false;
+    this.finishRun?.();
+  }
+}

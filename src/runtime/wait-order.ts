@@ -1,0 +1,136 @@
+/**
+ * `aipm wait` as a library call: supervise (leading when the lease is free,
+ * following otherwise) until no task of the order is QUEUED and unblocked,
+ * IN_PROGRESS or REVIEW, or until the timeout; then hand the project to a
+ * detached supervisor if anything else of it still runs, and return one
+ * compact summary.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { TASK_STATUSES, type TaskStatus } from "../store/schema.js";
+import { getOrder, loadProjectTasks } from "../store/read-project.js";
+import { findBlocked } from "../detect/select.js";
+import type { RuntimeOptions } from "../config/runtime-options.js";
+import type { ResourceMonitor } from "../resources/monitor.js";
+import { Supervisor } from "./supervisor.js";
+import type { LaunchedTask } from "./launch-task.js";
+import { loadInFlight, recover } from "./in-flight.js";
+import { ensureSupervisor } from "./ensure-supervisor.js";
+
+export interface WaitSummary {
+  project: string;
+  order: string;
+  /** Every task of the order is DONE. */
+  done: boolean;
+  timed_out: boolean;
+  counts: Record<TaskStatus, number>;
+  blocked: number;
+  failed: Array<{ task: string; error: string | null; log: string | null; attempts: number }>;
+  elapsed_s: number;
+}
+
+interface Row {
+  id: string;
+  status: TaskStatus;
+  error: string | null;
+  attempt: number;
+  log_path: string | null;
+}
+
+export function orderSummary(store: Store, project: string, order: string, since: number, timedOut: boolean): WaitSummary {
+  const rows = stmt(
+    store,
+    `SELECT t.id, t.status, t.error, t.attempt, r.log_path FROM tasks t
+       LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+      WHERE t.project_id = ? AND t.order_id = ? ORDER BY t.seq`,
+  ).all(project, order) as Row[];
+  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  for (const r of rows) counts[r.status]++;
+  const blocked = counts.QUEUED > 0 ? countBlocked(store, project, order) : 0;
+  return {
+    project,
+    order,
+    done: rows.length > 0 && counts.DONE === rows.length,
+    timed_out: timedOut,
+    counts,
+    blocked,
+    failed: rows
+      .filter((r) => r.status === "FAILED")
+      .map((r) => ({ task: r.id, error: r.error, log: r.log_path, attempts: r.attempt })),
+    elapsed_s: Math.round((store.now() - since) / 100) / 10,
+  };
+}
+
+function countBlocked(store: Store, project: string, order: string): number {
+  const tasks = loadProjectTasks(store, project);
+  let n = 0;
+  for (const [id] of findBlocked(tasks)) if (tasks.get(id)?.orderId === order && tasks.get(id)?.status === "QUEUED") n++;
+  return n;
+}
+
+/** True when no task of the order is QUEUED (unblocked), IN_PROGRESS or REVIEW. */
+export function orderSettled(store: Store, project: string, order: string): boolean {
+  const open = stmt(
+    store,
+    "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')",
+  )
+    .pluck()
+    .get(project, order) as number;
+  if (open > 0) return false;
+  const queued = stmt(store, "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status = 'QUEUED'")
+    .pluck()
+    .get(project, order) as number;
+  return queued === 0 || countBlocked(store, project, order) === queued;
+}
+
+export interface WaitInput {
+  project: string;
+  order: string;
+  timeoutS?: number | undefined;
+  runtime: RuntimeOptions;
+  env: NodeJS.ProcessEnv;
+  monitor?: ResourceMonitor | undefined;
+  /** Workers this process has just launched: it records their ends itself. */
+  launched?: readonly LaunchedTask[];
+  onChange?: (s: Supervisor) => void;
+  startedAt?: number;
+}
+
+export async function waitForOrder(store: Store, input: WaitInput): Promise<WaitSummary> {
+  const { project, order } = input;
+  getOrder(store, project, order);
+  const since = input.startedAt ?? store.now();
+  recover(store, { project, backoffS: input.runtime.backoffS });
+  const deadline = input.timeoutS !== undefined ? since + input.timeoutS * 1000 : Infinity;
+  let timedOut = false;
+  let lastCheck = 0;
+  let settled = false;
+  const supervisor: Supervisor = new Supervisor(store, project, {
+    runtime: input.runtime,
+    env: input.env,
+    monitor: input.monitor,
+    onChange: () => input.onChange?.(supervisor),
+    until: () => {
+      const now = store.now();
+      if (now >= deadline) return (timedOut = true);
+      // Settled is read from the database at most every poll interval.
+      if (now - lastCheck >= input.runtime.pollMs || supervisor.watched.size === 0) {
+        lastCheck = now;
+        settled = orderSettled(store, project, order);
+      }
+      return settled;
+    },
+  });
+  for (const l of input.launched ?? []) supervisor.watchLaunched(l);
+  await supervisor.run();
+  handOver(store, project, input.env);
+  return orderSummary(store, project, order, since, timedOut && !orderSettled(store, project, order));
+}
+
+/** When something of the project still runs or can run, make sure a supervisor carries on. */
+export function handOver(store: Store, project: string, env: NodeJS.ProcessEnv): void {
+  const active = stmt(store, "SELECT COUNT(*) FROM orders WHERE project_id = ? AND active = 1 AND paused = 0")
+    .pluck()
+    .get(project) as number;
+  if (active > 0 || loadInFlight(store, project).length > 0) ensureSupervisor(store, project, env);
+}

@@ -1,0 +1,364 @@
+/**
+ * Every change of a task's status, in one place. Each transition is one
+ * IMMEDIATE transaction (or one guarded statement) that checks the state it
+ * expects — status and attempt — and returns what happened instead of
+ * assuming: a transition that finds the task moved on changes nothing and
+ * says so (`{ ok: false, ... }`).
+ *
+ *   claim         QUEUED      -> IN_PROGRESS  locks taken, attempt number + 1, run row opened
+ *   recordSpawn   IN_PROGRESS (same attempt)  pid and process start time recorded
+ *   rollbackSpawn IN_PROGRESS -> QUEUED       the process never started: the attempt is not counted
+ *   finish        IN_PROGRESS -> DONE | REVIEW | QUEUED (retry, backoff) | FAILED | CANCELLED
+ *   retry         FAILED | CANCELLED -> QUEUED  fresh attempts
+ *   cancelQueued  QUEUED      -> CANCELLED
+ *   requestKill   IN_PROGRESS: marks the run so that its end counts as killed
+ *   pause/resume  orders.paused
+ *
+ * Locks are released by every transition that leaves IN_PROGRESS/REVIEW.
+ * The statements are prepared once per connection: these run once or twice
+ * per task on the launch path.
+ */
+import type Database from "better-sqlite3";
+import type { Store } from "./open.js";
+import type { TaskStatus } from "./schema.js";
+import { LockIndex } from "../paths/lock-index.js";
+
+type Stmt = Database.Statement;
+
+function statements(db: Database.Database) {
+  const p = (sql: string): Stmt => db.prepare(sql);
+  return {
+    task: p(
+      "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id FROM tasks WHERE project_id = ? AND id = ?",
+    ),
+    orderPaused: p("SELECT paused FROM orders WHERE project_id = ? AND id = ?"),
+    depsNotDone: p(
+      `SELECT d.dep_id FROM task_deps d LEFT JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
+        WHERE d.project_id = ? AND d.task_id = ? AND (t.status IS NULL OR t.status <> 'DONE')`,
+    ).pluck(),
+    running: p("SELECT COUNT(*) FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')").pluck(),
+    locks: p("SELECT path, task_id FROM locks WHERE project_id = ?").raw(),
+    files: p("SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position").pluck(),
+    start: p(
+      `UPDATE tasks SET status = 'IN_PROGRESS', attempt = attempt + 1, spent_attempts = spent_attempts + 1,
+              started_at = @now, finished_at = NULL,
+              pid = NULL, exit_code = NULL, error = NULL, failure_kind = NULL, progress_done = NULL,
+              progress_total = NULL, retry_at = NULL, updated_at = @now
+        WHERE project_id = @project AND id = @task AND status = 'QUEUED'`,
+    ),
+    lock: p("INSERT OR IGNORE INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?)"),
+    unlock: p("DELETE FROM locks WHERE project_id = ? AND task_id = ?"),
+    openRun: p(
+      `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running')`,
+    ),
+    spawnTask: p("UPDATE tasks SET pid = ? WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND attempt = ?"),
+    spawnRun: p("UPDATE runs SET pid = ?, proc_start = ? WHERE project_id = ? AND task_id = ? AND attempt = ?"),
+    requeueAfterSpawnFail: p(
+      `UPDATE tasks SET status = 'QUEUED', spent_attempts = spent_attempts - 1, pid = NULL, error = ?, started_at = NULL,
+              updated_at = ?
+        WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND attempt = ?`,
+    ),
+    closeRun: p(
+      `UPDATE runs SET finished_at = ?, exit_code = ?, signal = ?, outcome = ?, error = ?
+        WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'running'`,
+    ),
+    endTask: p(
+      `UPDATE tasks SET status = @status, finished_at = @finished, exit_code = @exit, error = @error,
+              failure_kind = @kind, retry_at = @retryAt, pid = NULL, updated_at = @now
+        WHERE project_id = @project AND id = @task AND status = 'IN_PROGRESS' AND attempt = @attempt`,
+    ),
+    event: p(
+      "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    retry: p(
+      `UPDATE tasks SET status = 'QUEUED', spent_attempts = 0, retry_at = NULL, error = NULL, failure_kind = NULL,
+              exit_code = NULL, finished_at = NULL, started_at = NULL, pid = NULL, updated_at = ?
+        WHERE project_id = ? AND id = ? AND status IN ('FAILED', 'CANCELLED')`,
+    ),
+    cancelQueued: p(
+      `UPDATE tasks SET status = 'CANCELLED', finished_at = ?, updated_at = ?, error = ?
+        WHERE project_id = ? AND id = ? AND status = 'QUEUED'`,
+    ),
+    killRequest: p(
+      `UPDATE runs SET kill_request = ? WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'running'`,
+    ),
+    setPaused: p("UPDATE orders SET paused = ? WHERE project_id = ? AND id = ?"),
+  };
+}
+
+type Statements = ReturnType<typeof statements>;
+const cache = new WeakMap<Database.Database, Statements>();
+
+function stmts(store: Store): Statements {
+  let s = cache.get(store.sqlite);
+  if (!s) {
+    s = statements(store.sqlite);
+    cache.set(store.sqlite, s);
+  }
+  return s;
+}
+
+interface TaskState {
+  status: TaskStatus;
+  attempt: number;
+  spent_attempts: number;
+  max_attempts: number;
+  retry_at: number | null;
+  order_id: string;
+}
+
+function event(
+  s: Statements,
+  now: number,
+  project: string,
+  order: string | null,
+  task: string | null,
+  attempt: number | null,
+  kind: string,
+  data: Record<string, unknown> = {},
+): void {
+  s.event.run(now, project, order, task, attempt, kind, JSON.stringify(data));
+}
+
+// ---------------------------------------------------------------- claim
+
+export type ClaimRefusal =
+  | { ok: false; reason: "not_found" }
+  | { ok: false; reason: "not_queued"; status: TaskStatus }
+  | { ok: false; reason: "paused" }
+  | { ok: false; reason: "dependency"; waiting_for: string[] }
+  | { ok: false; reason: "backoff"; retry_at: number }
+  | { ok: false; reason: "capacity"; running: number }
+  | { ok: false; reason: "file_conflict"; file: string; held_by: string };
+
+export type ClaimResult = { ok: true; attempt: number; orderId: string; targetFiles: string[] } | ClaimRefusal;
+
+export interface ClaimInput {
+  project: string;
+  task: string;
+  /** The project's slot count: the claim fails when IN_PROGRESS + REVIEW >= this. */
+  effectiveWorkers: number;
+  /** Path of the attempt's log, given the attempt number the claim will take. */
+  logPath: (attempt: number) => string;
+  ownerPid: number;
+  ownerStart: string | null;
+  /** Skip the capacity check (execute-task runs the one task it was asked for). */
+  ignoreCapacity?: boolean;
+}
+
+/**
+ * QUEUED -> IN_PROGRESS, atomically: re-checks status, pause, dependencies,
+ * backoff, the free slots and every lock inside one IMMEDIATE transaction,
+ * then takes the locks and opens the attempt's run.
+ */
+export function claim(store: Store, input: ClaimInput): ClaimResult {
+  const s = stmts(store);
+  const { project, task } = input;
+  const tx = store.sqlite.transaction((): ClaimResult => {
+    const now = store.now();
+    const t = s.task.get(project, task) as TaskState | undefined;
+    if (!t) return { ok: false, reason: "not_found" };
+    if (t.status !== "QUEUED") return { ok: false, reason: "not_queued", status: t.status };
+    const paused = s.orderPaused.get(project, t.order_id) as { paused: number } | undefined;
+    if (paused?.paused) return { ok: false, reason: "paused" };
+    const waiting = s.depsNotDone.all(project, task) as string[];
+    if (waiting.length > 0) return { ok: false, reason: "dependency", waiting_for: waiting };
+    if (t.retry_at !== null && t.retry_at > now) return { ok: false, reason: "backoff", retry_at: t.retry_at };
+    if (!input.ignoreCapacity) {
+      const running = s.running.get(project) as number;
+      if (running >= input.effectiveWorkers) return { ok: false, reason: "capacity", running };
+    }
+    const files = s.files.all(project, task) as string[];
+    const held = s.locks.all(project) as Array<[string, string]>;
+    if (held.length > 0 && files.length > 0) {
+      const index = new LockIndex<string>();
+      for (const [path, owner] of held) if (owner !== task) index.add(path, owner);
+      const hit = index.findFirstConflict(files);
+      if (hit) return { ok: false, reason: "file_conflict", file: hit.path, held_by: hit.owner };
+    }
+    if (s.start.run({ now, project, task }).changes !== 1) return { ok: false, reason: "not_queued", status: t.status };
+    const attempt = t.attempt + 1;
+    for (const f of files) s.lock.run(project, task, f, now);
+    s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart);
+    return { ok: true, attempt, orderId: t.order_id, targetFiles: files };
+  });
+  return tx.immediate();
+}
+
+/** Records the worker's pid and start time for the attempt. */
+export function recordSpawn(
+  store: Store,
+  r: { project: string; order: string; task: string; attempt: number; pid: number; procStart: string | null },
+): boolean {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction(() => {
+      const ok = s.spawnTask.run(r.pid, r.project, r.task, r.attempt).changes === 1;
+      if (!ok) return false;
+      s.spawnRun.run(r.pid, r.procStart, r.project, r.task, r.attempt);
+      event(s, store.now(), r.project, r.order, r.task, r.attempt, "task_started", { pid: r.pid });
+      return true;
+    })
+    .immediate();
+}
+
+/** The process could not be started: back to QUEUED, the attempt not counted, locks released, error kept. */
+export function rollbackSpawn(
+  store: Store,
+  r: { project: string; order: string; task: string; attempt: number; error: string },
+): boolean {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction(() => {
+      const now = store.now();
+      if (s.requeueAfterSpawnFail.run(r.error, now, r.project, r.task, r.attempt).changes !== 1) return false;
+      s.unlock.run(r.project, r.task);
+      s.closeRun.run(now, null, null, "spawn_failed", r.error, r.project, r.task, r.attempt);
+      event(s, now, r.project, r.order, r.task, r.attempt, "spawn_failed", { error: r.error });
+      return true;
+    })
+    .immediate();
+}
+
+// ---------------------------------------------------------------- finish
+
+/** How an attempt ended, as the supervisor or recovery saw it. */
+export type AttemptEnd =
+  | { kind: "success"; exitCode: 0 }
+  | { kind: "failed"; exitCode: number | null; signal: string | null; error: string; failureKind: string }
+  | { kind: "killed"; request: "cancel" | "requeue"; exitCode: number | null; signal: string | null };
+
+export type FinishResult =
+  | { ok: true; status: TaskStatus; retryAt: number | null }
+  | { ok: false; status: TaskStatus | null };
+
+export interface FinishInput {
+  project: string;
+  task: string;
+  attempt: number;
+  end: AttemptEnd;
+  /** Seconds before the first retry; doubles with every further attempt. */
+  backoffS: number;
+  /** A successful attempt goes to REVIEW instead of DONE. */
+  review: boolean;
+}
+
+/**
+ * IN_PROGRESS (this attempt) -> its next state: DONE (or REVIEW for a
+ * reviewed task), QUEUED after a backoff while attempts remain, FAILED,
+ * or CANCELLED/QUEUED after a kill. Locks are released except for REVIEW.
+ */
+export function finish(store: Store, input: FinishInput): FinishResult {
+  const s = stmts(store);
+  const { project, task, attempt, end } = input;
+  return store.sqlite
+    .transaction((): FinishResult => {
+      const now = store.now();
+      const t = s.task.get(project, task) as TaskState | undefined;
+      if (!t || t.status !== "IN_PROGRESS" || t.attempt !== attempt) return { ok: false, status: t?.status ?? null };
+      let status: TaskStatus;
+      let retryAt: number | null = null;
+      let error: string | null = null;
+      let failureKind: string | null = null;
+      let outcome: string;
+      if (end.kind === "success") {
+        status = input.review ? "REVIEW" : "DONE";
+        outcome = "succeeded";
+      } else if (end.kind === "killed") {
+        status = end.request === "requeue" ? "QUEUED" : "CANCELLED";
+        error = "killed";
+        failureKind = "killed";
+        outcome = "killed";
+      } else {
+        error = end.error;
+        failureKind = end.failureKind;
+        outcome = end.failureKind;
+        if (t.spent_attempts < t.max_attempts) {
+          status = "QUEUED";
+          retryAt = now + Math.round(input.backoffS * 1000 * 2 ** Math.max(0, t.spent_attempts - 1));
+        } else {
+          status = "FAILED";
+        }
+      }
+      s.endTask.run({
+        status,
+        finished: status === "QUEUED" ? null : now,
+        exit: end.exitCode,
+        error,
+        kind: failureKind,
+        retryAt,
+        now,
+        project,
+        task,
+        attempt,
+      });
+      if (status !== "REVIEW") s.unlock.run(project, task);
+      const signal = end.kind === "success" ? null : end.signal;
+      s.closeRun.run(now, end.exitCode, signal, outcome, error, project, task, attempt);
+      const kind =
+        status === "DONE" ? "task_done"
+        : status === "REVIEW" ? "task_review"
+        : status === "FAILED" ? "task_failed"
+        : status === "CANCELLED" ? "task_killed"
+        : end.kind === "killed" ? "task_requeued"
+        : "task_retry";
+      event(s, now, project, t.order_id, task, attempt, kind, {
+        exit_code: end.exitCode,
+        ...(signal ? { signal } : {}),
+        ...(error ? { error, failure_kind: failureKind } : {}),
+        ...(retryAt ? { retry_at: new Date(retryAt).toISOString() } : {}),
+      });
+      return { ok: true, status, retryAt };
+    })
+    .immediate();
+}
+
+// ---------------------------------------------------------------- by hand
+
+/** FAILED | CANCELLED -> QUEUED with fresh attempts. */
+export function retry(store: Store, project: string, task: string): boolean {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction(() => {
+      const now = store.now();
+      if (s.retry.run(now, project, task).changes !== 1) return false;
+      const t = s.task.get(project, task) as TaskState;
+      event(s, now, project, t.order_id, task, null, "task_retried_by_hand");
+      return true;
+    })
+    .immediate();
+}
+
+/** QUEUED -> CANCELLED (a task killed before it started). */
+export function cancelQueued(store: Store, project: string, task: string): boolean {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction(() => {
+      const now = store.now();
+      if (s.cancelQueued.run(now, now, "cancelled before it started", project, task).changes !== 1) return false;
+      const t = s.task.get(project, task) as TaskState;
+      event(s, now, project, t.order_id, task, null, "task_killed", { before_start: true });
+      return true;
+    })
+    .immediate();
+}
+
+/** Marks the running attempt so that its end is recorded as killed (`cancel`) or requeued. */
+export function requestKill(
+  store: Store,
+  r: { project: string; task: string; attempt: number; request: "cancel" | "requeue" },
+): boolean {
+  return stmts(store).killRequest.run(r.request, r.project, r.task, r.attempt).changes === 1;
+}
+
+export function setPaused(store: Store, project: string, order: string, paused: boolean): boolean {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction(() => {
+      if (s.setPaused.run(paused ? 1 : 0, project, order).changes !== 1) return false;
+      event(s, store.now(), project, order, null, null, paused ? "order_paused" : "order_resumed");
+      return true;
+    })
+    .immediate();
+}
