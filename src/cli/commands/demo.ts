@@ -1,6 +1,7 @@
 /**
  * `aipm demo`: make a sample project in a temp folder, import its order (a DAG
- * with priorities and file conflicts) and show what would launch and why.
+ * with priorities and file conflicts), show what would launch and why, then
+ * run it for real with the live display and print the summary.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,41 +9,63 @@ import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { demoPlan } from "../../demo/demo-plan.js";
 import { importPlan } from "../../plan/import-plan.js";
-import { planLaunch } from "../../launch/plan-launch.js";
 import { resolveLaunchOptions } from "../../config/launch-options.js";
+import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
+import { launchOrder } from "../../runtime/launch-order.js";
+import { waitForOrder } from "../../runtime/wait-order.js";
+import type { Supervisor } from "../../runtime/supervisor.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { renderLaunchReport } from "../render/launch-report.js";
+import { renderWaitSummary } from "../render/wait-summary.js";
+import { LiveDisplay } from "../live-display.js";
 import { renderImport } from "./import.js";
+
+const ORDER = "ORDER_DEMO";
 
 export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
   return y.command(
     "demo",
-    "make a demo project in a temp folder, import a sample order and show what would launch",
-    (b) => b,
+    "make a demo project in a temp folder, import a sample order, run it with a live display",
+    (b) => b.option("dry-run", { type: "boolean", describe: "only show what would launch and why" }),
     async (args) => {
       const dir = mkdtempSync(join(tmpdir(), "aipm-demo-"));
       const db = args.db !== undefined ? resolve(io.cwd, args.db) : join(dir, ".aipm", "aipm.db");
+      const say = (t: string) => (args.json ? io.stderr(t) : io.stdout(t));
       io.stderr(`demo project in ${dir}\n`);
-      await withStore(io, { ...args, db }, async (store) => {
+      const result = await withStore(io, { ...args, db }, async (store) => {
         const imported = importPlan(store, demoPlan(), dir);
+        say(`${renderImport(imported)}\n`);
         const options = resolveLaunchOptions({}, io.env);
-        const { report } = await planLaunch(store, {
-          project: imported.project,
-          order: "ORDER_DEMO",
-          options,
-          monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
-          dryRun: true,
+        const runtime = resolveRuntimeOptions(io.env);
+        const monitor = options.monitoring ? createResourceMonitor({ now: store.now }) : undefined;
+        const startedAt = store.now();
+        const dry = await launchOrder(store, { project: "demo", order: ORDER, options, backoffS: runtime.backoffS, env: io.env, monitor, dryRun: true });
+        say(`${renderLaunchReport(dry.report)}\n`);
+        if (args.dryRun) return { dir, db: store.path, import: imported, launch: dry.report, summary: null };
+        const { report, launched } = await launchOrder(store, { project: "demo", order: ORDER, options, backoffS: runtime.backoffS, env: io.env, monitor, dryRun: false });
+        const display = new LiveDisplay(io, ORDER, io.isTTY);
+        let last: Supervisor | null = null;
+        const summary = await waitForOrder(store, {
+          project: "demo",
+          order: ORDER,
+          runtime,
+          env: io.env,
+          monitor,
+          launched,
+          startedAt,
+          onChange: (s) => {
+            last = s;
+            display.update(s);
+          },
         });
-        emit(io, args, { dir, db: store.path, import: { ...imported, warnings: undefined }, launch: report }, () =>
-          [
-            renderImport(imported),
-            renderLaunchReport(report),
-            `next: aipm --db ${store.path} status demo\n`,
-          ].join("\n"),
-        );
+        display.finish(last);
+        say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n`);
+        io.exitCode = summary.done ? 0 : 1;
+        return { dir, db: store.path, import: imported, launch: report, summary };
       });
+      if (args.json) emit(io, args, { ...result, import: { ...result.import, warnings: undefined } }, () => "");
     },
   );
 }
