@@ -25,6 +25,10 @@ export interface Result {
   pass?: boolean;
   /** Extra context printed after the value. */
   note?: string;
+  /** Parameters of the measurement, for JSON consumers (e.g. `{ tasks: 10000 }`). */
+  params?: Record<string, number | string>;
+  /** A detail of the figure above it: indented in the readable report. */
+  sub?: boolean;
 }
 
 export interface SuiteContext {
@@ -47,6 +51,8 @@ interface Args {
   only: string[];
 }
 
+class UsageError extends Error {}
+
 function parseArgs(argv: readonly string[]): Args {
   const args: Args = { json: false, strict: false, list: false, only: [] };
   for (let i = 0; i < argv.length; i++) {
@@ -56,12 +62,12 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--list") args.list = true;
     else if (a === "--only" || a.startsWith("--only=")) {
       const v = a === "--only" ? argv[++i] : a.slice("--only=".length);
-      if (!v) throw new Error("--only: expected a suite name");
+      if (!v) throw new UsageError("--only: expected a suite name");
       args.only.push(...v.split(","));
     } else if (a === "--help" || a === "-h") {
       process.stdout.write("usage: node dist/bench/run.js [--only NAME[,NAME]] [--json] [--strict] [--list]\n");
       process.exit(0);
-    } else throw new Error(`unknown argument: ${a}`);
+    } else throw new UsageError(`unknown argument: ${a} (try --help)`);
   }
   return args;
 }
@@ -73,7 +79,8 @@ function fmtValue(r: Result): string {
 }
 
 function formatLine(r: Result, nameWidth: number): string {
-  let line = `  ${r.name.padEnd(nameWidth)}  ${fmtValue(r).padStart(10)} ${r.unit}`;
+  const name = r.sub ? `  ${r.name}` : r.name;
+  let line = `  ${name.padEnd(nameWidth)}  ${fmtValue(r).padStart(10)} ${r.unit}`;
   if (r.target !== undefined) line += `  [${r.pass ? "PASS" : "FAIL"}: target < ${r.target.toLocaleString("en-US")} ${r.unit}]`;
   if (r.note) line += `  (${r.note})`;
   return line;
@@ -119,7 +126,7 @@ async function main(): Promise<number> {
     const report = { name: suite.name, description: suite.description, durationMs: performance.now() - t0, results };
     reports.push(report);
     if (!args.json) {
-      const width = Math.max(...results.map((r) => r.name.length), 0);
+      const width = Math.max(...results.map((r) => r.name.length + (r.sub ? 2 : 0)), 0);
       process.stdout.write(`\n${suite.name}: ${suite.description}\n`);
       for (const r of results) process.stdout.write(`${formatLine(r, width)}\n`);
       process.stdout.write(`  (suite took ${(report.durationMs / 1000).toFixed(1)} s)\n`);
@@ -132,7 +139,9 @@ async function main(): Promise<number> {
   } else {
     const checked = reports.reduce((n, s) => n + s.results.filter((r) => r.pass !== undefined).length, 0);
     process.stdout.write(
-      failed.length === 0
+      checked === 0
+        ? "\nno figure with a target was measured\n"
+        : failed.length === 0
         ? `\nall ${checked} targets met\n`
         : `\n${failed.length} of ${checked} targets missed:\n${failed.map((f) => `  ${f}\n`).join("")}`,
     );
@@ -145,6 +154,11 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },

@@ -4,7 +4,7 @@
  * and an overall bar, redrawn in place at most five times a second. Not on a
  * terminal: one plain line per task start and end.
  */
-import type { Supervisor } from "../runtime/supervisor.js";
+import type { Supervisor, TaskEvent } from "../runtime/supervisor.js";
 import type { CliIO } from "./io.js";
 
 const REDRAW_MS = 200;
@@ -23,7 +23,6 @@ export class LiveDisplay {
   private lastDraw = 0;
   private drawnLines = 0;
   private timer: NodeJS.Timeout | null = null;
-  private seen = new Map<string, string>();
 
   constructor(
     private readonly io: CliIO,
@@ -31,18 +30,24 @@ export class LiveDisplay {
     private readonly tty: boolean,
   ) {}
 
+  /** Redraws the terminal display (throttled); a no-op off a terminal. */
   update(s: Supervisor): void {
-    if (this.tty) {
-      const now = Date.now();
-      if (now - this.lastDraw < REDRAW_MS) {
-        if (!this.timer) this.timer = setTimeout(() => ((this.timer = null), this.update(s)), REDRAW_MS);
-        return;
-      }
-      this.lastDraw = now;
-      this.draw(s);
-    } else {
-      this.lines(s);
+    if (!this.tty) return;
+    const now = Date.now();
+    if (now - this.lastDraw < REDRAW_MS) {
+      if (!this.timer) this.timer = setTimeout(() => ((this.timer = null), this.update(s)), REDRAW_MS);
+      return;
     }
+    this.lastDraw = now;
+    this.draw(s);
+  }
+
+  /** One line per start and end, off a terminal. */
+  task(e: TaskEvent): void {
+    if (this.tty || e.order !== this.order) return;
+    if (e.status === "IN_PROGRESS") this.io.stderr(`started  ${e.task} (attempt ${e.attempt}, pid ${e.pid})\n`);
+    else if (e.status === "QUEUED") this.io.stderr(`retry    ${e.task} (attempt ${e.attempt} failed)\n`);
+    else this.io.stderr(`finished ${e.task}: ${e.status}\n`);
   }
 
   private draw(s: Supervisor): void {
@@ -64,22 +69,6 @@ export class LiveDisplay {
     const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : "";
     this.io.stderr(`${up}\x1b[J${out.join("\n")}\n`);
     this.drawnLines = out.length;
-  }
-
-  private lines(s: Supervisor): void {
-    for (const t of s.view.tasks.values()) {
-      if (t.orderId !== this.order) continue;
-      const before = this.seen.get(t.id);
-      if (before === t.status) continue;
-      this.seen.set(t.id, t.status);
-      if (before === undefined && t.status === "QUEUED") continue;
-      if (t.status === "IN_PROGRESS") {
-        const a = s.watched.get(t.id);
-        this.io.stderr(`started  ${t.id}${a ? ` (attempt ${a.attempt}, pid ${a.pid})` : ""}\n`);
-      } else if (before !== undefined || t.status !== "DONE") {
-        this.io.stderr(`${t.status === "QUEUED" ? "retry    " : "finished "}${t.id}: ${t.status}\n`);
-      }
-    }
   }
 
   private counts(s: Supervisor) {

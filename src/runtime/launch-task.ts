@@ -3,13 +3,17 @@
  * everything and takes its locks), start its process, record the pid. If the
  * process cannot start, the claim is rolled back — locks released, task
  * QUEUED again with the error — and the caller carries on with other tasks.
+ *
+ * Split in two for callers that start processes elsewhere (the supervisor's
+ * spawner): `prepareLaunch` claims and prepares, then `completeLaunch` or
+ * `failLaunch` records the outcome. `launchTask` does all three in place.
  */
 import type { Store } from "../store/open.js";
 import { claim, recordSpawn, rollbackSpawn, type ClaimRefusal } from "../store/transitions.js";
-import { attemptFiles, spawnWorker, type SpawnedWorker } from "./spawn-worker.js";
+import { stmt } from "../store/statements.js";
+import { attemptFiles, prepareSpawn, spawnPrepared, type PreparedSpawn, type SpawnedWorker } from "./spawn-worker.js";
 import { taskCommand } from "./task-command.js";
 import { buildAgentPrompt } from "./agent-prompt.js";
-import { stmt } from "../store/statements.js";
 import { procStartTime } from "./proc.js";
 
 let ownStart: string | null | undefined;
@@ -28,17 +32,22 @@ export interface LaunchTaskInput {
   ignoreCapacity?: boolean;
 }
 
-export interface LaunchedTask {
-  ok: true;
+/** A claimed attempt whose process is about to start. */
+export interface PreparedLaunch {
   project: string;
   order: string;
   task: string;
   attempt: number;
-  worker: SpawnedWorker;
   logPath: string;
   targetFiles: string[];
   timeoutS: number | null;
   startedAt: number;
+  spawn: PreparedSpawn;
+}
+
+export interface LaunchedTask extends Omit<PreparedLaunch, "spawn"> {
+  ok: true;
+  worker: SpawnedWorker;
 }
 
 export type LaunchTaskResult =
@@ -54,7 +63,10 @@ interface Definition {
   root: string;
 }
 
-export function launchTask(store: Store, input: LaunchTaskInput): LaunchTaskResult {
+export function prepareLaunch(
+  store: Store,
+  input: LaunchTaskInput,
+): { ok: true; prepared: PreparedLaunch } | { ok: false; refused: ClaimRefusal } | { ok: false; error: string } {
   const { project, task } = input;
   const c = claim(store, {
     project,
@@ -70,10 +82,9 @@ export function launchTask(store: Store, input: LaunchTaskInput): LaunchTaskResu
   const files = attemptFiles(store.dir, project, task, c.attempt);
   const def = stmt(
     store,
-    `SELECT t.command, t.prompt, t.model, t.timeout_s, COALESCE(t.cwd, p.root) AS root FROM tasks t JOIN projects p ON p.id = t.project_id
-      WHERE t.project_id = ? AND t.id = ?`,
+    `SELECT t.command, t.prompt, t.model, t.timeout_s, COALESCE(t.cwd, p.root) AS root FROM tasks t
+       JOIN projects p ON p.id = t.project_id WHERE t.project_id = ? AND t.id = ?`,
   ).get(project, task) as Definition;
-  let worker: SpawnedWorker;
   try {
     const cmd = taskCommand(
       {
@@ -86,7 +97,7 @@ export function launchTask(store: Store, input: LaunchTaskInput): LaunchTaskResu
       },
       input.env,
     );
-    worker = spawnWorker({
+    const spawn = prepareSpawn({
       project,
       order: c.orderId,
       task,
@@ -99,22 +110,47 @@ export function launchTask(store: Store, input: LaunchTaskInput): LaunchTaskResu
       files,
       env: input.env,
     });
+    return {
+      ok: true,
+      prepared: {
+        project,
+        order: c.orderId,
+        task,
+        attempt: c.attempt,
+        logPath: files.log,
+        targetFiles: c.targetFiles,
+        timeoutS: def.timeout_s,
+        startedAt,
+        spawn,
+      },
+    };
   } catch (err) {
     const error = (err as Error).message;
     rollbackSpawn(store, { project, order: c.orderId, task, attempt: c.attempt, error });
     return { ok: false, error };
   }
-  recordSpawn(store, { project, order: c.orderId, task, attempt: c.attempt, pid: worker.pid, procStart: worker.procStart });
-  return {
-    ok: true,
-    project,
-    order: c.orderId,
-    task,
-    attempt: c.attempt,
-    worker,
-    logPath: files.log,
-    targetFiles: c.targetFiles,
-    timeoutS: def.timeout_s,
-    startedAt,
-  };
+}
+
+export function completeLaunch(store: Store, p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {
+  recordSpawn(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, pid: worker.pid, procStart: worker.procStart });
+  const { spawn: _spawn, ...rest } = p;
+  return { ...rest, ok: true, worker };
+}
+
+export function failLaunch(store: Store, p: PreparedLaunch, error: string): void {
+  rollbackSpawn(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, error });
+}
+
+export function launchTask(store: Store, input: LaunchTaskInput): LaunchTaskResult {
+  const r = prepareLaunch(store, input);
+  if (!r.ok) return r;
+  let worker: SpawnedWorker;
+  try {
+    worker = spawnPrepared(r.prepared.spawn, input.env);
+  } catch (err) {
+    const error = (err as Error).message;
+    failLaunch(store, r.prepared, error);
+    return { ok: false, error };
+  }
+  return completeLaunch(store, r.prepared, worker);
 }

@@ -51,7 +51,7 @@ export function pollLog(state: LogState): boolean {
           state.progressChanged = true;
         }
       }
-      if (line.trim() !== "" && !line.startsWith("[aipm] exit status ")) state.lastLine = line.length > 200 ? `${line.slice(0, 197)}...` : line;
+      else if (line.trim() !== "" && !line.startsWith("[aipm] exit status ")) state.lastLine = line.length > 200 ? `${line.slice(0, 197)}...` : line;
     }
     if (state.partial.trim() !== "") state.lastLine = state.partial.slice(0, 200);
     return true;

@@ -41,7 +41,8 @@ export interface SpawnRequest {
 }
 
 export interface SpawnedWorker {
-  child: ChildProcess;
+  /** The process object when this process started it directly; null through the spawner. */
+  child: ChildProcess | null;
   pid: number;
   procStart: string | null;
 }
@@ -86,9 +87,9 @@ export function resolveProgram(program: string, cwd: string, pathVar: string | u
   throw new Error(`spawn ENOENT: ${program}`);
 }
 
-export function workerEnv(req: SpawnRequest): NodeJS.ProcessEnv {
+/** The contract's variables for the task's process. */
+export function workerVars(req: SpawnRequest): Record<string, string> {
   return {
-    ...req.env,
     AIPM_PROJECT: req.project,
     AIPM_ORDER: req.order,
     AIPM_TASK: req.task,
@@ -108,8 +109,19 @@ export function prepareLogDirs(dbDir: string, project: string, tasks: readonly s
   }
 }
 
-/** Starts the task's process; throws an Error whose message is the launch failure. */
-export function spawnWorker(req: SpawnRequest): SpawnedWorker {
+/** What to start: `/bin/sh` with these arguments, in `cwd`, with `vars` added to the environment. */
+export interface PreparedSpawn {
+  args: string[];
+  cwd: string;
+  vars: Record<string, string>;
+}
+
+/**
+ * Everything before the fork, on the caller's side: the project root and the
+ * program must exist (else `spawn ENOENT: ...` is thrown), the log folder is
+ * made, the prompt file written.
+ */
+export function prepareSpawn(req: SpawnRequest): PreparedSpawn {
   const program = req.argv[0];
   if (program === undefined) throw new Error("empty command");
   try {
@@ -120,17 +132,26 @@ export function spawnWorker(req: SpawnRequest): SpawnedWorker {
   resolveProgram(program, req.root, req.env.PATH);
   ensureDir(dirname(req.files.log));
   if (req.stdin !== null) writeFileSync(req.files.prompt, req.stdin);
-  const child = spawn("/bin/sh", wrapperArgv(req.files.log, req.stdin !== null ? req.files.prompt : null, req.argv), {
+  return {
+    args: wrapperArgv(req.files.log, req.stdin !== null ? req.files.prompt : null, req.argv),
     cwd: req.root,
-    env: workerEnv(req),
-    detached: true,
-    stdio: "ignore",
-  });
+    vars: workerVars(req),
+  };
+}
+
+/** Starts a prepared worker from this process; throws when the process cannot start. */
+export function spawnPrepared(p: PreparedSpawn, env: NodeJS.ProcessEnv): SpawnedWorker {
+  const child = spawn("/bin/sh", p.args, { cwd: p.cwd, env: { ...env, ...p.vars }, detached: true, stdio: "ignore" });
   const pid = child.pid;
   if (pid === undefined) {
     // spawn reports its failure asynchronously; the pid is missing when it failed.
     child.on("error", () => {});
-    throw new Error(`spawn failed: ${program}`);
+    throw new Error("spawn failed: /bin/sh");
   }
   return { child, pid, procStart: procStartTime(pid) };
+}
+
+/** Starts the task's process; throws an Error whose message is the launch failure. */
+export function spawnWorker(req: SpawnRequest): SpawnedWorker {
+  return spawnPrepared(prepareSpawn(req), req.env);
 }

@@ -17,6 +17,7 @@
  * records what they left behind and a new supervisor adopts the rest.
  */
 import type { Store } from "../store/open.js";
+import type { TaskStatus } from "../store/schema.js";
 import { stmt } from "../store/statements.js";
 import { finish } from "../store/transitions.js";
 import { detect } from "../detect/select.js";
@@ -24,8 +25,10 @@ import { scaleWorkers } from "../resources/scaling.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import { ProjectView } from "./project-view.js";
-import { launchTask, type LaunchedTask } from "./launch-task.js";
-import { prepareLogDirs } from "./spawn-worker.js";
+import { completeLaunch, failLaunch, prepareLaunch, type LaunchedTask, type PreparedLaunch } from "./launch-task.js";
+import { SpawnerClient } from "./spawner-client.js";
+import type { ChildProcess } from "node:child_process";
+import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
 import { classifyEnd } from "./attempt-end.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
@@ -33,7 +36,6 @@ import { acquireLease, heartbeatLease, releaseLease } from "./lease.js";
 import { loadInFlight, ownerAlive, readExitStatus, takeOwnership, type InFlight } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
 import { rollbackSpawn } from "../store/transitions.js";
-import type { ChildProcess } from "node:child_process";
 
 export interface WatchedAttempt {
   project: string;
@@ -42,7 +44,8 @@ export interface WatchedAttempt {
   attempt: number;
   pid: number;
   procStart: string | null;
-  child: ChildProcess | null;
+  /** Exit events arrive (a child of this process or of its spawner); otherwise its log and pid are polled. */
+  events: boolean;
   logPath: string;
   startedAt: number;
   timeoutS: number | null;
@@ -62,6 +65,16 @@ export interface SupervisorOptions {
   until?: () => boolean;
   /** After every change: a task started, progressed or ended. */
   onChange?: () => void;
+  /** A task started (IN_PROGRESS) or an attempt ended (its new status). */
+  onTask?: (e: TaskEvent) => void;
+}
+
+export interface TaskEvent {
+  task: string;
+  order: string;
+  status: TaskStatus;
+  attempt: number;
+  pid: number | null;
 }
 
 const SAMPLE_MAX_AGE_MS = 1000;
@@ -82,6 +95,11 @@ export class Supervisor {
   private readonly ownStart = procStartTime(process.pid);
   /** Holds the project's lease: adopts orphans and launches. */
   leader = false;
+  private spawner: SpawnerClient | null = null;
+  private spawnerFailed = false;
+  private readonly children = new Set<ChildProcess>();
+  /** Claimed attempts whose process the spawner is starting. */
+  private starting = 0;
 
   constructor(
     private readonly store: Store,
@@ -114,14 +132,28 @@ export class Supervisor {
 
   /** Watches a worker this process has just launched (its child). */
   watchLaunched(l: LaunchedTask): void {
-    const w: WatchedAttempt = {
+    const w = this.attempt(l, l.worker.pid, l.worker.procStart, l.worker.child !== null);
+    this.watched.set(l.task, w);
+    this.opts.onTask?.({ task: l.task, order: l.order, status: "IN_PROGRESS", attempt: l.attempt, pid: l.worker.pid });
+    const child = l.worker.child;
+    if (child) {
+      this.children.add(child);
+      child.once("exit", (code, signal) => {
+        this.children.delete(child);
+        this.ended(w, { exitCode: code, signal, vanished: false });
+      });
+    }
+  }
+
+  private attempt(l: Omit<PreparedLaunch, "spawn">, pid: number, procStart: string | null, events: boolean): WatchedAttempt {
+    return {
       project: l.project,
       order: l.order,
       task: l.task,
       attempt: l.attempt,
-      pid: l.worker.pid,
-      procStart: l.worker.procStart,
-      child: l.worker.child,
+      pid,
+      procStart,
+      events,
       logPath: l.logPath,
       startedAt: l.startedAt,
       timeoutS: l.timeoutS,
@@ -132,8 +164,6 @@ export class Supervisor {
       killTimer: null,
       ended: false,
     };
-    this.watched.set(l.task, w);
-    l.worker.child.once("exit", (code, signal) => this.ended(w, { exitCode: code, signal, vanished: false }));
   }
 
   // ------------------------------------------------------------ adoption
@@ -161,7 +191,7 @@ export class Supervisor {
       attempt: f.attempt,
       pid: f.pid!,
       procStart: f.procStart,
-      child: null,
+      events: false,
       logPath: f.logPath,
       startedAt: f.startedAt,
       timeoutS: f.timeoutS,
@@ -182,7 +212,7 @@ export class Supervisor {
     const rt = this.opts.runtime;
     for (const w of this.watched.values()) {
       this.followLog(w, now);
-      if (!w.child) {
+      if (!w.events) {
         const status = readExitStatus(w.logPath);
         if (status !== null) this.ended(w, { exitCode: status, signal: null, vanished: false });
         else if (!isAlive(w.pid, w.procStart)) {
@@ -280,6 +310,7 @@ export class Supervisor {
     });
     if (r.ok) {
       this.view.markFinished(w.task, r.status, r.retryAt);
+      this.opts.onTask?.({ task: w.task, order: w.order, status: r.status, attempt: w.attempt, pid: w.pid });
       if (r.retryAt !== null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, r.retryAt);
       settleOrders(this.store, this.view, [w.order]);
     } else {
@@ -349,7 +380,7 @@ export class Supervisor {
           }
         }
         for (const t of d.launchable) {
-          const r = launchTask(this.store, {
+          const r = prepareLaunch(this.store, {
             project: this.project,
             task: t.id,
             effectiveWorkers: scaling.effectiveWorkers,
@@ -358,8 +389,8 @@ export class Supervisor {
           });
           if (r.ok) {
             launched++;
-            this.view.markClaimed(t.id, r.targetFiles, now);
-            this.watchLaunched(r);
+            this.view.markClaimed(t.id, r.prepared.targetFiles, now);
+            this.start(r.prepared);
           } else {
             // Someone else changed the project (or the process could not start): re-read it.
             this.view.reload();
@@ -373,6 +404,53 @@ export class Supervisor {
       this.passRunning = false;
     }
     this.checkStop();
+  }
+
+  /** Starts a claimed attempt's process: through the spawner when it runs, else in place. */
+  private start(p: PreparedLaunch): void {
+    if (!this.spawner && !this.spawnerFailed) {
+      const spawner = new SpawnerClient(this.opts.env);
+      if (spawner.start()) this.spawner = spawner;
+      else this.spawnerFailed = true;
+    }
+    const spawner = this.spawner;
+    if (!spawner?.alive) {
+      try {
+        this.watchLaunched(completeLaunch(this.store, p, spawnPrepared(p.spawn, this.opts.env)));
+      } catch (err) {
+        this.launchFailed(p, (err as Error).message);
+      }
+      return;
+    }
+    const w = this.attempt(p, 0, null, true);
+    this.starting++;
+    spawner
+      .spawn(
+        p.spawn,
+        (code, signal) => this.ended(w, { exitCode: code, signal, vanished: false }),
+        () => (w.events = false),
+      )
+      .then(
+        (worker) => {
+          this.starting--;
+          w.pid = worker.pid;
+          w.procStart = worker.procStart;
+          completeLaunch(this.store, p, worker);
+          if (!w.ended) this.watched.set(p.task, w);
+          this.opts.onTask?.({ task: p.task, order: p.order, status: "IN_PROGRESS", attempt: p.attempt, pid: w.pid });
+          this.opts.onChange?.();
+        },
+        (err: Error) => {
+          this.starting--;
+          this.launchFailed(p, err.message);
+        },
+      );
+  }
+
+  private launchFailed(p: PreparedLaunch, error: string): void {
+    failLaunch(this.store, p, error);
+    this.view.reload();
+    this.schedulePass();
   }
 
   /** Makes the log folders of the next candidates in the background, so that a launch does not wait on mkdir. */
@@ -392,6 +470,7 @@ export class Supervisor {
 
   private idle(): boolean {
     if (!this.leader) return false;
+    if (this.starting > 0) return false;
     if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
     if (this.nextRetryAt !== null) return false;
     return this.view.running() === 0;
@@ -410,10 +489,11 @@ export class Supervisor {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    for (const w of this.watched.values()) {
-      if (w.killTimer) clearTimeout(w.killTimer);
-      w.child?.unref();
-    }
+    for (const w of this.watched.values()) if (w.killTimer) clearTimeout(w.killTimer);
+    this.spawner?.close();
+    this.spawner = null;
+    // Workers outlive us: do not keep this process alive for them.
+    for (const c of this.children) c.unref();
     if (this.leader) releaseLease(this.store, this.project);
     this.leader = false;
     this.finishRun?.();

@@ -12,7 +12,7 @@ import { getOrder, loadProjectTasks } from "../store/read-project.js";
 import { findBlocked } from "../detect/select.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import type { ResourceMonitor } from "../resources/monitor.js";
-import { Supervisor } from "./supervisor.js";
+import { Supervisor, type TaskEvent } from "./supervisor.js";
 import type { LaunchedTask } from "./launch-task.js";
 import { loadInFlight, recover } from "./in-flight.js";
 import { ensureSupervisor } from "./ensure-supervisor.js";
@@ -93,6 +93,7 @@ export interface WaitInput {
   /** Workers this process has just launched: it records their ends itself. */
   launched?: readonly LaunchedTask[];
   onChange?: (s: Supervisor) => void;
+  onTask?: (e: TaskEvent) => void;
   startedAt?: number;
 }
 
@@ -110,6 +111,7 @@ export async function waitForOrder(store: Store, input: WaitInput): Promise<Wait
     env: input.env,
     monitor: input.monitor,
     onChange: () => input.onChange?.(supervisor),
+    onTask: input.onTask,
     until: () => {
       const now = store.now();
       if (now >= deadline) return (timedOut = true);

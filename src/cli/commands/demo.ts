@@ -59,6 +59,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
             last = s;
             display.update(s);
           },
+          onTask: (e) => display.task(e),
         });
         display.finish(last);
         say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n`);

@@ -37,7 +37,7 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
           monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
           dryRun: false,
         });
-        for (const l of launched) l.worker.child.unref();
+        for (const l of launched) l.worker.child?.unref();
         ensureSupervisor(store, QUEUE_PROJECT, io.env);
         const mine = report.launched.find((l) => l.task === added.task);
         return { project: QUEUE_PROJECT, order: QUEUE_ORDER, task: added.task, position: added.position, started: Boolean(mine), pid: mine?.pid ?? null };

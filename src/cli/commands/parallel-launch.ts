@@ -58,7 +58,7 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           dryRun: Boolean(args.dryRun),
         });
         if (args.dryRun || !args.wait) {
-          for (const l of launched) l.worker.child.unref();
+          for (const l of launched) l.worker.child?.unref();
           if (!args.dryRun) ensureSupervisor(store, args.project, io.env);
           print(io, args, report, args.summary ? getStatus(store, { project: args.project, order: args.order }).counts : null);
           return report.failed.length > 0 ? 1 : 0;
@@ -79,6 +79,7 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
             last = s;
             display.update(s);
           },
+          onTask: (e) => display.task(e),
         });
         display.finish(last);
         if (args.json) emit(io, args, { ...summary, launch: report }, () => "");
