@@ -14,6 +14,7 @@
 import { cpus, platform, arch } from "node:os";
 import { performance } from "node:perf_hooks";
 import { detectScale } from "./detect-scale.js";
+import { runtimeWorkloads } from "./runtime-workloads.js";
 
 export interface Result {
   /** What was measured, e.g. `n=10,000 full path (planLaunch --dry-run)`. */
@@ -42,7 +43,7 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Result[]>;
 }
 
-export const SUITES: readonly Suite[] = [detectScale];
+export const SUITES: readonly Suite[] = [detectScale, runtimeWorkloads];
 
 interface Args {
   json: boolean;

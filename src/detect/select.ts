@@ -3,6 +3,8 @@
  * slots, which QUEUED tasks of one order may launch, in what order, and why
  * every other QUEUED task may not. Pure: no I/O, no clock of its own.
  *
+ * The dependency walk (blocked propagation) is in ./dep-graph.ts.
+ *
  * A QUEUED task of the order is checked in launch order (priority P0 first,
  * then creation order) and skipped with the first reason that holds:
  *   blocked        a FAILED/CANCELLED dependency, direct or transitive
@@ -15,7 +17,7 @@
  */
 import type { Priority } from "../store/schema.js";
 import type { TaskNode, HeldLock } from "../store/read-project.js";
-import { buildDepGraph, blockedBy } from "./dep-graph.js";
+import { blockedBy } from "./dep-graph.js";
 import { LockIndex } from "../paths/lock-index.js";
 
 export type SkipReason =
@@ -69,8 +71,7 @@ export function findBlocked(tasks: ReadonlyMap<string, TaskNode>): Map<string, s
     }
   }
   if (!anyFailed) return new Map();
-  const g = buildDepGraph(tasks.values());
-  return blockedBy(g, (id) => tasks.get(id)?.status);
+  return blockedBy(tasks.values());
 }
 
 /** QUEUED tasks of an order in launch order. */
