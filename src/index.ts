@@ -3,7 +3,7 @@
  * and other programs call them directly.
  */
 export { openStore, resolveDbPath, type Store, type OpenOptions } from "./store/open.js";
-export { TASK_STATUSES, PRIORITIES, type TaskStatus, type Priority } from "./store/schema.js";
+export { TASK_STATUSES, PRIORITIES, type TaskStatus, type Priority } from "./store/statuses.js";
 export { AipmError, usageError, failedError, exitCodeFor } from "./errors.js";
 
 export { importPlan, applyPlan, type ImportResult } from "./plan/import-plan.js";

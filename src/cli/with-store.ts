@@ -1,7 +1,8 @@
 /**
  * Opens the store a command names (`--db`, `$AIPM_DB`, `./.aipm/aipm.db`),
  * records what became of abandoned attempts first (the contract: any aipm
- * command recovers crashed workers), and closes the store after.
+ * command recovers crashed workers), and closes the store after. Commands
+ * that write plans ask for the ORM (`orm: true`); the others start without it.
  */
 import { resolve } from "node:path";
 import { openStore, type Store } from "../store/open.js";
@@ -10,10 +11,15 @@ import { recover } from "../runtime/in-flight.js";
 import { ensureSupervisor } from "../runtime/ensure-supervisor.js";
 import type { CliIO, GlobalArgs } from "./io.js";
 
-export async function withStore<T>(io: CliIO, args: GlobalArgs, fn: (store: Store) => Promise<T> | T): Promise<T> {
+export async function withStore<T>(
+  io: CliIO,
+  args: GlobalArgs,
+  fn: (store: Store) => Promise<T> | T,
+  opts: { orm?: boolean } = {},
+): Promise<T> {
   const db = args.db !== undefined ? resolve(io.cwd, args.db) : undefined;
   const envDb = io.env.AIPM_DB ? resolve(io.cwd, io.env.AIPM_DB) : undefined;
-  const store = await openStore({ db: db ?? envDb ?? resolve(io.cwd, ".aipm", "aipm.db"), env: io.env });
+  const store = await openStore({ db: db ?? envDb ?? resolve(io.cwd, ".aipm", "aipm.db"), env: io.env, orm: opts.orm ?? false });
   try {
     const report = recover(store, { backoffS: resolveRuntimeOptions(io.env).backoffS });
     for (const p of new Set(report.orphans.map((o) => o.project))) ensureSupervisor(store, p, io.env);

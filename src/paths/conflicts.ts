@@ -28,7 +28,8 @@
  *   A last segment that is `**` defeats (2) and (3).
  * The rule is symmetric. Compiled globs are cached (bounded) for hot loops.
  */
-import { Minimatch } from 'minimatch';
+import type { Minimatch } from 'minimatch';
+import { minimatchModule } from './minimatch-lazy.js';
 import { GLOB_OPTIONS, expandTargetGlob, isGlob } from './target-path.js';
 
 /** One brace expansion of an entry. `mm` is set for globs only. */
@@ -60,12 +61,12 @@ function literalPart(path: string): Part {
 }
 
 function globPart(path: string): Part {
-  const mm = new Minimatch(path, MATCH_OPTIONS);
+  const mm = new (minimatchModule().Minimatch)(path, MATCH_OPTIONS);
   if (!mm.hasMagic()) return literalPart(path);
   const segs = path.split('/');
   const baseSegs: string[] = [];
   for (const s of segs) {
-    if (MAGIC.test(s) && (s.includes('\\') || new Minimatch(s, MATCH_OPTIONS).hasMagic())) break;
+    if (MAGIC.test(s) && (s.includes('\\') || new (minimatchModule().Minimatch)(s, MATCH_OPTIONS).hasMagic())) break;
     baseSegs.push(s);
   }
   // A `**` last segment has no literal text, so it gets '' for both and defeats rules (2) and (3).

@@ -13,7 +13,7 @@
  * has no lexical meaning), and globs whose brace expansions would be
  * rejected themselves (`{..,a}/x`) or are too many.
  */
-import { Minimatch, braceExpand } from 'minimatch';
+import { minimatchModule } from './minimatch-lazy.js';
 
 export type NormalizeResult = { ok: true; path: string } | { ok: false; error: string };
 
@@ -59,7 +59,7 @@ export function normalizeTargetPath(raw: string): NormalizeResult {
   const r = lexical(raw);
   if (!r.ok) return { ok: false, error: `${r.reason}: ${show(raw)}` };
   if (isGlob(r.path)) {
-    const expansions = braceExpand(r.path, GLOB_OPTIONS);
+    const expansions = minimatchModule().braceExpand(r.path, GLOB_OPTIONS);
     if (expansions.length > MAX_BRACE_EXPANSIONS) {
       return { ok: false, error: `too many brace expansions (max ${MAX_BRACE_EXPANSIONS}): ${show(raw)}` };
     }
@@ -77,7 +77,7 @@ export function normalizeTargetPath(raw: string): NormalizeResult {
  */
 export function expandTargetGlob(path: string): string[] {
   const out = new Set<string>();
-  for (const e of braceExpand(path, GLOB_OPTIONS)) {
+  for (const e of minimatchModule().braceExpand(path, GLOB_OPTIONS)) {
     const x = lexical(e);
     out.add(x.ok ? x.path : e);
   }
@@ -92,7 +92,7 @@ export function isGlob(path: string): boolean {
   if (!/[*?[{(]/.test(path)) return false;
   let v = globCache.get(path);
   if (v === undefined) {
-    v = new Minimatch(path, { ...GLOB_OPTIONS, magicalBraces: true }).hasMagic();
+    v = new (minimatchModule().Minimatch)(path, { ...GLOB_OPTIONS, magicalBraces: true }).hasMagic();
     if (globCache.size > 10_000) globCache.clear();
     globCache.set(path, v);
   }

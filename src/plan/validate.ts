@@ -8,7 +8,7 @@
  * ...`) so that one run reports them all.
  */
 import { resolve } from "node:path";
-import { PRIORITIES, type Priority } from "../store/schema.js";
+import { PRIORITIES, type Priority } from "../store/statuses.js";
 import { normalizeTargetPath } from "../paths/target-path.js";
 import {
   DEFAULT_MAX_ATTEMPTS,

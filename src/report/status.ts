@@ -5,7 +5,7 @@
  */
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
-import { TASK_STATUSES } from "../store/schema.js";
+import { TASK_STATUSES } from "../store/statuses.js";
 import { getOrder, getProject, loadProjectTasks } from "../store/read-project.js";
 import { findBlocked } from "../detect/select.js";
 import { isoOrNull } from "../util/time.js";

@@ -14,7 +14,15 @@
  *
  * Percentages are rounded to one decimal.
  */
-import si from "systeminformation";
+import type { Systeminformation } from "systeminformation";
+
+type SI = {
+  currentLoad(): Promise<Systeminformation.CurrentLoadData>;
+  mem(): Promise<Systeminformation.MemData>;
+};
+// Loaded on the first sample only: commands that do not measure start faster.
+let siModule: Promise<SI> | null = null;
+const loadSi = (): Promise<SI> => (siModule ??= import("systeminformation").then((m) => m.default as SI));
 import type { ScalingDecision } from "./scaling.js";
 
 export interface ResourceSample {
@@ -42,6 +50,7 @@ export function createResourceMonitor(opts?: { now?: () => number }): ResourceMo
   return {
     async sample(): Promise<ResourceSample> {
       // Shared so concurrent first samples take a single baseline; retried if it failed.
+      const si = await loadSi();
       baseline ??= si.currentLoad().then(() => sleep(BASELINE_MS));
       try {
         await baseline;

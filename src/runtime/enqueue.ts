@@ -11,8 +11,8 @@ import { applyPlan } from "../plan/import-plan.js";
 import { ID_PATTERN } from "../plan/spec.js";
 import { usageError } from "../errors.js";
 
-export const QUEUE_PROJECT = "default";
-export const QUEUE_ORDER = "QUEUE";
+import { QUEUE_ORDER, QUEUE_PROJECT } from "./queue-names.js";
+export { QUEUE_ORDER, QUEUE_PROJECT };
 
 export interface EnqueueInput {
   name: string;

@@ -7,7 +7,7 @@
  */
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
-import { TASK_STATUSES, type TaskStatus } from "../store/schema.js";
+import { TASK_STATUSES, type TaskStatus } from "../store/statuses.js";
 import { getOrder, loadProjectTasks } from "../store/read-project.js";
 import { findBlocked } from "../detect/select.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";

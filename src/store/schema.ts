@@ -18,11 +18,8 @@ import {
   index,
 } from "drizzle-orm/sqlite-core";
 
-export const TASK_STATUSES = ["QUEUED", "IN_PROGRESS", "REVIEW", "DONE", "FAILED", "CANCELLED"] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-export const PRIORITIES = ["P0", "P1", "P2", "P3"] as const;
-export type Priority = (typeof PRIORITIES)[number];
+import type { Priority, TaskStatus } from "./statuses.js";
+export { TASK_STATUSES, PRIORITIES, type TaskStatus, type Priority } from "./statuses.js";
 
 export const projects = sqliteTable("projects", {
   id: text("id").primaryKey(),

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { demoPlan } from "../../demo/demo-plan.js";
-import { importPlan } from "../../plan/import-plan.js";
 import { resolveLaunchOptions } from "../../config/launch-options.js";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
@@ -34,6 +33,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
       const db = args.db !== undefined ? resolve(io.cwd, args.db) : join(dir, ".aipm", "aipm.db");
       const say = (t: string) => (args.json ? io.stderr(t) : io.stdout(t));
       io.stderr(`demo project in ${dir}\n`);
+      const { importPlan } = await import("../../plan/import-plan.js");
       const result = await withStore(io, { ...args, db }, async (store) => {
         const imported = importPlan(store, demoPlan(), dir);
         say(`${renderImport(imported)}\n`);
@@ -65,7 +65,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n`);
         io.exitCode = summary.done ? 0 : 1;
         return { dir, db: store.path, import: imported, launch: report, summary };
-      });
+      }, { orm: true });
       if (args.json) emit(io, args, { ...result, import: { ...result.import, warnings: undefined } }, () => "");
     },
   );

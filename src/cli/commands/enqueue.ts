@@ -2,7 +2,7 @@
 import type { Argv } from "yargs";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
-import { enqueue, QUEUE_ORDER, QUEUE_PROJECT } from "../../runtime/enqueue.js";
+import { QUEUE_ORDER, QUEUE_PROJECT } from "../../runtime/queue-names.js";
 import { launchOrder } from "../../runtime/launch-order.js";
 import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
@@ -26,6 +26,7 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
       if (args.maxWorkers === undefined) args.maxWorkers = Number(io.env.AIPM_QUEUE_WORKERS ?? 1) || 1;
       const options = launchOptionsFrom(args, env);
       const rt = resolveRuntimeOptions(io.env);
+      const { enqueue } = await import("../../runtime/enqueue.js");
       const r = await withStore(io, args, async (store) => {
         const added = enqueue(store, { name: args.name, argv, cwd: io.cwd, timeoutS: args.timeout, maxAttempts: args.maxAttempts });
         const { report, launched } = await launchOrder(store, {
@@ -41,7 +42,7 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
         ensureSupervisor(store, QUEUE_PROJECT, io.env);
         const mine = report.launched.find((l) => l.task === added.task);
         return { project: QUEUE_PROJECT, order: QUEUE_ORDER, task: added.task, position: added.position, started: Boolean(mine), pid: mine?.pid ?? null };
-      });
+      }, { orm: true });
       emit(io, args, r, () => `${r.task}: ${r.started ? `started (pid ${r.pid})` : `queued at position ${r.position}`}\n`);
     },
   );

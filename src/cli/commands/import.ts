@@ -1,7 +1,6 @@
 /** `aipm import FILE`: load a plan (YAML or JSON; `-` for stdin). */
 import type { Argv } from "yargs";
-import { readPlanFile } from "../../plan/read-plan-file.js";
-import { importPlan, type ImportResult } from "../../plan/import-plan.js";
+import type { ImportResult } from "../../plan/import-plan.js";
 import { emit, warn, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 
@@ -17,8 +16,12 @@ export function registerImport(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
     (b) => b.positional("file", { type: "string", demandOption: true, describe: "plan file" }),
     async (args) => {
       // yargs-parser hands a lone "-" to a positional as "": both mean stdin.
+      const [{ readPlanFile }, { importPlan }] = await Promise.all([
+        import("../../plan/read-plan-file.js"),
+        import("../../plan/import-plan.js"),
+      ]);
       const doc = readPlanFile(args.file === "" ? "-" : args.file, io.cwd);
-      const result = await withStore(io, args, (store) => importPlan(store, doc.data, doc.baseDir));
+      const result = await withStore(io, args, (store) => importPlan(store, doc.data, doc.baseDir), { orm: true });
       warn(io, result.warnings);
       const { warnings: _w, ...json } = result;
       emit(io, args, json, () => renderImport(result));

@@ -7,7 +7,6 @@
  * follow `--` (`aipm task add P O T -- npm test`).
  */
 import type { Argv } from "yargs";
-import { addTask } from "../../plan/add-task.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { renderImport } from "./import.js";
@@ -55,9 +54,10 @@ export function registerTaskAdd(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
             model: args.model,
             review: args.review,
           };
-          const result = await withStore(io, args, (store) =>
-            addTask(store, { project: args.project, order: args.order, task }),
-          );
+          const { addTask } = await import("../../plan/add-task.js");
+          const result = await withStore(io, args, (store) => addTask(store, { project: args.project, order: args.order, task }), {
+            orm: true,
+          });
           const { warnings: _w, ...json } = result;
           emit(io, args, json, () => renderImport(result));
         },

@@ -1,0 +1,3 @@
+/** Where `aipm enqueue` puts its commands. */
+export const QUEUE_PROJECT = "default";
+export const QUEUE_ORDER = "QUEUE";
