@@ -21,7 +21,7 @@ import type { TaskStatus } from "../store/schema.js";
 import { stmt } from "../store/statements.js";
 import { finish } from "../store/transitions.js";
 import { detect } from "../detect/select.js";
-import { scaleWorkers } from "../resources/scaling.js";
+import { scaleFor } from "../launch/plan-launch.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import { ProjectView } from "./project-view.js";
@@ -353,14 +353,7 @@ export class Supervisor {
         const o = order.options;
         const pending = o.monitoring ? this.currentSample() : null;
         const sample = pending ? await pending.catch(() => null) : null;
-        const scaling = scaleWorkers({
-          maxWorkers: o.maxWorkers,
-          maxCpu: o.maxCpu,
-          maxMemory: o.maxMemory,
-          cpuPercent: sample?.cpuPercent ?? null,
-          memoryPercent: sample?.memoryPercent ?? null,
-          autoScaling: o.autoScaling,
-        });
+        const scaling = scaleFor(o, sample);
         const now = this.store.now();
         const d = detect({
           tasks: this.view.tasks,

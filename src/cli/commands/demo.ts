@@ -12,13 +12,11 @@ import { resolveLaunchOptions } from "../../config/launch-options.js";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
 import { launchOrder } from "../../runtime/launch-order.js";
-import { waitForOrder } from "../../runtime/wait-order.js";
-import type { Supervisor } from "../../runtime/supervisor.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { renderLaunchReport } from "../render/launch-report.js";
 import { renderWaitSummary } from "../render/wait-summary.js";
-import { LiveDisplay } from "../live-display.js";
+import { waitWithDisplay } from "../wait-with-display.js";
 import { renderImport } from "./import.js";
 
 const ORDER = "ORDER_DEMO";
@@ -45,23 +43,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         say(`${renderLaunchReport(dry.report)}\n`);
         if (args.dryRun) return { dir, db: store.path, import: imported, launch: dry.report, summary: null };
         const { report, launched } = await launchOrder(store, { project: "demo", order: ORDER, options, backoffS: runtime.backoffS, env: io.env, monitor, dryRun: false });
-        const display = new LiveDisplay(io, ORDER, io.isTTY);
-        let last: Supervisor | null = null;
-        const summary = await waitForOrder(store, {
-          project: "demo",
-          order: ORDER,
-          runtime,
-          env: io.env,
-          monitor,
-          launched,
-          startedAt,
-          onChange: (s) => {
-            last = s;
-            display.update(s);
-          },
-          onTask: (e) => display.task(e),
-        });
-        display.finish(last);
+        const summary = await waitWithDisplay(store, io, { project: "demo", order: ORDER, runtime, env: io.env, monitor, launched, startedAt });
         say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n`);
         io.exitCode = summary.done ? 0 : 1;
         return { dir, db: store.path, import: imported, launch: report, summary };

@@ -11,13 +11,12 @@ import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { getStatus } from "../../report/status.js";
 import { launchOrder } from "../../runtime/launch-order.js";
 import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
-import { waitForOrder } from "../../runtime/wait-order.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
 import { renderLaunchReport } from "../render/launch-report.js";
 import { renderWaitSummary } from "../render/wait-summary.js";
-import { LiveDisplay } from "../live-display.js";
+import { waitWithDisplay } from "../wait-with-display.js";
 
 function renderSummary(s: ReturnType<typeof summarize>["summary"]): string {
   const statuses = Object.entries(s.statuses).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
@@ -64,9 +63,7 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           return report.failed.length > 0 ? 1 : 0;
         }
         io.stderr(renderLaunchReport(report));
-        const display = new LiveDisplay(io, args.order, io.isTTY);
-        let last: Parameters<typeof display.update>[0] | null = null;
-        const summary = await waitForOrder(store, {
+        const summary = await waitWithDisplay(store, io, {
           project: args.project,
           order: args.order,
           timeoutS: args.timeout,
@@ -75,13 +72,7 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           monitor,
           launched,
           startedAt,
-          onChange: (s) => {
-            last = s;
-            display.update(s);
-          },
-          onTask: (e) => display.task(e),
         });
-        display.finish(last);
         if (args.json) emit(io, args, { ...summary, launch: report }, () => "");
         else io.stdout(renderWaitSummary(summary));
         return summary.done ? 0 : 1;

@@ -10,13 +10,13 @@ import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
 import { getOrder } from "../../store/read-project.js";
 import { activateOrder } from "../../runtime/launch-order.js";
-import { orderSettled, waitForOrder } from "../../runtime/wait-order.js";
+import { orderSettled } from "../../runtime/wait-order.js";
 import { usageError } from "../../errors.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { launchOptionsFrom, withLaunchFlags, type LaunchFlagArgs } from "../launch-flags.js";
 import { renderWaitSummary } from "../render/wait-summary.js";
-import { LiveDisplay } from "../live-display.js";
+import { waitWithDisplay } from "../wait-with-display.js";
 
 function anyLimitGiven(a: LaunchFlagArgs): boolean {
   return [a.maxWorkers, a.maxCpu, a.maxMemory, a.resourceMonitoring, a.autoScaling, a.model, a.review].some((v) => v !== undefined);
@@ -42,21 +42,20 @@ export function registerWait(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         // Limits given here apply from now on; otherwise the order keeps those of its last launch.
         const open = !orderSettled(store, args.project, args.order);
         if (open && (anyLimitGiven(args) || !order.active)) activateOrder(store, args.project, args.order, options);
-        const display = new LiveDisplay(io, args.order, io.isTTY && !args.json);
-        let last: Parameters<typeof display.update>[0] | null = null;
-        const s = await waitForOrder(store, {
-          project: args.project,
-          order: args.order,
-          timeoutS: args.timeout,
-          runtime,
-          env: io.env,
-          monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
-          onChange: (sup) => {
-            last = sup;
-            if (io.isTTY && !args.json) display.update(sup);
+        const s = await waitWithDisplay(
+          store,
+          io,
+          {
+            project: args.project,
+            order: args.order,
+            timeoutS: args.timeout,
+            runtime,
+            env: io.env,
+            monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
           },
-        });
-        display.finish(io.isTTY && !args.json ? last : null);
+          // Quiet off a terminal: a PM agent reads one summary, not a line per task.
+          io.isTTY && !args.json,
+        );
         return s;
       });
       emit(io, args, summary, () => renderWaitSummary(summary));
