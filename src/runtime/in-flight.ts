@@ -8,9 +8,10 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
-import { finish, rollbackSpawn, type FinishResult } from "../store/transitions.js";
+import { finish, recordSpawn, rollbackSpawn, type FinishResult } from "../store/transitions.js";
 import { parseTrailer, TRAILER_MAX_BYTES } from "../../worker/task-wrapper.js";
-import { isAlive } from "./proc.js";
+import { findWrapperPid, isAlive, procStartTime } from "./proc.js";
+import { existsSync } from "node:fs";
 import { classifyEnd } from "./attempt-end.js";
 
 export interface InFlight {
@@ -101,20 +102,37 @@ export function recordEnd(
   return finish(store, { project: f.project, task: f.task, attempt: f.attempt, end, backoffS, review });
 }
 
+/**
+ * A claim whose launcher died before recording the pid: the process may have
+ * started all the same. Looks for its wrapper by command line and records its
+ * pid when it runs ("running"); records the end from the log when it started
+ * and is gone ("ended"); rolls the claim back when it never started.
+ */
+export function resolveUnrecorded(store: Store, f: InFlight, backoffS: number): "running" | "ended" | "rolled_back" | "nothing" {
+  const pid = findWrapperPid(f.logPath);
+  if (pid !== null) {
+    f.pid = pid;
+    f.procStart = procStartTime(pid);
+    recordSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, pid, procStart: f.procStart });
+    return "running";
+  }
+  if (existsSync(f.logPath)) return recordEnd(store, f, readExitStatus(f.logPath), backoffS, false).ok ? "ended" : "nothing";
+  const error = "the launching aipm process exited before the worker started";
+  return rollbackSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error }) ? "rolled_back" : "nothing";
+}
+
 /** Records what became of every attempt whose owner is gone. Safe to run from any process at any time. */
 export function recover(store: Store, opts: { project?: string; backoffS: number; review?: (f: InFlight) => boolean }): RecoverReport {
   const report: RecoverReport = { finished: [], rolled_back: [], orphans: [] };
   for (const f of loadInFlight(store, opts.project)) {
     if (ownerAlive(f)) continue;
     if (f.pid === null) {
-      const error = "the launching aipm process exited before the worker started";
-      if (rollbackSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error })) {
-        report.rolled_back.push({ project: f.project, task: f.task });
-      }
-      continue;
+      const r = resolveUnrecorded(store, f, opts.backoffS);
+      if (r === "rolled_back") report.rolled_back.push({ project: f.project, task: f.task });
+      if (r !== "running") continue;
     }
     const status = readExitStatus(f.logPath);
-    if (status === null && isAlive(f.pid, f.procStart)) {
+    if (status === null && f.pid !== null && isAlive(f.pid, f.procStart)) {
       report.orphans.push({ project: f.project, task: f.task, pid: f.pid });
       continue;
     }

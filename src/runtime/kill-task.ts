@@ -80,15 +80,24 @@ export async function killTask(store: Store, input: KillInput): Promise<KillResu
     backoffS: input.backoffS,
     review: false,
   });
-  await waitStatusLeaves(store, ref.project, ref.task, ["IN_PROGRESS", "REVIEW"], 2000);
-  return { ...base, status: currentStatus(store, ref.project, ref.task), pid, signal };
+  return { ...base, status: await endOfAttempt(store, ref.project, ref.task, ref.attempt, request), pid, signal };
+}
+
+/**
+ * The status the killed attempt ended in. Read from its run, not from the
+ * task: a supervisor may already have launched the requeued task again.
+ */
+async function endOfAttempt(store: Store, project: string, task: string, attempt: number, request: string): Promise<string> {
+  const outcome = () =>
+    stmt(store, "SELECT outcome FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck().get(project, task, attempt) as
+      | string
+      | undefined;
+  const until = Date.now() + 2000;
+  while (outcome() === "running" && Date.now() < until) await sleep(20);
+  if (outcome() === "killed") return request === "requeue" ? "QUEUED" : "CANCELLED";
+  return currentStatus(store, project, task);
 }
 
 function currentStatus(store: Store, project: string, task: string): string {
   return stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck().get(project, task) as string;
-}
-
-async function waitStatusLeaves(store: Store, project: string, task: string, from: string[], ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (from.includes(currentStatus(store, project, task)) && Date.now() < until) await sleep(20);
 }

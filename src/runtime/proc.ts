@@ -95,3 +95,27 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return false;
   }
 }
+
+/**
+ * The pid of the wrapper writing `logPath`, found by its command line (the
+ * log path is one of its arguments), or null. Used when a claim's launcher
+ * died before recording the pid: the process may or may not have started.
+ */
+export function findWrapperPid(logPath: string): number | null {
+  const needle = `\0aipm-task\0${logPath}\0`;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return null;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, "utf8").includes(needle)) return procStartTime(Number(e)) ? Number(e) : null;
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
+}

@@ -33,9 +33,8 @@ import { newLogState, pollLog, type LogState } from "./log-watch.js";
 import { classifyEnd } from "./attempt-end.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
 import { acquireLease, heartbeatLease, releaseLease } from "./lease.js";
-import { loadInFlight, ownerAlive, readExitStatus, takeOwnership, type InFlight } from "./in-flight.js";
+import { loadInFlight, ownerAlive, readExitStatus, resolveUnrecorded, takeOwnership, type InFlight } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
-import { rollbackSpawn } from "../store/transitions.js";
 
 export interface WatchedAttempt {
   project: string;
@@ -171,12 +170,10 @@ export class Supervisor {
   private adoptOrphans(): void {
     for (const f of loadInFlight(this.store, this.project)) {
       if (this.watched.has(f.task)) continue;
+      // Our own claims whose process the spawner is still starting: start() records them.
+      if (f.ownerPid === process.pid && f.pid === null) continue;
       if (ownerAlive(f) && f.ownerPid !== process.pid) continue;
-      if (f.pid === null) {
-        const error = "the launching aipm process exited before the worker started";
-        rollbackSpawn(this.store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error });
-        continue;
-      }
+      if (f.pid === null && resolveUnrecorded(this.store, f, this.opts.runtime.backoffS) !== "running") continue;
       if (f.ownerPid !== process.pid && !takeOwnership(this.store, f, this.ownStart)) continue;
       this.watchAdopted(f);
     }
@@ -312,6 +309,8 @@ export class Supervisor {
       this.view.markFinished(w.task, r.status, r.retryAt);
       this.opts.onTask?.({ task: w.task, order: w.order, status: r.status, attempt: w.attempt, pid: w.pid });
       if (r.retryAt !== null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, r.retryAt);
+      // Tasks may have been added to the order by another process since our last look.
+      this.view.refreshIfChanged();
       settleOrders(this.store, this.view, [w.order]);
     } else {
       this.view.reload();
@@ -471,9 +470,30 @@ export class Supervisor {
 
   private checkStop(): void {
     if (this.stopped) return;
-    const done = this.opts.until ? this.opts.until() : this.idle();
-    if (!done) return;
-    if (!this.opts.until || this.idle()) settleOrders(this.store, this.view, this.view.orders.map((o) => o.id), true);
+    if (this.opts.until) {
+      if (!this.opts.until()) return;
+      if (this.idle()) settleOrders(this.store, this.view, this.view.orders.map((o) => o.id), true);
+      this.stop();
+      return;
+    }
+    if (!this.idle()) return;
+    if (this.view.refreshIfChanged()) {
+      // Something changed meanwhile (a task added, an order resumed): look again.
+      this.adoptOrphans();
+      this.schedulePass();
+      return;
+    }
+    settleOrders(this.store, this.view, this.view.orders.map((o) => o.id), true);
+    releaseLease(this.store, this.project);
+    this.leader = false;
+    // A process that added work just before the release saw the lease held and started no
+    // supervisor: if anything was written since our last look, take the lease back and go on.
+    if (this.view.refreshIfChanged() && acquireLease(this.store, this.project)) {
+      this.leader = true;
+      this.adoptOrphans();
+      this.schedulePass();
+      return;
+    }
     this.stop();
   }
 
