@@ -122,6 +122,9 @@ export class Supervisor {
     if (!this.leader && acquireLease(this.store, this.project)) {
       this.leader = true;
       this.view.reload();
+      // With orders to run, boot the spawner now (~50 ms), while the first workers run,
+      // rather than when the first successor is due.
+      if (this.view.orders.length > 0) this.ensureSpawner();
     }
     if (this.leader) {
       this.adoptOrphans();
@@ -400,11 +403,7 @@ export class Supervisor {
 
   /** Starts a claimed attempt's process: through the spawner when it runs, else in place. */
   private start(p: PreparedLaunch): void {
-    if (!this.spawner && !this.spawnerFailed) {
-      const spawner = new SpawnerClient(this.opts.env);
-      if (spawner.start()) this.spawner = spawner;
-      else this.spawnerFailed = true;
-    }
+    this.ensureSpawner();
     const spawner = this.spawner;
     if (!spawner?.alive) {
       try {
@@ -437,6 +436,13 @@ export class Supervisor {
           this.launchFailed(p, err.message);
         },
       );
+  }
+
+  private ensureSpawner(): void {
+    if (this.spawner || this.spawnerFailed || this.stopped) return;
+    const spawner = new SpawnerClient(this.opts.env);
+    if (spawner.start()) this.spawner = spawner;
+    else this.spawnerFailed = true;
   }
 
   private launchFailed(p: PreparedLaunch, error: string): void {
