@@ -74,17 +74,17 @@ describe("transitions", () => {
     claim(s, claimOf("A"));
     expect(recordSpawn(s, { project: "p", order: "O", task: "A", attempt: 1, pid: 4242, procStart: "1" })).toBe(true);
     const end = { kind: "success", exitCode: 0 } as const;
-    expect(finish(s, { project: "p", task: "A", attempt: 1, end, backoffS: 1, review: false })).toMatchObject({ ok: true, status: "DONE" });
+    expect(finish(s, { project: "p", task: "A", attempt: 1, end, backoffS: 1 })).toMatchObject({ ok: true, status: "DONE" });
     expect(locks(s)).toEqual([]);
-    expect(finish(s, { project: "p", task: "A", attempt: 1, end, backoffS: 1, review: false })).toEqual({ ok: false, status: "DONE" });
-    expect(finish(s, { project: "p", task: "A", attempt: 2, end, backoffS: 1, review: false })).toMatchObject({ ok: false });
+    expect(finish(s, { project: "p", task: "A", attempt: 1, end, backoffS: 1 })).toEqual({ ok: false, status: "DONE" });
+    expect(finish(s, { project: "p", task: "A", attempt: 2, end, backoffS: 1 })).toMatchObject({ ok: false });
   });
 
   it("a failure retries after a doubling backoff while attempts remain, then FAILED; retry gives fresh attempts", async () => {
     const s = await project();
     const fail = { kind: "failed", exitCode: 3, signal: null, error: "exit code 3", failureKind: "exit_code" } as const;
     claim(s, claimOf("A"));
-    expect(finish(s, { project: "p", task: "A", attempt: 1, end: fail, backoffS: 2, review: false })).toEqual({
+    expect(finish(s, { project: "p", task: "A", attempt: 1, end: fail, backoffS: 2 })).toEqual({
       ok: true,
       status: "QUEUED",
       retryAt: clock + 2000,
@@ -93,7 +93,7 @@ describe("transitions", () => {
     expect(claim(s, claimOf("A"))).toMatchObject({ ok: false, reason: "backoff" });
     clock += 2000;
     expect(claim(s, claimOf("A"))).toMatchObject({ ok: true, attempt: 2 });
-    expect(finish(s, { project: "p", task: "A", attempt: 2, end: fail, backoffS: 2, review: false })).toMatchObject({ status: "FAILED" });
+    expect(finish(s, { project: "p", task: "A", attempt: 2, end: fail, backoffS: 2 })).toMatchObject({ status: "FAILED" });
     expect(row(s, "A")).toMatchObject({ status: "FAILED", attempt: 2, spent_attempts: 2, error: "exit code 3", failure_kind: "exit_code" });
     expect(retry(s, "p", "A")).toBe(true);
     expect(row(s, "A")).toMatchObject({ status: "QUEUED", attempt: 2, spent_attempts: 0 });
@@ -109,7 +109,7 @@ describe("transitions", () => {
     const delays: number[] = [];
     for (let n = 1; n <= 3; n++) {
       claim(s, claimOf("A"));
-      const r = finish(s, { project: "p", task: "A", attempt: n, end: fail, backoffS: 1, review: false });
+      const r = finish(s, { project: "p", task: "A", attempt: n, end: fail, backoffS: 1 });
       delays.push((r as { retryAt: number }).retryAt - clock);
       clock = (r as { retryAt: number }).retryAt;
     }
@@ -130,11 +130,11 @@ describe("transitions", () => {
     const s = await project();
     claim(s, claimOf("A"));
     const killed = { kind: "killed", request: "cancel", exitCode: null, signal: "SIGTERM" } as const;
-    expect(finish(s, { project: "p", task: "A", attempt: 1, end: killed, backoffS: 1, review: false })).toMatchObject({ status: "CANCELLED" });
+    expect(finish(s, { project: "p", task: "A", attempt: 1, end: killed, backoffS: 1 })).toMatchObject({ status: "CANCELLED" });
     retry(s, "p", "A");
     claim(s, claimOf("A"));
     const requeue = { ...killed, request: "requeue" } as const;
-    expect(finish(s, { project: "p", task: "A", attempt: 2, end: requeue, backoffS: 1, review: false })).toEqual({
+    expect(finish(s, { project: "p", task: "A", attempt: 2, end: requeue, backoffS: 1 })).toEqual({
       ok: true,
       status: "QUEUED",
       retryAt: null,

@@ -21,8 +21,9 @@ export async function withStore<T>(
   const envDb = io.env.AIPM_DB ? resolve(io.cwd, io.env.AIPM_DB) : undefined;
   const store = await openStore({ db: db ?? envDb ?? resolve(io.cwd, ".aipm", "aipm.db"), env: io.env, orm: opts.orm ?? false });
   try {
-    const report = recover(store, { backoffS: resolveRuntimeOptions(io.env).backoffS });
-    for (const p of new Set(report.orphans.map((o) => o.project))) ensureSupervisor(store, p, io.env);
+    const report = recover(store, resolveRuntimeOptions(io.env));
+    const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
+    for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
     return await fn(store);
   } finally {
     store.close();

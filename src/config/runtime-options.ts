@@ -9,6 +9,7 @@
  * | stallKillS    | AIPM_STALL_KILL_S     | 900     | no output this long: killed, attempt fails as `stalled`
  * | killGraceS    | AIPM_KILL_GRACE_S     | 5       | SIGTERM, then SIGKILL after this
  * | pollMs        | AIPM_POLL_MS          | 100     | how often logs, timeouts and adopted workers are checked
+ * | rateLimitWaitS| AIPM_RATE_LIMIT_WAIT_S| 300     | wait after an agent's usage/rate limit that names no reset time
  */
 import { usageError } from "../errors.js";
 
@@ -18,6 +19,7 @@ export interface RuntimeOptions {
   stallKillS: number;
   killGraceS: number;
   pollMs: number;
+  rateLimitWaitS: number;
 }
 
 export const RUNTIME_DEFAULTS: RuntimeOptions = {
@@ -26,6 +28,7 @@ export const RUNTIME_DEFAULTS: RuntimeOptions = {
   stallKillS: 900,
   killGraceS: 5,
   pollMs: 100,
+  rateLimitWaitS: 300,
 };
 
 function envSeconds(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
@@ -43,5 +46,6 @@ export function resolveRuntimeOptions(env: NodeJS.ProcessEnv = process.env): Run
     stallKillS: envSeconds(env, "AIPM_STALL_KILL_S", RUNTIME_DEFAULTS.stallKillS, 0.01),
     killGraceS: envSeconds(env, "AIPM_KILL_GRACE_S", RUNTIME_DEFAULTS.killGraceS),
     pollMs: Math.max(10, envSeconds(env, "AIPM_POLL_MS", RUNTIME_DEFAULTS.pollMs, 10)),
+    rateLimitWaitS: envSeconds(env, "AIPM_RATE_LIMIT_WAIT_S", RUNTIME_DEFAULTS.rateLimitWaitS),
   };
 }

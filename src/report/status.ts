@@ -10,6 +10,7 @@ import { getOrder, getProject, loadProjectTasks } from "../store/read-project.js
 import { findBlocked } from "../detect/select.js";
 import { isoOrNull } from "../util/time.js";
 import { readLastLine } from "../util/tail.js";
+import { NO_COST, taskCosts, totals, type TaskCost } from "./task-costs.js";
 
 export interface TaskStatusJson {
   task: string;
@@ -27,9 +28,26 @@ export interface TaskStatusJson {
   finished_at: string | null;
   exit_code: number | null;
   error: string | null;
+  /** How the latest attempt failed: exit_code, timeout, stalled, rate_limit, max_turns, review_rejected, scope... */
+  failure_kind: string | null;
   progress: { done: number; total: number } | null;
   target_files: string[];
   deps: string[];
+  /** Agent tasks: summed over attempts; null for tasks no agent reported on. */
+  cost_usd: number | null;
+  num_turns: number | null;
+  /** Files its attempts changed outside its target_files (git projects). */
+  out_of_scope: string[];
+  /** QUEUED after a failure or a rate limit: not launched before this time. */
+  retry_at: string | null;
+}
+
+export interface OrderTotalsJson {
+  project: string;
+  order: string;
+  tasks: number;
+  cost_usd: number | null;
+  num_turns: number | null;
 }
 
 export interface WorkerJson {
@@ -56,6 +74,8 @@ export interface StatusReport {
   order: string | null;
   counts: Record<TaskStatus | "BLOCKED", number>;
   tasks: TaskStatusJson[];
+  /** Per order of the scope: cost and turns of its agent tasks. */
+  orders: OrderTotalsJson[];
   workers: WorkerJson[];
   locks: LockJson[];
 }
@@ -74,6 +94,8 @@ interface TaskRowLite {
   finished_at: number | null;
   exit_code: number | null;
   error: string | null;
+  failure_kind: string | null;
+  retry_at: number | null;
   progress_done: number | null;
   progress_total: number | null;
   log_path: string | null;
@@ -107,8 +129,8 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   const rows = store.sqlite
     .prepare(
       `SELECT t.project_id, t.id, t.order_id, t.title, t.status, t.priority, t.attempt, t.max_attempts, t.pid,
-              t.started_at, t.finished_at, t.exit_code, t.error, t.progress_done, t.progress_total,
-              r.log_path
+              t.started_at, t.finished_at, t.exit_code, t.error, t.failure_kind, t.retry_at, t.progress_done, t.progress_total,
+              CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log_path
          FROM tasks t
          LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
         ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
@@ -119,6 +141,8 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   const projectIds = [...new Set(rows.map((r) => r.project_id))];
   const graphs = new Map(projectIds.map((p) => [p, loadProjectTasks(store, p)]));
   const blockedByProject = new Map(projectIds.map((p) => [p, findBlocked(graphs.get(p)!)]));
+  const costs = new Map(projectIds.map((p) => [p, taskCosts(store, p, scope.order)]));
+  const orderCosts = new Map<string, { project: string; order: string; tasks: number; costs: TaskCost[] }>();
 
   const now = store.now();
   const counts = emptyCounts();
@@ -127,6 +151,12 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   for (const r of rows) {
     const node = graphs.get(r.project_id)!.get(r.id)!;
     const failedDep = r.status === "QUEUED" ? (blockedByProject.get(r.project_id)!.get(r.id) ?? null) : null;
+    const cost = costs.get(r.project_id)!.get(r.id) ?? NO_COST;
+    const key = `${r.project_id}\0${r.order_id}`;
+    let o = orderCosts.get(key);
+    if (!o) orderCosts.set(key, (o = { project: r.project_id, order: r.order_id, tasks: 0, costs: [] }));
+    o.tasks++;
+    o.costs.push(cost);
     counts[r.status]++;
     if (failedDep) counts.BLOCKED++;
     tasks.push({
@@ -145,9 +175,14 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
       finished_at: isoOrNull(r.finished_at),
       exit_code: r.exit_code,
       error: r.error,
+      failure_kind: r.failure_kind,
       progress: r.progress_total != null ? { done: r.progress_done ?? 0, total: r.progress_total } : null,
       target_files: node.targetFiles,
       deps: node.deps,
+      cost_usd: cost.cost_usd,
+      num_turns: cost.num_turns,
+      out_of_scope: cost.out_of_scope,
+      retry_at: r.status === "QUEUED" ? isoOrNull(r.retry_at) : null,
     });
     if (r.status === "IN_PROGRESS" || r.status === "REVIEW") {
       workers.push({
@@ -168,6 +203,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
     order: scope.order ?? null,
     counts,
     tasks,
+    orders: [...orderCosts.values()].map((o) => ({ project: o.project, order: o.order, tasks: o.tasks, ...totals(o.costs) })),
     workers,
     locks: listLocks(store, scope.project),
   };

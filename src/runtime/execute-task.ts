@@ -71,7 +71,7 @@ function refusalMessage(task: string, r: Extract<LaunchTaskResult, { ok: false }
 
 export async function executeTask(store: Store, input: ExecuteInput): Promise<ExecuteResult> {
   getProject(store, input.project);
-  recover(store, { project: input.project, backoffS: input.runtime.backoffS });
+  recover(store, { project: input.project, ...input.runtime });
   const ref = findTask(store, input.task, input.project);
   if (ref.status !== "QUEUED") {
     const hint = ref.status === "FAILED" || ref.status === "CANCELLED" ? ` (aipm retry ${ref.task} first)` : "";
@@ -88,6 +88,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
       task: ref.task,
       effectiveWorkers: input.options.maxWorkers,
       model: input.options.model,
+      review: input.options.review,
       env: input.env,
       ignoreCapacity: true,
     });

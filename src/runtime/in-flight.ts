@@ -1,18 +1,21 @@
 /**
- * Attempts in flight (tasks IN_PROGRESS with their current run), and what
- * became of the ones nobody watches: `recover` records the end of every
- * attempt whose owning aipm process is gone — from the exit status its
- * wrapper left behind, or as crashed when the worker vanished without one —
- * and reports the ones still running so that a supervisor can adopt them.
+ * Attempts in flight (tasks IN_PROGRESS with their current run, and tasks in
+ * REVIEW with their review process), and what became of the ones nobody
+ * watches: `recover` records the end of every attempt (or review) whose
+ * owning aipm process is gone — from the exit status its wrapper left behind,
+ * or as crashed/lost when the process vanished without one — and reports the
+ * ones still running, and the reviews still to start, so that a supervisor
+ * can take them over.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
-import { finish, recordSpawn, rollbackSpawn, type FinishResult } from "../store/transitions.js";
+import { recordSpawn, rollbackSpawn, type FinishResult } from "../store/transitions.js";
 import { parseTrailer, TRAILER_MAX_BYTES } from "../../worker/task-wrapper.js";
 import { findWrapperPid, isAlive, procStartTime } from "./proc.js";
 import { existsSync } from "node:fs";
-import { classifyEnd } from "./attempt-end.js";
+import { concludeAttempt } from "./conclude-attempt.js";
+import { concludeReview } from "./review-task.js";
 
 export interface InFlight {
   project: string;
@@ -42,6 +45,31 @@ export function loadInFlight(store: Store, project?: string): InFlight[] {
   return rows;
 }
 
+export interface ReviewInFlight {
+  project: string;
+  order: string;
+  task: string;
+  attempt: number;
+  /** Null until the review process is started. */
+  reviewPid: number | null;
+  reviewProcStart: string | null;
+  reviewLogPath: string | null;
+  ownerPid: number | null;
+  ownerStart: string | null;
+}
+
+export function loadReviewsInFlight(store: Store, project?: string): ReviewInFlight[] {
+  return stmt(
+    store,
+    `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.review_pid AS reviewPid,
+            r.review_proc_start AS reviewProcStart, r.review_log_path AS reviewLogPath,
+            r.owner_pid AS ownerPid, r.owner_start AS ownerStart
+       FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+      WHERE t.status = 'REVIEW' AND (@project IS NULL OR t.project_id = @project)
+      ORDER BY t.seq`,
+  ).all({ project: project ?? null }) as ReviewInFlight[];
+}
+
 /** The exit status a finished wrapper wrote at the end of the log, or null. */
 export function readExitStatus(logPath: string): number | null {
   let fd: number;
@@ -61,17 +89,21 @@ export function readExitStatus(logPath: string): number | null {
   }
 }
 
-export function ownerAlive(f: InFlight): boolean {
+export function ownerAlive(f: Pick<InFlight, "ownerPid" | "ownerStart">): boolean {
   return f.ownerPid === process.pid || isAlive(f.ownerPid, f.ownerStart);
 }
 
 /** Makes this process the owner of an attempt whose owner is gone. */
-export function takeOwnership(store: Store, f: InFlight, ownStart: string | null): boolean {
+export function takeOwnership(
+  store: Store,
+  f: Pick<InFlight, "project" | "task" | "attempt" | "ownerPid">,
+  ownStart: string | null,
+): boolean {
   return (
     stmt(
       store,
       `UPDATE runs SET owner_pid = ?, owner_start = ? WHERE project_id = ? AND task_id = ? AND attempt = ?
-         AND outcome = 'running' AND owner_pid IS ?`,
+         AND outcome IN ('running', 'reviewing') AND owner_pid IS ?`,
     ).run(process.pid, ownStart, f.project, f.task, f.attempt, f.ownerPid).changes === 1
   );
 }
@@ -81,25 +113,27 @@ export interface RecoverReport {
   finished: Array<{ project: string; task: string; attempt: number; status: string; how: "exit_status" | "crashed" }>;
   /** Claims whose process never started (the launcher died first): back to QUEUED. */
   rolled_back: Array<{ project: string; task: string }>;
-  /** Workers still running with nobody watching them: a supervisor should adopt them. */
+  /** Workers (and review processes) still running with nobody watching them: a supervisor should adopt them. */
   orphans: Array<{ project: string; task: string; pid: number }>;
+  /** REVIEW tasks whose review process is not running: a supervisor should start it. */
+  reviews_pending: Array<{ project: string; task: string }>;
 }
 
-export function recordEnd(
-  store: Store,
-  f: InFlight,
-  exitStatus: number | null,
-  backoffS: number,
-  review: boolean,
-): FinishResult {
-  const end = classifyEnd({
-    exitCode: exitStatus,
-    signal: null,
-    vanished: exitStatus === null,
-    killedFor: null,
-    killRequest: f.killRequest,
+export interface EndTiming {
+  backoffS: number;
+  rateLimitWaitS: number;
+}
+
+export function recordEnd(store: Store, f: InFlight, exitStatus: number | null, t: EndTiming): FinishResult {
+  return concludeAttempt(store, {
+    project: f.project,
+    task: f.task,
+    attempt: f.attempt,
+    logPath: f.logPath,
+    seen: { exitCode: exitStatus, signal: null, vanished: exitStatus === null },
+    backoffS: t.backoffS,
+    rateLimitWaitS: t.rateLimitWaitS,
   });
-  return finish(store, { project: f.project, task: f.task, attempt: f.attempt, end, backoffS, review });
 }
 
 /**
@@ -108,7 +142,7 @@ export function recordEnd(
  * pid when it runs ("running"); records the end from the log when it started
  * and is gone ("ended"); rolls the claim back when it never started.
  */
-export function resolveUnrecorded(store: Store, f: InFlight, backoffS: number): "running" | "ended" | "rolled_back" | "nothing" {
+export function resolveUnrecorded(store: Store, f: InFlight, t: EndTiming): "running" | "ended" | "rolled_back" | "nothing" {
   const pid = findWrapperPid(f.logPath);
   if (pid !== null) {
     f.pid = pid;
@@ -116,18 +150,18 @@ export function resolveUnrecorded(store: Store, f: InFlight, backoffS: number): 
     recordSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, pid, procStart: f.procStart });
     return "running";
   }
-  if (existsSync(f.logPath)) return recordEnd(store, f, readExitStatus(f.logPath), backoffS, false).ok ? "ended" : "nothing";
+  if (existsSync(f.logPath)) return recordEnd(store, f, readExitStatus(f.logPath), t).ok ? "ended" : "nothing";
   const error = "the launching aipm process exited before the worker started";
   return rollbackSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error }) ? "rolled_back" : "nothing";
 }
 
 /** Records what became of every attempt whose owner is gone. Safe to run from any process at any time. */
-export function recover(store: Store, opts: { project?: string; backoffS: number; review?: (f: InFlight) => boolean }): RecoverReport {
-  const report: RecoverReport = { finished: [], rolled_back: [], orphans: [] };
+export function recover(store: Store, opts: { project?: string } & EndTiming): RecoverReport {
+  const report: RecoverReport = { finished: [], rolled_back: [], orphans: [], reviews_pending: [] };
   for (const f of loadInFlight(store, opts.project)) {
     if (ownerAlive(f)) continue;
     if (f.pid === null) {
-      const r = resolveUnrecorded(store, f, opts.backoffS);
+      const r = resolveUnrecorded(store, f, opts);
       if (r === "rolled_back") report.rolled_back.push({ project: f.project, task: f.task });
       if (r !== "running") continue;
     }
@@ -138,7 +172,7 @@ export function recover(store: Store, opts: { project?: string; backoffS: number
     }
     // Read again: the wrapper may have written its status between the two looks.
     const finalStatus = status ?? readExitStatus(f.logPath);
-    const r = recordEnd(store, f, finalStatus, opts.backoffS, opts.review?.(f) ?? false);
+    const r = recordEnd(store, f, finalStatus, opts);
     if (r.ok) {
       report.finished.push({
         project: f.project,
@@ -147,7 +181,32 @@ export function recover(store: Store, opts: { project?: string; backoffS: number
         status: r.status,
         how: finalStatus === null ? "crashed" : "exit_status",
       });
+      if (r.status === "REVIEW") report.reviews_pending.push({ project: f.project, task: f.task });
     }
+  }
+  for (const v of loadReviewsInFlight(store, opts.project)) {
+    if (ownerAlive(v)) continue;
+    if (v.reviewPid === null || v.reviewLogPath === null) {
+      report.reviews_pending.push({ project: v.project, task: v.task });
+      continue;
+    }
+    const status = readExitStatus(v.reviewLogPath);
+    if (status === null && isAlive(v.reviewPid, v.reviewProcStart)) {
+      report.orphans.push({ project: v.project, task: v.task, pid: v.reviewPid });
+      continue;
+    }
+    const finalStatus = status ?? readExitStatus(v.reviewLogPath);
+    const r = concludeReview(store, {
+      project: v.project,
+      task: v.task,
+      attempt: v.attempt,
+      pid: v.reviewPid,
+      logPath: v.reviewLogPath,
+      exitCode: finalStatus,
+      lost: finalStatus === null,
+    });
+    if (r.ok) report.finished.push({ project: v.project, task: v.task, attempt: v.attempt, status: r.status, how: "exit_status" });
+    else if ("rerun" in r) report.reviews_pending.push({ project: v.project, task: v.task });
   }
   return report;
 }

@@ -8,7 +8,7 @@
  */
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
-import { cancelQueued, finish, requestKill } from "../store/transitions.js";
+import { cancelQueued, finish, finishReview, requestKill } from "../store/transitions.js";
 import { usageError } from "../errors.js";
 import { groupAlive, signalGroup } from "./proc.js";
 import { findTask } from "./find-task.js";
@@ -53,11 +53,11 @@ export async function killTask(store: Store, input: KillInput): Promise<KillResu
   if (ref.status !== "IN_PROGRESS" && ref.status !== "REVIEW") {
     throw usageError(`task ${ref.task} is ${ref.status}: nothing to kill`);
   }
-  const run = stmt(store, "SELECT pid FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").get(
-    ref.project,
-    ref.task,
-    ref.attempt,
-  ) as { pid: number | null } | undefined;
+  // A task in REVIEW: its review process is what runs now.
+  const run = stmt(
+    store,
+    "SELECT CASE WHEN outcome = 'reviewing' THEN review_pid ELSE pid END AS pid FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
+  ).get(ref.project, ref.task, ref.attempt) as { pid: number | null } | undefined;
   const request = input.requeue ? "requeue" : "cancel";
   requestKill(store, { project: ref.project, task: ref.task, attempt: ref.attempt, request });
   let signal: KillResult["signal"] = null;
@@ -72,14 +72,9 @@ export async function killTask(store: Store, input: KillInput): Promise<KillResu
     }
   }
   // The supervisor usually records the end first; if nobody did, record it here.
-  finish(store, {
-    project: ref.project,
-    task: ref.task,
-    attempt: ref.attempt,
-    end: { kind: "killed", request, exitCode: null, signal },
-    backoffS: input.backoffS,
-    review: false,
-  });
+  const attempt = { project: ref.project, task: ref.task, attempt: ref.attempt };
+  const ended = finish(store, { ...attempt, end: { kind: "killed", request, exitCode: null, signal }, backoffS: input.backoffS });
+  if (!ended.ok && ended.status === "REVIEW") finishReview(store, { ...attempt, verdict: { kind: "killed", request } });
   return { ...base, status: await endOfAttempt(store, ref.project, ref.task, ref.attempt, request), pid, signal };
 }
 
@@ -93,7 +88,8 @@ async function endOfAttempt(store: Store, project: string, task: string, attempt
       | string
       | undefined;
   const until = Date.now() + 2000;
-  while (outcome() === "running" && Date.now() < until) await sleep(20);
+  const open = () => ["running", "reviewing"].includes(outcome() ?? "");
+  while (open() && Date.now() < until) await sleep(20);
   if (outcome() === "killed") return request === "requeue" ? "QUEUED" : "CANCELLED";
   return currentStatus(store, project, task);
 }

@@ -5,6 +5,7 @@
  * start, or roll back). Returns the contract's report and the workers it
  * started, for the caller to supervise or hand over.
  */
+import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
 import { planLaunch, type LaunchReport } from "../launch/plan-launch.js";
@@ -56,7 +57,7 @@ export function activateOrder(store: Store, project: string, order: string, opti
 }
 
 export async function launchOrder(store: Store, input: LaunchOrderInput): Promise<LaunchOrderResult> {
-  if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS });
+  if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS: resolveRuntimeOptions(input.env).rateLimitWaitS });
   const plan = await planLaunch(store, {
     project: input.project,
     order: input.order,
@@ -75,6 +76,7 @@ export async function launchOrder(store: Store, input: LaunchOrderInput): Promis
       task: t.id,
       effectiveWorkers: plan.scaling.effectiveWorkers,
       model: input.options.model,
+      review: input.options.review,
       env: input.env,
     });
     if (r.ok) {

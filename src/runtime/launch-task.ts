@@ -15,6 +15,7 @@ import { attemptFiles, prepareSpawn, spawnPrepared, type PreparedSpawn, type Spa
 import { taskCommand } from "./task-command.js";
 import { buildAgentPrompt } from "./agent-prompt.js";
 import { procStartTime } from "./proc.js";
+import { scopeBase, scopeMode } from "../scope/git-scope.js";
 
 let ownStart: string | null | undefined;
 function selfStart(): string | null {
@@ -28,6 +29,8 @@ export interface LaunchTaskInput {
   effectiveWorkers: number;
   /** Model for prompt tasks that name none. */
   model: string | null;
+  /** False for a launch with --no-review (default true: the task's own `review` decides). */
+  review?: boolean;
   env: NodeJS.ProcessEnv;
   ignoreCapacity?: boolean;
 }
@@ -76,6 +79,7 @@ export function prepareLaunch(
     ownerPid: process.pid,
     ownerStart: selfStart(),
     ignoreCapacity: input.ignoreCapacity,
+    review: input.review ?? true,
   });
   if (!c.ok) return { ok: false, refused: c };
   const startedAt = store.now();
@@ -86,6 +90,18 @@ export function prepareLaunch(
        JOIN projects p ON p.id = t.project_id WHERE t.project_id = ? AND t.id = ?`,
   ).get(project, task) as Definition;
   try {
+    // The scope check applies to agent tasks, and to commands that name the files they edit.
+    if (def.prompt !== null || c.targetFiles.length > 0) {
+      const base = scopeBase(def.root, scopeMode(input.env));
+      if (base) {
+        stmt(store, "UPDATE runs SET scope_base = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(
+          JSON.stringify(base),
+          project,
+          task,
+          c.attempt,
+        );
+      }
+    }
     const cmd = taskCommand(
       {
         project,

@@ -2,8 +2,13 @@
  * Following an attempt's log while it runs: new bytes since the last look,
  * the `AIPM_PROGRESS <done>/<total>` lines in them, the last output line and
  * the time output last grew (the stall clock). Reads only what was appended.
+ *
+ * Lines of an agent's stream-json go through an AgentStream instead: the last
+ * line shown is what the agent did last (`Edit src/a.ts`), and its progress
+ * is its TodoWrite list (completed / all). Every line is a heartbeat.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { AgentStream } from "../agent/stream-json.js";
 
 export interface LogState {
   path: string;
@@ -13,10 +18,12 @@ export interface LogState {
   lastLine: string | null;
   progress: { done: number; total: number } | null;
   progressChanged: boolean;
+  /** Created at the first stream-json line. */
+  agent: AgentStream | null;
 }
 
 export function newLogState(path: string): LogState {
-  return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false };
+  return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false, agent: null };
 }
 
 const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)\s*$/;
@@ -43,6 +50,15 @@ export function pollLog(state: LogState): boolean {
     state.partial = lines.pop() ?? "";
     for (const raw of lines) {
       const line = raw.replace(/\r$/, "");
+      if (line.startsWith('{"type"')) {
+        state.agent ??= new AgentStream();
+        if (state.agent.push(line)) {
+          state.progress = state.agent.progress;
+          state.progressChanged = true;
+        }
+        if (state.agent.lastActivity) state.lastLine = state.agent.lastActivity;
+        continue;
+      }
       const m = PROGRESS.exec(line.trim());
       if (m) {
         const p = { done: Number(m[1]), total: Number(m[2]) };
@@ -53,7 +69,7 @@ export function pollLog(state: LogState): boolean {
       }
       else if (line.trim() !== "" && !line.startsWith("[aipm] exit status ")) state.lastLine = line.length > 200 ? `${line.slice(0, 197)}...` : line;
     }
-    if (state.partial.trim() !== "") state.lastLine = state.partial.slice(0, 200);
+    if (state.partial.trim() !== "" && !state.partial.startsWith("{")) state.lastLine = state.partial.slice(0, 200);
     return true;
   } finally {
     closeSync(fd);

@@ -15,11 +15,15 @@
  * running and nothing more can launch (or when `until()` says so), and the
  * process can then exit. If it dies, the workers go on; the next aipm command
  * records what they left behind and a new supervisor adopts the rest.
+ *
+ * A successful attempt launched for review becomes REVIEW: the process that
+ * recorded it starts the review process at once and watches it like a
+ * worker (phase `review`); a leader also starts the reviews nobody started
+ * (their recorder died) and adopts running ones.
  */
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
 import { stmt } from "../store/statements.js";
-import { finish } from "../store/transitions.js";
 import { detect } from "../detect/select.js";
 import { scaleFor } from "../launch/plan-launch.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
@@ -30,13 +34,24 @@ import { SpawnerClient } from "./spawner-client.js";
 import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
-import { classifyEnd } from "./attempt-end.js";
+import { concludeAttempt } from "./conclude-attempt.js";
+import { concludeReview, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
 import { acquireLease, heartbeatLease, releaseLease } from "./lease.js";
-import { loadInFlight, ownerAlive, readExitStatus, resolveUnrecorded, takeOwnership, type InFlight } from "./in-flight.js";
+import {
+  loadInFlight,
+  loadReviewsInFlight,
+  ownerAlive,
+  readExitStatus,
+  resolveUnrecorded,
+  takeOwnership,
+  type InFlight,
+} from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
 
 export interface WatchedAttempt {
+  /** `work`: the task's own process; `review`: the review of its successful attempt. */
+  phase: "work" | "review";
   project: string;
   order: string;
   task: string;
@@ -149,6 +164,7 @@ export class Supervisor {
 
   private attempt(l: Omit<PreparedLaunch, "spawn">, pid: number, procStart: string | null, events: boolean): WatchedAttempt {
     return {
+      phase: "work",
       project: l.project,
       order: l.order,
       task: l.task,
@@ -176,15 +192,39 @@ export class Supervisor {
       // Our own claims whose process the spawner is still starting: start() records them.
       if (f.ownerPid === process.pid && f.pid === null) continue;
       if (ownerAlive(f) && f.ownerPid !== process.pid) continue;
-      if (f.pid === null && resolveUnrecorded(this.store, f, this.opts.runtime.backoffS) !== "running") continue;
+      if (f.pid === null && resolveUnrecorded(this.store, f, this.opts.runtime) !== "running") continue;
       if (f.ownerPid !== process.pid && !takeOwnership(this.store, f, this.ownStart)) continue;
       this.watchAdopted(f);
     }
+    for (const v of loadReviewsInFlight(this.store, this.project)) {
+      if (this.watched.has(v.task)) continue;
+      if (ownerAlive(v) && v.ownerPid !== process.pid) continue;
+      if (v.ownerPid !== process.pid && !takeOwnership(this.store, v, this.ownStart)) continue;
+      if (v.reviewPid === null || v.reviewLogPath === null) {
+        this.beginReview(v.order, v.task, v.attempt);
+        continue;
+      }
+      this.watchAdopted({
+        project: v.project,
+        order: v.order,
+        task: v.task,
+        attempt: v.attempt,
+        pid: v.reviewPid,
+        procStart: v.reviewProcStart,
+        ownerPid: process.pid,
+        ownerStart: this.ownStart,
+        logPath: v.reviewLogPath,
+        startedAt: this.store.now(),
+        timeoutS: null,
+        killRequest: null,
+      }, "review");
+    }
   }
 
-  private watchAdopted(f: InFlight): void {
+  private watchAdopted(f: InFlight, phase: WatchedAttempt["phase"] = "work"): void {
     const now = this.store.now();
     this.watched.set(f.task, {
+      phase,
       project: f.project,
       order: f.order,
       task: f.task,
@@ -254,7 +294,7 @@ export class Supervisor {
     if (!pollLog(w.log)) return;
     w.lastOutputAt = now;
     w.stallWarned = false;
-    if (w.log.progressChanged) {
+    if (w.log.progressChanged && w.phase === "work") {
       w.log.progressChanged = false;
       const p = w.log.progress!;
       stmt(
@@ -281,45 +321,92 @@ export class Supervisor {
 
   // ------------------------------------------------------------ an attempt ends
 
-  private ended(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+ private ended(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     if (w.ended) return;
     w.ended = true;
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
     this.followLog(w, this.store.now());
-    const killRequest = stmt(
-      this.store,
-      "SELECT kill_request FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
-    )
-      .pluck()
-      .get(w.project, w.task, w.attempt) as "cancel" | "requeue" | null | undefined;
-    const end = classifyEnd({
-      ...seen,
-      killedFor: w.killedFor,
-      killRequest: killRequest ?? null,
-      timeoutS: w.timeoutS,
-      stallKillS: this.opts.runtime.stallKillS,
-    });
-    const r = finish(this.store, {
-      project: w.project,
-      task: w.task,
-      attempt: w.attempt,
-      end,
-      backoffS: this.opts.runtime.backoffS,
-      review: false,
-    });
-    if (r.ok) {
-      this.view.markFinished(w.task, r.status, r.retryAt);
-      this.opts.onTask?.({ task: w.task, order: w.order, status: r.status, attempt: w.attempt, pid: w.pid });
-      if (r.retryAt !== null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, r.retryAt);
-      // Tasks may have been added to the order by another process since our last look.
-      this.view.refreshIfChanged();
-      settleOrders(this.store, this.view, [w.order]);
-    } else {
-      this.view.reload();
-    }
+    const r =
+      w.phase === "review"
+        ? concludeReview(this.store, {
+            project: w.project,
+            task: w.task,
+            attempt: w.attempt,
+            pid: w.pid,
+            logPath: w.logPath,
+            exitCode: seen.exitCode,
+            lost: seen.vanished || w.killedFor !== null,
+          })
+        : concludeAttempt(this.store, {
+            project: w.project,
+            task: w.task,
+            attempt: w.attempt,
+            logPath: w.logPath,
+            seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: this.opts.runtime.stallKillS },
+            backoffS: this.opts.runtime.backoffS,
+            rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
+          });
+    if (r.ok) this.recorded(w.order, w.task, w.attempt, w.pid, r.status, r.retryAt);
+    else if ("rerun" in r) this.beginReview(w.order, w.task, w.attempt);
+    else this.view.reload();
     this.opts.onChange?.();
     this.schedulePass();
+  }
+
+  /** An attempt's (or review's) end was recorded: update the view, start a review, settle the order. */
+  private recorded(order: string, task: string, attempt: number, pid: number, status: TaskStatus, retryAt: number | null): void {
+    this.view.markFinished(task, status, retryAt);
+    this.opts.onTask?.({ task, order, status, attempt, pid });
+    if (retryAt !== null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, retryAt);
+    if (status === "REVIEW") {
+      this.beginReview(order, task, attempt);
+      return;
+    }
+    // Tasks may have been added to the order by another process since our last look.
+    this.view.refreshIfChanged();
+    settleOrders(this.store, this.view, [order]);
+  }
+
+  /** Starts the review of a REVIEW task's attempt and watches it. */
+  private beginReview(order: string, task: string, attempt: number): void {
+    if (this.stopped) return;
+    const model = this.view.orders.find((o) => o.id === order)?.options.model ?? null;
+    const r = spawnReview(this.store, { project: this.project, task, attempt, model, env: this.opts.env });
+    if (!r.ok) {
+      if (r.result?.ok) this.recorded(order, task, attempt, 0, r.result.status, null);
+      else this.view.reload();
+      return;
+    }
+    const now = this.store.now();
+    const w: WatchedAttempt = {
+      phase: "review",
+      project: this.project,
+      order,
+      task,
+      attempt,
+      pid: r.worker.pid,
+      procStart: r.worker.procStart,
+      events: r.worker.child !== null,
+      logPath: r.logPath,
+      startedAt: now,
+      timeoutS: null,
+      log: newLogState(r.logPath),
+      lastOutputAt: now,
+      stallWarned: false,
+      killedFor: null,
+      killTimer: null,
+      ended: false,
+    };
+    this.watched.set(task, w);
+    const child = r.worker.child;
+    if (child) {
+      this.children.add(child);
+      child.once("exit", (code, signal) => {
+        this.children.delete(child);
+        this.ended(w, { exitCode: code, signal, vanished: false });
+      });
+    }
   }
 
   // ------------------------------------------------------------ launching
@@ -380,6 +467,7 @@ export class Supervisor {
             task: t.id,
             effectiveWorkers: scaling.effectiveWorkers,
             model: o.model,
+            review: o.review,
             env: this.opts.env,
           });
           if (r.ok) {

@@ -14,8 +14,9 @@ import type { RuntimeOptions } from "../config/runtime-options.js";
 import type { ResourceMonitor } from "../resources/monitor.js";
 import { Supervisor, type TaskEvent } from "./supervisor.js";
 import type { LaunchedTask } from "./launch-task.js";
-import { loadInFlight, recover } from "./in-flight.js";
+import { loadInFlight, loadReviewsInFlight, recover } from "./in-flight.js";
 import { ensureSupervisor } from "./ensure-supervisor.js";
+import { NO_COST, taskCosts, totals } from "../report/task-costs.js";
 
 export interface WaitSummary {
   project: string;
@@ -25,14 +26,34 @@ export interface WaitSummary {
   timed_out: boolean;
   counts: Record<TaskStatus, number>;
   blocked: number;
-  failed: Array<{ task: string; error: string | null; log: string | null; attempts: number }>;
+  failed: FailedTask[];
+  /** The order's agent tasks, summed over every attempt (null: no agent reported a cost). */
+  cost_usd: number | null;
+  num_turns: number | null;
+  /** Only present when some task edited files outside its target_files. */
+  out_of_scope?: Array<{ task: string; files: string[] }>;
   elapsed_s: number;
+}
+
+export interface FailedTask {
+  task: string;
+  error: string | null;
+  /** exit_code, signal, crashed, timeout, stalled, max_turns, budget, api_error, permission_denied, agent_error, scope, review_rejected, review_error... */
+  failure_kind: string | null;
+  log: string | null;
+  attempts: number;
+  cost_usd: number | null;
+  num_turns: number | null;
+  /** The last review's feedback, when a review rejected the last attempt. */
+  review_feedback?: string;
 }
 
 interface Row {
   id: string;
   status: TaskStatus;
   error: string | null;
+  failure_kind: string | null;
+  review_feedback: string | null;
   attempt: number;
   log_path: string | null;
 }
@@ -40,13 +61,15 @@ interface Row {
 export function orderSummary(store: Store, project: string, order: string, since: number, timedOut: boolean): WaitSummary {
   const rows = stmt(
     store,
-    `SELECT t.id, t.status, t.error, t.attempt, r.log_path FROM tasks t
+    `SELECT t.id, t.status, t.error, t.failure_kind, t.review_feedback, t.attempt, r.log_path FROM tasks t
        LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.project_id = ? AND t.order_id = ? ORDER BY t.seq`,
   ).all(project, order) as Row[];
   const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
   for (const r of rows) counts[r.status]++;
   const blocked = counts.QUEUED > 0 ? countBlocked(store, project, order) : 0;
+  const costs = taskCosts(store, project, order);
+  const scope = [...costs].filter(([, c]) => c.out_of_scope.length > 0).map(([task, c]) => ({ task, files: c.out_of_scope }));
   return {
     project,
     order,
@@ -56,7 +79,21 @@ export function orderSummary(store: Store, project: string, order: string, since
     blocked,
     failed: rows
       .filter((r) => r.status === "FAILED")
-      .map((r) => ({ task: r.id, error: r.error, log: r.log_path, attempts: r.attempt })),
+      .map((r) => {
+        const c = costs.get(r.id) ?? NO_COST;
+        return {
+          task: r.id,
+          error: r.error,
+          failure_kind: r.failure_kind,
+          log: r.log_path,
+          attempts: r.attempt,
+          cost_usd: c.cost_usd,
+          num_turns: c.num_turns,
+          ...(r.failure_kind === "review_rejected" && r.review_feedback ? { review_feedback: r.review_feedback.slice(0, 600) } : {}),
+        };
+      }),
+    ...totals(costs.values()),
+    ...(scope.length ? { out_of_scope: scope } : {}),
     elapsed_s: Math.round((store.now() - since) / 100) / 10,
   };
 }
@@ -101,7 +138,7 @@ export async function waitForOrder(store: Store, input: WaitInput): Promise<Wait
   const { project, order } = input;
   getOrder(store, project, order);
   const since = input.startedAt ?? store.now();
-  recover(store, { project, backoffS: input.runtime.backoffS });
+  recover(store, { project, ...input.runtime });
   const deadline = input.timeoutS !== undefined ? since + input.timeoutS * 1000 : Infinity;
   let timedOut = false;
   let lastCheck = 0;
@@ -134,5 +171,5 @@ export function handOver(store: Store, project: string, env: NodeJS.ProcessEnv):
   const active = stmt(store, "SELECT COUNT(*) FROM orders WHERE project_id = ? AND active = 1 AND paused = 0")
     .pluck()
     .get(project) as number;
-  if (active > 0 || loadInFlight(store, project).length > 0) ensureSupervisor(store, project, env);
+  if (active > 0 || loadInFlight(store, project).length > 0 || loadReviewsInFlight(store, project).length > 0) ensureSupervisor(store, project, env);
 }

@@ -147,7 +147,7 @@ export const runs = sqliteTable(
     finishedAt: integer("finished_at"),
     exitCode: integer("exit_code"),
     signal: text("signal"),
-    /** running | succeeded | failed | crashed | timeout | stalled | killed | spawn_failed */
+    /** running | reviewing | succeeded | killed | spawn_failed | review_rejected | the failure kind */
     outcome: text("outcome").notNull().default("running"),
     error: text("error"),
     /** The aipm process that claimed the attempt (owns it until the worker's pid is recorded). */
@@ -155,6 +155,26 @@ export const runs = sqliteTable(
     ownerStart: text("owner_start"),
     /** Set by `aipm kill`: `cancel` or `requeue`; the attempt then ends as killed, not failed. */
     killRequest: text("kill_request"),
+    /** Decided at launch: a success goes to REVIEW (the task asks for review and the launch did not say --no-review). */
+    review: integer("review", { mode: "boolean" }).notNull().default(false),
+    /** What an agent worker reported in its final `result` event (stream-json). */
+    sessionId: text("session_id"),
+    numTurns: integer("num_turns"),
+    durationMs: integer("duration_ms"),
+    costUsd: real("cost_usd"),
+    /** JSON: the result event's `usage` (tokens). */
+    usage: text("usage"),
+    /** JSON: the git state when the attempt started ({mode, head, dirty}); null outside git or with AIPM_SCOPE=off. */
+    scopeBase: text("scope_base"),
+    /** JSON array: files changed during the attempt outside its target_files. */
+    outOfScope: text("out_of_scope"),
+    /** The review process of a successful attempt (the task is REVIEW while it runs). */
+    reviewPid: integer("review_pid"),
+    reviewProcStart: text("review_proc_start"),
+    reviewLogPath: text("review_log_path"),
+    reviewStartedAt: integer("review_started_at"),
+    /** Review processes started for this attempt (a review that vanished is run again, up to a limit). */
+    reviewRuns: integer("review_runs").notNull().default(0),
   },
   (t) => [
     uniqueIndex("runs_task_attempt").on(t.projectId, t.taskId, t.attempt),

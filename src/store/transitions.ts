@@ -9,6 +9,9 @@
  *   recordSpawn   IN_PROGRESS (same attempt)  pid and process start time recorded
  *   rollbackSpawn IN_PROGRESS -> QUEUED       the process never started: the attempt is not counted
  *   finish        IN_PROGRESS -> DONE | REVIEW | QUEUED (retry, backoff) | FAILED | CANCELLED
+ *   startReview   REVIEW (same attempt)      the review process's pid recorded
+ *   rerunReview   REVIEW (same attempt)      the review process vanished: start another
+ *   finishReview  REVIEW      -> DONE (approved) | QUEUED (rejected, feedback kept) | FAILED | CANCELLED
  *   retry         FAILED | CANCELLED -> QUEUED  fresh attempts
  *   cancelQueued  QUEUED      -> CANCELLED
  *   requestKill   IN_PROGRESS: marks the run so that its end counts as killed
@@ -49,8 +52,8 @@ function statements(db: Database.Database) {
     lock: p("INSERT OR IGNORE INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?)"),
     unlock: p("DELETE FROM locks WHERE project_id = ? AND task_id = ?"),
     openRun: p(
-      `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'running')`,
+      `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome, review)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', (SELECT review FROM tasks WHERE project_id = ? AND id = ?) AND ?)`,
     ),
     spawnTask: p("UPDATE tasks SET pid = ? WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND attempt = ?"),
     spawnRun: p("UPDATE runs SET pid = ?, proc_start = ? WHERE project_id = ? AND task_id = ? AND attempt = ?"),
@@ -81,7 +84,33 @@ function statements(db: Database.Database) {
         WHERE project_id = ? AND id = ? AND status = 'QUEUED'`,
     ),
     killRequest: p(
-      `UPDATE runs SET kill_request = ? WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'running'`,
+      `UPDATE runs SET kill_request = ? WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome IN ('running', 'reviewing')`,
+    ),
+    runReview: p("SELECT review FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck(),
+    runStats: p(
+      `UPDATE runs SET session_id = @session_id, num_turns = @num_turns, duration_ms = @duration_ms, cost_usd = @cost_usd,
+              usage = @usage, out_of_scope = @out_of_scope
+        WHERE project_id = @project AND task_id = @task AND attempt = @attempt`,
+    ),
+    taskResult: p("UPDATE tasks SET result = ? WHERE project_id = ? AND id = ?"),
+    giveBackAttempt: p("UPDATE tasks SET spent_attempts = spent_attempts - 1 WHERE project_id = ? AND id = ?"),
+    startReview: p(
+      `UPDATE runs SET review_pid = @pid, review_proc_start = @procStart, review_log_path = @log, review_started_at = @now,
+              review_runs = review_runs + 1, owner_pid = @owner, owner_start = @ownerStart
+        WHERE project_id = @project AND task_id = @task AND attempt = @attempt AND outcome = 'reviewing' AND review_pid IS NULL`,
+    ),
+    reviewTaskPid: p("UPDATE tasks SET pid = ?, updated_at = ? WHERE project_id = ? AND id = ? AND status = 'REVIEW' AND attempt = ?"),
+    rerunReview: p(
+      `UPDATE runs SET review_pid = NULL, review_proc_start = NULL
+        WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing' AND review_pid IS ?`,
+    ),
+    endReview: p(
+      `UPDATE tasks SET status = @status, finished_at = @finished, error = @error, failure_kind = @kind,
+              review_feedback = COALESCE(@feedback, review_feedback), pid = NULL, updated_at = @now
+        WHERE project_id = @project AND id = @task AND status = 'REVIEW' AND attempt = @attempt`,
+    ),
+    closeReview: p(
+      `UPDATE runs SET outcome = ?, error = ? WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing'`,
     ),
     setPaused: p("UPDATE orders SET paused = ? WHERE project_id = ? AND id = ?"),
   };
@@ -145,6 +174,8 @@ export interface ClaimInput {
   ownerStart: string | null;
   /** Skip the capacity check (execute-task runs the one task it was asked for). */
   ignoreCapacity?: boolean;
+  /** False for a launch with --no-review: a success then goes straight to DONE. */
+  review?: boolean;
 }
 
 /**
@@ -180,7 +211,7 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     if (s.start.run({ now, project, task }).changes !== 1) return { ok: false, reason: "not_queued", status: t.status };
     const attempt = t.attempt + 1;
     for (const f of files) s.lock.run(project, task, f, now);
-    s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart);
+    s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart, project, task, input.review === false ? 0 : 1);
     return { ok: true, attempt, orderId: t.order_id, targetFiles: files };
   });
   return tx.immediate();
@@ -226,7 +257,19 @@ export function rollbackSpawn(
 /** How an attempt ended, as the supervisor or recovery saw it. */
 export type AttemptEnd =
   | { kind: "success"; exitCode: 0 }
-  | { kind: "failed"; exitCode: number | null; signal: string | null; error: string; failureKind: string }
+  | {
+      kind: "failed";
+      exitCode: number | null;
+      signal: string | null;
+      error: string;
+      failureKind: string;
+      /**
+       * `free`: the attempt is given back and the task waits until `retryAt` (a usage
+       * or rate limit); `never`: FAILED at once, whatever attempts remain.
+       */
+      retry?: "free" | "never" | undefined;
+      retryAt?: number | undefined;
+    }
   | { kind: "killed"; request: "cancel" | "requeue"; exitCode: number | null; signal: string | null };
 
 export type FinishResult =
@@ -240,14 +283,27 @@ export interface FinishInput {
   end: AttemptEnd;
   /** Seconds before the first retry; doubles with every further attempt. */
   backoffS: number;
-  /** A successful attempt goes to REVIEW instead of DONE. */
-  review: boolean;
+  /** What the agent reported, files changed out of scope, the text its dependents see as its result. */
+  report?: AttemptReport | undefined;
+}
+
+export interface AttemptReport {
+  sessionId?: string | null;
+  numTurns?: number | null;
+  durationMs?: number | null;
+  costUsd?: number | null;
+  usage?: unknown;
+  outOfScope?: readonly string[] | null;
+  /** The task's `result` (the agent's final text, or the end of a command's output). */
+  result?: string | null;
 }
 
 /**
- * IN_PROGRESS (this attempt) -> its next state: DONE (or REVIEW for a
- * reviewed task), QUEUED after a backoff while attempts remain, FAILED,
- * or CANCELLED/QUEUED after a kill. Locks are released except for REVIEW.
+ * IN_PROGRESS (this attempt) -> its next state: DONE (or REVIEW when the
+ * attempt was launched for review), QUEUED after a backoff while attempts
+ * remain (or at the given time, the attempt given back, for a rate limit),
+ * FAILED, or CANCELLED/QUEUED after a kill. Locks are released except for
+ * REVIEW.
  */
 export function finish(store: Store, input: FinishInput): FinishResult {
   const s = stmts(store);
@@ -263,8 +319,9 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       let failureKind: string | null = null;
       let outcome: string;
       if (end.kind === "success") {
-        status = input.review ? "REVIEW" : "DONE";
-        outcome = "succeeded";
+        const review = (s.runReview.get(project, task, attempt) as number | undefined) === 1;
+        status = review ? "REVIEW" : "DONE";
+        outcome = review ? "reviewing" : "succeeded";
       } else if (end.kind === "killed") {
         status = end.request === "requeue" ? "QUEUED" : "CANCELLED";
         error = "killed";
@@ -274,7 +331,11 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         error = end.error;
         failureKind = end.failureKind;
         outcome = end.failureKind;
-        if (t.spent_attempts < t.max_attempts) {
+        if (end.retry === "free") {
+          status = "QUEUED";
+          retryAt = Math.max(now, end.retryAt ?? now);
+          s.giveBackAttempt.run(project, task);
+        } else if (end.retry !== "never" && t.spent_attempts < t.max_attempts) {
           status = "QUEUED";
           retryAt = now + Math.round(input.backoffS * 1000 * 2 ** Math.max(0, t.spent_attempts - 1));
         } else {
@@ -296,20 +357,168 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       if (status !== "REVIEW") s.unlock.run(project, task);
       const signal = end.kind === "success" ? null : end.signal;
       s.closeRun.run(now, end.exitCode, signal, outcome, error, project, task, attempt);
+      const rep = input.report;
+      if (rep) {
+        s.runStats.run({
+          session_id: rep.sessionId ?? null,
+          num_turns: rep.numTurns ?? null,
+          duration_ms: rep.durationMs ?? null,
+          cost_usd: rep.costUsd ?? null,
+          usage: rep.usage === undefined || rep.usage === null ? null : JSON.stringify(rep.usage),
+          out_of_scope: rep.outOfScope?.length ? JSON.stringify(rep.outOfScope) : null,
+          project,
+          task,
+          attempt,
+        });
+        if (rep.result !== undefined && end.kind === "success") s.taskResult.run(rep.result, project, task);
+      }
       const kind =
         status === "DONE" ? "task_done"
         : status === "REVIEW" ? "task_review"
         : status === "FAILED" ? "task_failed"
         : status === "CANCELLED" ? "task_killed"
         : end.kind === "killed" ? "task_requeued"
+        : end.kind === "failed" && end.retry === "free" ? "task_rate_limited"
         : "task_retry";
       event(s, now, project, t.order_id, task, attempt, kind, {
         exit_code: end.exitCode,
         ...(signal ? { signal } : {}),
         ...(error ? { error, failure_kind: failureKind } : {}),
         ...(retryAt ? { retry_at: new Date(retryAt).toISOString() } : {}),
+        ...(rep?.costUsd != null ? { cost_usd: rep.costUsd } : {}),
+        ...(rep?.numTurns != null ? { num_turns: rep.numTurns } : {}),
       });
+      if (rep?.outOfScope?.length) {
+        event(s, now, project, t.order_id, task, attempt, "scope_violation", { files: rep.outOfScope });
+      }
       return { ok: true, status, retryAt };
+    })
+    .immediate();
+}
+
+// ---------------------------------------------------------------- review
+
+/** Records the review process of a REVIEW task's attempt (only one: a second start changes nothing). */
+export function startReview(
+  store: Store,
+  r: { project: string; task: string; attempt: number; pid: number; procStart: string | null; logPath: string; ownerStart: string | null },
+): boolean {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction(() => {
+      const now = store.now();
+      const t = s.task.get(r.project, r.task) as TaskState | undefined;
+      if (!t || t.status !== "REVIEW" || t.attempt !== r.attempt) return false;
+      const ok =
+        s.startReview.run({
+          pid: r.pid,
+          procStart: r.procStart,
+          log: r.logPath,
+          now,
+          owner: process.pid,
+          ownerStart: r.ownerStart,
+          project: r.project,
+          task: r.task,
+          attempt: r.attempt,
+        }).changes === 1;
+      if (!ok) return false;
+      s.reviewTaskPid.run(r.pid, now, r.project, r.task, r.attempt);
+      event(s, now, r.project, t.order_id, r.task, r.attempt, "review_started", { pid: r.pid });
+      return true;
+    })
+    .immediate();
+}
+
+/** The review process of this attempt vanished without a verdict: clear it so that another one starts. */
+export function rerunReview(store: Store, r: { project: string; task: string; attempt: number; pid: number | null }): boolean {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction(() => {
+      if (s.rerunReview.run(r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
+      const t = s.task.get(r.project, r.task) as TaskState;
+      event(s, store.now(), r.project, t.order_id, r.task, r.attempt, "review_lost", { pid: r.pid });
+      return true;
+    })
+    .immediate();
+}
+
+export type ReviewVerdict =
+  | { kind: "approved" }
+  | { kind: "rejected"; feedback: string }
+  /** The review could not run (its command is missing, it kept vanishing): the task FAILS. */
+  | { kind: "error"; error: string }
+  | { kind: "killed"; request: "cancel" | "requeue" };
+
+/**
+ * REVIEW (this attempt) -> DONE when approved; QUEUED with the feedback when
+ * rejected (the attempt stays spent: FAILED when none remain); FAILED when
+ * the review could not run; CANCELLED/QUEUED after a kill. Locks released.
+ */
+export function finishReview(
+  store: Store,
+  r: { project: string; task: string; attempt: number; verdict: ReviewVerdict },
+): FinishResult {
+  const s = stmts(store);
+  const { project, task, attempt, verdict } = r;
+  return store.sqlite
+    .transaction((): FinishResult => {
+      const now = store.now();
+      const t = s.task.get(project, task) as TaskState | undefined;
+      if (!t || t.status !== "REVIEW" || t.attempt !== attempt) return { ok: false, status: t?.status ?? null };
+      let status: TaskStatus;
+      let error: string | null = null;
+      let kind: string | null = null;
+      let feedback: string | null = null;
+      let outcome: string;
+      let ev: string;
+      switch (verdict.kind) {
+        case "approved":
+          status = "DONE";
+          outcome = "succeeded";
+          ev = "task_done";
+          break;
+        case "rejected":
+          feedback = verdict.feedback;
+          status = t.spent_attempts < t.max_attempts ? "QUEUED" : "FAILED";
+          error = "review rejected the attempt";
+          kind = "review_rejected";
+          outcome = "review_rejected";
+          ev = status === "FAILED" ? "task_failed" : "review_rejected";
+          break;
+        case "error":
+          status = "FAILED";
+          error = verdict.error;
+          kind = "review_error";
+          outcome = "review_error";
+          ev = "task_failed";
+          break;
+        case "killed":
+          status = verdict.request === "requeue" ? "QUEUED" : "CANCELLED";
+          error = "killed";
+          kind = "killed";
+          outcome = "killed";
+          ev = status === "QUEUED" ? "task_requeued" : "task_killed";
+          break;
+      }
+      s.endReview.run({
+        status,
+        finished: status === "QUEUED" ? null : now,
+        error,
+        kind,
+        feedback,
+        now,
+        project,
+        task,
+        attempt,
+      });
+      s.unlock.run(project, task);
+      s.closeReview.run(outcome, error, project, task, attempt);
+      event(s, now, project, t.order_id, task, attempt, ev, {
+        reviewed: true,
+        ...(error ? { error, failure_kind: kind } : {}),
+        ...(feedback ? { feedback: feedback.slice(0, 500) } : {}),
+      });
+      return { ok: true, status, retryAt: null };
     })
     .immediate();
 }

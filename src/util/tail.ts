@@ -1,5 +1,6 @@
 /** Reading the end of a log file without loading all of it. */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { AgentStream } from "../agent/stream-json.js";
 
 /** The last `bytes` of a file as text (from a line start when possible); "" when missing. */
 export function readTail(path: string, bytes = 4096): string {
@@ -23,9 +24,18 @@ export function readTail(path: string, bytes = 4096): string {
   }
 }
 
-/** The last non-empty line of a file (at most 200 characters), or null. */
+/**
+ * The last non-empty line of a file (at most 200 characters), or null. For
+ * an agent's stream-json log: what the agent did last (`Edit src/a.ts`).
+ */
 export function readLastLine(path: string): string | null {
-  const lines = readTail(path, 2048).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  const tail = readTail(path, 16384);
+  const lines = tail.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("[aipm] exit status "));
+  if (lines.some((l) => l.startsWith('{"type"'))) {
+    const stream = new AgentStream();
+    for (const l of lines) stream.push(l);
+    if (stream.lastActivity) return stream.lastActivity;
+  }
   const last = lines[lines.length - 1];
   return last === undefined ? null : last.length > 200 ? `${last.slice(0, 197)}...` : last;
 }

@@ -87,8 +87,9 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
       async (args) => {
         const rt = resolveRuntimeOptions(io.env);
         const r = await withStore(io, args, (store) => {
-          const report = recover(store, { backoffS: rt.backoffS });
-          for (const p of new Set(report.orphans.map((o) => o.project))) ensureSupervisor(store, p, io.env);
+          const report = recover(store, rt);
+          const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
+          for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
           return report;
         });
         emit(io, args, r, () => {
@@ -96,6 +97,7 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
             ...r.finished.map((f) => `${f.project}/${f.task} attempt ${f.attempt}: ${f.how === "crashed" ? "worker vanished" : "finished"} -> ${f.status}`),
             ...r.rolled_back.map((f) => `${f.project}/${f.task}: never started -> QUEUED`),
             ...r.orphans.map((f) => `${f.project}/${f.task}: still running (pid ${f.pid}), handed to a supervisor`),
+            ...r.reviews_pending.map((f) => `${f.project}/${f.task}: review to run, handed to a supervisor`),
           ];
           return `${lines.length ? lines.join("\n") : "nothing to recover"}\n`;
         });

@@ -2,6 +2,10 @@
 import type { LockJson, StatusReport } from "../../report/status.js";
 import type { ResourcesJson } from "../../launch/plan-launch.js";
 
+export function usd(n: number | null): string {
+  return n === null ? "" : `$${n < 10 ? n.toFixed(4) : n.toFixed(2)}`;
+}
+
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + " ".repeat(n - s.length);
 }
@@ -24,14 +28,19 @@ export function renderStatus(r: StatusReport, resources: ResourcesJson): string 
   for (const t of r.tasks) {
     const key = `${t.project}/${t.order}`;
     if (key !== lastOrder) {
-      out.push("", key);
+      const o = r.orders.find((x) => x.project === t.project && x.order === t.order);
+      const spent = o && o.cost_usd !== null ? `  (agents: ${usd(o.cost_usd)}, ${o.num_turns ?? 0} turns)` : "";
+      out.push("", `${key}${spent}`);
       lastOrder = key;
     }
     const state = t.blocked ? `BLOCKED (by ${t.failed_dependency})` : t.status;
     const progress = t.progress ? ` ${t.progress.done}/${t.progress.total}` : "";
-    const err = t.error && (t.status === "FAILED" || t.status === "QUEUED") ? `  ${t.error}` : "";
+    const kind = t.failure_kind && t.failure_kind !== "exit_code" ? ` [${t.failure_kind}]` : "";
+    const err = t.error && (t.status === "FAILED" || t.status === "QUEUED") ? `  ${t.error}${kind}` : "";
     const deps = t.deps.length ? `  after ${t.deps.join(",")}` : "";
-    out.push(`  ${pad(t.task, w)}${t.priority}  ${pad(state + progress, 14)}${deps}${err}`);
+    const cost = t.cost_usd !== null ? `  ${usd(t.cost_usd)} ${t.num_turns ?? 0}t` : "";
+    out.push(`  ${pad(t.task, w)}${t.priority}  ${pad(state + progress, 14)}${deps}${cost}${err}`);
+    if (t.out_of_scope.length) out.push(`  ${pad("", w)}  ! edited outside its target_files: ${t.out_of_scope.join(", ")}`);
   }
   if (r.workers.length) {
     out.push("", "running workers:");

@@ -1,0 +1,61 @@
+/**
+ * What agent tasks cost, read from their attempts: per task the sum over
+ * every attempt of `total_cost_usd` and `num_turns` (null for a task no agent
+ * reported on), and the files its attempts changed outside its target_files;
+ * per order the totals. Shared by `status` and `wait`.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+
+export interface TaskCost {
+  cost_usd: number | null;
+  num_turns: number | null;
+  out_of_scope: string[];
+}
+
+interface Row {
+  task_id: string;
+  cost: number | null;
+  turns: number | null;
+  scopes: string | null;
+}
+
+export function roundUsd(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+/** Per task of the project (and order, when given). Tasks without any run are absent. */
+export function taskCosts(store: Store, project: string, order?: string): Map<string, TaskCost> {
+  const rows = stmt(
+    store,
+    `SELECT r.task_id, SUM(r.cost_usd) AS cost, SUM(r.num_turns) AS turns,
+            json_group_array(r.out_of_scope) FILTER (WHERE r.out_of_scope IS NOT NULL) AS scopes
+       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
+      WHERE r.project_id = @project AND (@order IS NULL OR t.order_id = @order)
+      GROUP BY r.task_id`,
+  ).all({ project, order: order ?? null }) as Row[];
+  const out = new Map<string, TaskCost>();
+  for (const r of rows) {
+    const files = new Set<string>();
+    for (const s of JSON.parse(r.scopes ?? "[]") as string[]) for (const f of JSON.parse(s) as string[]) files.add(f);
+    out.set(r.task_id, {
+      cost_usd: r.cost === null ? null : roundUsd(r.cost),
+      num_turns: r.turns,
+      out_of_scope: [...files].sort(),
+    });
+  }
+  return out;
+}
+
+export const NO_COST: TaskCost = { cost_usd: null, num_turns: null, out_of_scope: [] };
+
+/** Sums over tasks: null when no task reported a cost. */
+export function totals(costs: Iterable<TaskCost>): { cost_usd: number | null; num_turns: number | null } {
+  let cost: number | null = null;
+  let turns: number | null = null;
+  for (const c of costs) {
+    if (c.cost_usd !== null) cost = (cost ?? 0) + c.cost_usd;
+    if (c.num_turns !== null) turns = (turns ?? 0) + c.num_turns;
+  }
+  return { cost_usd: cost === null ? null : roundUsd(cost), num_turns: turns };
+}

@@ -1,0 +1,109 @@
+/**
+ * Recording how an attempt ended — the one path every observer takes (the
+ * supervisor watching it, recovery finding it over, `kill`): what was seen
+ * (exit status, signal, vanished, aipm's own kills) is classified; for an
+ * agent task the stream in its log refines it (result event, failure class,
+ * rate limit, cost and turns); in a git project the files it changed outside
+ * its target_files are found (a warning, or a failure with AIPM_SCOPE=fail);
+ * the text its dependents will see as its result is taken; then `finish`
+ * records it all in one transaction.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { finish, type AttemptEnd, type AttemptReport, type FinishResult } from "../store/transitions.js";
+import { classifyEnd, type Observed } from "./attempt-end.js";
+import { readAgentLog } from "../agent/read-agent-log.js";
+import { agentOutcome } from "../agent/agent-outcome.js";
+import { changedSince, insideRoot, type ScopeBase } from "../scope/git-scope.js";
+import { targetsConflict, pathsOverlap } from "../paths/conflicts.js";
+import { readTail } from "../util/tail.js";
+import { stripTrailer } from "../../worker/task-wrapper.js";
+
+export interface ConcludeInput {
+  project: string;
+  task: string;
+  attempt: number;
+  logPath: string;
+  seen: Pick<Observed, "exitCode" | "signal" | "vanished"> & Partial<Pick<Observed, "killedFor" | "timeoutS" | "stallKillS">>;
+  backoffS: number;
+  rateLimitWaitS: number;
+}
+
+interface AttemptRow {
+  agent: number;
+  root: string;
+  scope_base: string | null;
+  started_at: number;
+  kill_request: "cancel" | "requeue" | null;
+}
+
+const RESULT_MAX = 4000;
+
+/** The end of a command's output, as the result its dependents see. */
+function commandResult(logPath: string): string | null {
+  const lines = stripTrailer(readTail(logPath, 4096)).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  const text = lines.slice(-15).join("\n");
+  return text === "" ? null : text;
+}
+
+/** Files changed during the attempt that neither its target_files nor another task running meanwhile may edit. */
+export function outOfScope(store: Store, input: { project: string; task: string; root: string; startedAt: number; base: ScopeBase }): string[] {
+  const changed = changedSince(input.root, input.base);
+  if (changed.length === 0) return [];
+  const own = stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ?").pluck().all(input.project, input.task) as string[];
+  const others = stmt(
+    store,
+    `SELECT DISTINCT f.path FROM runs r JOIN task_files f ON f.project_id = r.project_id AND f.task_id = r.task_id
+      WHERE r.project_id = ? AND r.task_id <> ? AND r.started_at <= ? AND (r.finished_at IS NULL OR r.finished_at >= ?)`,
+  )
+    .pluck()
+    .all(input.project, input.task, store.now(), input.startedAt) as string[];
+  const allowed = [...own, ...others];
+  const dbDir = insideRoot(input.root, store.dir);
+  return changed.filter((file) => {
+    if (dbDir !== null && (dbDir === "." || pathsOverlap(dbDir, file))) return false;
+    return !allowed.some((entry) => targetsConflict(entry, file));
+  });
+}
+
+export function concludeAttempt(store: Store, input: ConcludeInput): FinishResult {
+  const { project, task, attempt } = input;
+  const row = stmt(
+    store,
+    `SELECT t.prompt IS NOT NULL AS agent, COALESCE(t.cwd, p.root) AS root, r.scope_base, r.started_at, r.kill_request
+       FROM tasks t JOIN projects p ON p.id = t.project_id
+       JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = ?
+      WHERE t.project_id = ? AND t.id = ?`,
+  ).get(attempt, project, task) as AttemptRow | undefined;
+  let end: AttemptEnd = classifyEnd({
+    killedFor: null,
+    ...input.seen,
+    killRequest: row?.kill_request ?? null,
+  });
+  const report: AttemptReport = {};
+  if (row && end.kind !== "killed") {
+    if (row.agent) {
+      const agent = readAgentLog(input.logPath);
+      end = agentOutcome({ base: end, agent, now: store.now(), rateLimitWaitS: input.rateLimitWaitS });
+      const r = agent.result;
+      report.sessionId = r?.session_id ?? agent.sessionId;
+      report.numTurns = r?.num_turns ?? null;
+      report.durationMs = r?.duration_ms ?? null;
+      report.costUsd = r?.total_cost_usd ?? null;
+      report.usage = r?.usage ?? null;
+      report.result = r?.result ? r.result.slice(0, RESULT_MAX) : agent.streaming ? null : commandResult(input.logPath);
+    } else {
+      report.result = commandResult(input.logPath);
+    }
+    if (row.scope_base) {
+      const base = JSON.parse(row.scope_base) as ScopeBase;
+      const files = outOfScope(store, { project, task, root: row.root, startedAt: row.started_at, base });
+      report.outOfScope = files;
+      if (files.length > 0 && base.mode === "fail" && end.kind === "success") {
+        const shown = files.slice(0, 5).join(", ") + (files.length > 5 ? `, and ${files.length - 5} more` : "");
+        end = { kind: "failed", failureKind: "scope", exitCode: 0, signal: null, error: `edited files outside its target_files: ${shown}` };
+      }
+    }
+  }
+  return finish(store, { project, task, attempt, end, backoffS: input.backoffS, report });
+}
