@@ -22,6 +22,7 @@ import { activateOrder, launchOrder } from "./launch-order.js";
 import { Supervisor } from "./supervisor.js";
 import { handOver } from "./wait-order.js";
 import { readLog } from "./task-logs.js";
+import { NO_COST, taskCosts } from "../report/task-costs.js";
 
 export interface ExecuteInput {
   project: string;
@@ -43,6 +44,11 @@ export interface ExecuteResult {
   attempts: number;
   exit_code: number | null;
   error: string | null;
+  failure_kind: string | null;
+  /** Agent tasks: summed over every attempt. */
+  cost_usd: number | null;
+  num_turns: number | null;
+  out_of_scope: string[];
   log: string | null;
 }
 
@@ -52,6 +58,7 @@ interface TaskNow {
   attempt: number;
   exit_code: number | null;
   error: string | null;
+  failure_kind: string | null;
 }
 
 function refusalMessage(task: string, r: Extract<LaunchTaskResult, { ok: false }>): string {
@@ -78,7 +85,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
     throw usageError(`task ${ref.task} is ${ref.status}, not QUEUED${hint}`);
   }
   const now = (): TaskNow =>
-    stmt(store, "SELECT status, retry_at, attempt, exit_code, error FROM tasks WHERE project_id = ? AND id = ?").get(
+    stmt(store, "SELECT status, retry_at, attempt, exit_code, error, failure_kind FROM tasks WHERE project_id = ? AND id = ?").get(
       ref.project,
       ref.task,
     ) as TaskNow;
@@ -152,6 +159,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
   if (input.parallel) handOver(store, ref.project, input.env);
   if (failure) throw failedError(failure);
   const t = now();
+  const cost = taskCosts(store, ref.project, ref.order).get(ref.task) ?? NO_COST;
   return {
     project: ref.project,
     order: ref.order,
@@ -160,6 +168,10 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
     attempts: t.attempt,
     exit_code: t.exit_code,
     error: t.error,
+    failure_kind: t.failure_kind,
+    cost_usd: cost.cost_usd,
+    num_turns: cost.num_turns,
+    out_of_scope: cost.out_of_scope,
     log: logPath,
   };
 }

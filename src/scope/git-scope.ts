@@ -72,12 +72,17 @@ export function git(root: string, args: string[]): string | null {
 
 /** The paths git reports as changed, relative to `root` (which may be below the repository's top). */
 function dirtyPaths(root: string): string[] | null {
-  const out = git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--relative", "."]);
+  const prefix = git(root, ["rev-parse", "--show-prefix"]);
+  if (prefix === null) return null;
+  const under = prefix.trim();
+  // Porcelain paths are relative to the repository's top, whatever the cwd.
+  const out = git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", "."]);
   if (out === null) return null;
   const paths: string[] = [];
   for (const entry of out.split("\0")) {
     if (entry.length < 4) continue;
-    paths.push(entry.slice(3));
+    const p = entry.slice(3);
+    if (p.startsWith(under)) paths.push(p.slice(under.length));
   }
   return paths;
 }
@@ -118,7 +123,7 @@ export function changedSince(root: string, base: ScopeBase): string[] {
   for (const p of Object.keys(base.dirty)) if (!nowSet.has(p)) changed.add(p);
   const h = head(root);
   if (base.head && h && h !== base.head) {
-    const out = git(root, ["diff", "--name-only", "-z", "--no-renames", "--relative", base.head, h]);
+    const out = git(root, ["diff", "--name-only", "-z", "--no-renames", "--relative", base.head, h, "--"]);
     for (const p of (out ?? "").split("\0")) if (p) changed.add(p);
   }
   return [...changed].sort();

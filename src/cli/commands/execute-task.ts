@@ -5,7 +5,9 @@ import { createResourceMonitor } from "../../resources/monitor.js";
 import { executeTask } from "../../runtime/execute-task.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
+import { usd } from "../render/status.js";
 import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
+import { ReadableAgentOutput } from "../../agent/readable-output.js";
 
 export function registerExecuteTask(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
   return y.command(
@@ -20,6 +22,8 @@ export function registerExecuteTask(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
       ),
     async (args) => {
       const options = launchOptionsFrom(args, io.env);
+      const readable = new ReadableAgentOutput();
+      const show = (text: string) => (args.json ? io.stderr(text) : io.stdout(text));
       const r = await withStore(io, args, (store) =>
         executeTask(store, {
           project: args.project,
@@ -30,10 +34,13 @@ export function registerExecuteTask(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
           env: io.env,
           monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
           // The task's own output: stdout for people, stderr when stdout is reserved for JSON.
-          onOutput: (text) => (args.json ? io.stderr(text) : io.stdout(text)),
+          // An agent's stream-json is shown as one line per event.
+          onOutput: (text) => show(readable.push(text)),
         }),
       );
-      emit(io, args, r, () => `${r.project}/${r.task}: ${r.status} after ${r.attempts} attempt(s)${r.error ? ` — ${r.error}` : ""}\n`);
+      show(readable.flush());
+      const cost = r.cost_usd !== null ? `, ${usd(r.cost_usd)} in ${r.num_turns ?? 0} turns` : "";
+      emit(io, args, r, () => `${r.project}/${r.task}: ${r.status} after ${r.attempts} attempt(s)${cost}${r.error ? ` — ${r.error}` : ""}\n`);
       io.exitCode = r.status === "DONE" ? 0 : 1;
     },
   );
