@@ -10,4 +10,6 @@ ALTER TABLE `runs` ADD `review_pid` integer;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_proc_start` text;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_log_path` text;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_started_at` integer;--> statement-breakpoint
+ALTER TABLE `runs` ADD `review_cost_usd` real;--> statement-breakpoint
+ALTER TABLE `runs` ADD `review_num_turns` integer;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_runs` integer DEFAULT 0 NOT NULL;

@@ -98,6 +98,11 @@ describe("agent workers: outcomes", () => {
     const db = await store(ctx.db);
     expect((db.sqlite.prepare("SELECT result FROM tasks WHERE id = 'A'").get() as { result: string }).result).toBe("schema in src/db.ts");
     db.close();
+    // `logs` shows the stream as one line per event; --raw as it is.
+    const logs = await aipm(ctx, ["logs", "A"]);
+    expect(logs.stdout).toContain("> TodoWrite 2/2 done\n> schema in src/db.ts\n> result: schema in src/db.ts");
+    expect(logs.stdout).not.toContain('{"type"');
+    expect((await aipm(ctx, ["logs", "A", "--raw"])).stdout).toContain('{"type":"result"');
   });
 
   it("the model is passed through: the task's own, else --model, else none (the agent's default)", async () => {
@@ -184,7 +189,8 @@ describe("agent workers: execute-task", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("> Edit e.txt");
     expect(r.stdout).not.toContain('{"type"');
-    expect(r.stdout).toMatch(/p\/E: DONE after 2 attempt\(s\), \$0\.0246 in \d+ turns/);
+    // Two attempts and two reviews, each reporting $0.0123.
+    expect(r.stdout).toMatch(/p\/E: DONE after 2 attempt\(s\), \$0\.0492 in \d+ turns/);
     expect(runsOf(ctx, "E").map((x) => x.argv.slice(-1)[0])).toEqual(["haiku", "haiku"]);
     const j = await aipm(ctx, ["--json", "execute-task", "p", "E"]);
     expect(j.code).toBe(2); // DONE already: not QUEUED
@@ -233,6 +239,9 @@ describe("agent workers: review", () => {
       [1, "review_rejected", 1],
       [2, "succeeded", 1],
     ]);
+    // What the reviewer cost is counted with the task.
+    expect(runs.map((r) => r.review_cost_usd)).toEqual([0.0123, 0.0123]);
+    expect(summary.cost_usd).toBeCloseTo(4 * 0.0123, 6);
     const [first, second] = runsOf(ctx, "R");
     expect(first!.prompt).not.toContain("Review of your previous attempt");
     expect(second!.prompt).toContain("Review of your previous attempt");

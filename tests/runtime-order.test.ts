@@ -139,6 +139,24 @@ describe("wait", () => {
     // The order is still running: a timed-out wait does not stop it.
     expect((await taskStatus(ctx, "demo", "LONG")).status).toBe("IN_PROGRESS");
   });
+
+  it("again on a finished order with a blocked task, resources measured: the summary, exit 1, nothing on stderr", async () => {
+    // Regression: a launch pass scheduled before the supervisor stopped went on, after the
+    // resource sample, on a store the command had closed (a stack trace after the summary).
+    const ctx = setup();
+    await importPlan(ctx, {
+      project: "demo",
+      root: "./ws",
+      orders: [{ id: "O1", tasks: [{ id: "F", command: ["false"], max_attempts: 1 }, { id: "G", deps: ["F"], command: ["true"] }] }],
+    });
+    expect((await aipm(ctx, ["wait", "demo", "O1"])).code).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      const r = await aipm(ctx, ["wait", "demo", "O1"], { env: { AIPM_ENABLE_MONITORING: "true" } });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/FAILED F after 1 attempt/);
+    }
+  });
 });
 
 describe("retries and blocked dependents", () => {

@@ -58,6 +58,8 @@ function oneLine(text: string): string {
 
 /** A short description of a tool call: `Edit src/a.ts`, `Bash npm test`. */
 export function describeToolUse(name: string, input: unknown): string {
+  const todo = name === "TodoWrite" ? todoProgress(input) : null;
+  if (todo) return `TodoWrite ${todo.done}/${todo.total} done`;
   const i = (input ?? {}) as Record<string, unknown>;
   const arg = str(i.file_path) ?? str(i.path) ?? str(i.command) ?? str(i.pattern) ?? str(i.url) ?? str(i.description) ?? "";
   return oneLine(arg ? `${name} ${arg}` : name);

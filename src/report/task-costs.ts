@@ -1,7 +1,7 @@
 /**
  * What agent tasks cost, read from their attempts: per task the sum over
- * every attempt of `total_cost_usd` and `num_turns` (null for a task no agent
- * reported on), and the files its attempts changed outside its target_files;
+ * every attempt of `total_cost_usd` and `num_turns`, its reviews' included
+ * (null for a task no agent reported on), and the files its attempts changed outside its target_files;
  * per order the totals. Shared by `status` and `wait`.
  */
 import type { Store } from "../store/open.js";
@@ -28,7 +28,11 @@ export function roundUsd(n: number): number {
 export function taskCosts(store: Store, project: string, order?: string): Map<string, TaskCost> {
   const rows = stmt(
     store,
-    `SELECT r.task_id, SUM(r.cost_usd) AS cost, SUM(r.num_turns) AS turns,
+    `SELECT r.task_id,
+            CASE WHEN COUNT(r.cost_usd) + COUNT(r.review_cost_usd) > 0
+                 THEN COALESCE(SUM(r.cost_usd), 0) + COALESCE(SUM(r.review_cost_usd), 0) END AS cost,
+            CASE WHEN COUNT(r.num_turns) + COUNT(r.review_num_turns) > 0
+                 THEN COALESCE(SUM(r.num_turns), 0) + COALESCE(SUM(r.review_num_turns), 0) END AS turns,
             json_group_array(r.out_of_scope) FILTER (WHERE r.out_of_scope IS NOT NULL) AS scopes
        FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
       WHERE r.project_id = @project AND (@order IS NULL OR t.order_id = @order)

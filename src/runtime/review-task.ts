@@ -28,6 +28,7 @@ import { procStartTime } from "./proc.js";
 import { readTail } from "../util/tail.js";
 import { stripTrailer } from "../../worker/task-wrapper.js";
 import { AgentStream } from "../agent/stream-json.js";
+import { readAgentLog } from "../agent/read-agent-log.js";
 import { parseVerdict, REVIEW_TEMPFAIL } from "../agent/verdict.js";
 
 export const MAX_REVIEW_RUNS = 3;
@@ -141,8 +142,20 @@ export interface ReviewEnd {
   lost: boolean;
 }
 
+/** Adds what a stream-json reviewer reported (cost, turns) to the attempt's run. */
+function recordReviewerCost(store: Store, e: ReviewEnd): void {
+  const r = readAgentLog(e.logPath).result;
+  if (!r || (r.total_cost_usd === null && r.num_turns === null)) return;
+  stmt(
+    store,
+    `UPDATE runs SET review_cost_usd = COALESCE(review_cost_usd, 0) + ?, review_num_turns = COALESCE(review_num_turns, 0) + ?
+      WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing'`,
+  ).run(r.total_cost_usd ?? 0, r.num_turns ?? 0, e.project, e.task, e.attempt);
+}
+
 /** Records what a review's end means for the task (see the header). */
 export function concludeReview(store: Store, e: ReviewEnd): FinishResult | { ok: false; status: "REVIEW"; rerun: true } {
+  recordReviewerCost(store, e);
   const run = stmt(
     store,
     "SELECT kill_request, review_runs FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",

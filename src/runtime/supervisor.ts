@@ -416,7 +416,8 @@ export class Supervisor {
     this.passQueued = true;
     setImmediate(() => {
       this.passQueued = false;
-      void this.pass();
+      // Stopped meanwhile: the caller may have closed the store already.
+      if (!this.stopped) void this.pass();
     });
   }
 
@@ -442,6 +443,7 @@ export class Supervisor {
         const o = order.options;
         const pending = o.monitoring ? this.currentSample() : null;
         const sample = pending ? await pending.catch(() => null) : null;
+        if (this.stopped) return;
         const scaling = scaleFor(o, sample);
         const now = this.store.now();
         const d = detect({

@@ -173,6 +173,9 @@ export const runs = sqliteTable(
     reviewProcStart: text("review_proc_start"),
     reviewLogPath: text("review_log_path"),
     reviewStartedAt: integer("review_started_at"),
+    /** What the reviewer reported (its result event), when it speaks stream-json. */
+    reviewCostUsd: real("review_cost_usd"),
+    reviewNumTurns: integer("review_num_turns"),
     /** Review processes started for this attempt (a review that vanished is run again, up to a limit). */
     reviewRuns: integer("review_runs").notNull().default(0),
   },

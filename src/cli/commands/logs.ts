@@ -1,4 +1,8 @@
-/** `aipm logs TASK [--project P] [--follow]` and `aipm cleanup [--days N]`. */
+/**
+ * `aipm logs TASK [--project P] [--follow] [--raw]` and `aipm cleanup [--days N]`.
+ * An agent's stream-json is printed as one readable line per event unless
+ * `--raw` (the JSON document's `content` is always the raw log).
+ */
 import type { Argv } from "yargs";
 import { statSync } from "node:fs";
 import { cleanup, latestLog, readLog } from "../../runtime/task-logs.js";
@@ -6,6 +10,7 @@ import { stmt } from "../../store/statements.js";
 import { usageError } from "../../errors.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
+import { ReadableAgentOutput } from "../../agent/readable-output.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -18,18 +23,21 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         b
           .positional("task", { type: "string", demandOption: true })
           .option("project", { type: "string" })
-          .option("follow", { type: "boolean", alias: "f", describe: "keep printing as the log grows, until the task ends" }),
+          .option("follow", { type: "boolean", alias: "f", describe: "keep printing as the log grows, until the task ends" })
+          .option("raw", { type: "boolean", describe: "print an agent's stream-json as it is" }),
       async (args) => {
         await withStore(io, args, async (store) => {
           const log = latestLog(store, args.task, args.project);
           const text = readLog(log.path);
+          let readable = new ReadableAgentOutput();
+          const shown = (t: string) => (args.raw ? t : readable.push(t));
           if (args.json || !args.follow) {
             emit(io, args, { project: log.ref.project, task: log.ref.task, status: log.ref.status, attempt: log.attempt, log: log.path, content: text }, () =>
-              log.path ? text : `(${log.ref.task} has not run yet)\n`,
+              log.path ? shown(text) + (args.raw ? "" : readable.flush()) : `(${log.ref.task} has not run yet)\n`,
             );
             return;
           }
-          io.stdout(text);
+          io.stdout(shown(text));
           let path = log.path;
           let offset = size(path);
           for (;;) {
@@ -38,10 +46,11 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
             if (now.path !== path) {
               path = now.path;
               offset = 0;
+              readable = new ReadableAgentOutput();
               io.stdout(`--- attempt ${now.attempt} ---\n`);
             }
             const more = readLog(path, offset);
-            if (more) io.stdout(more);
+            if (more) io.stdout(shown(more));
             offset = size(path);
             const status = stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck().get(now.ref.project, now.ref.task);
             if (status !== "IN_PROGRESS" && status !== "REVIEW" && status !== "QUEUED") break;
