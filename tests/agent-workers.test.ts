@@ -209,7 +209,8 @@ describe("agent workers: the prompt", () => {
       ctx,
       plan([
         { id: "A", title: "Schema", prompt: "Design it [fake:result:The users table is in src/db/schema.ts]", review: false },
-        { id: "B", title: "API", deps: ["A"], target_files: ["src/api/**", "README.md"], prompt: "Implement the login endpoint", review: false },
+        { id: "M", title: "Migrate", command: ["sh", "-c", "echo noise; echo 3 tables migrated"] },
+        { id: "B", title: "API", deps: ["A", "M"], target_files: ["src/api/**", "README.md"], prompt: "Implement the login endpoint", review: false },
       ]),
     );
     expect((await runOrder(ctx)).code).toBe(0);
@@ -220,6 +221,8 @@ describe("agent workers: the prompt", () => {
     expect(b!.prompt).toContain("- src/api/**\n- README.md");
     expect(b!.prompt).toMatch(/Edit only these files/);
     expect(b!.prompt).toContain("- A (Schema): The users table is in src/db/schema.ts");
+    // A command's result is the end of its output.
+    expect(b!.prompt).toContain("- M (Migrate): noise\n3 tables migrated");
     expect(b!.vars).toMatchObject({ AIPM_PROJECT: "p", AIPM_ORDER: "O1", AIPM_TASK: "B", AIPM_ATTEMPT: "1" });
     expect(JSON.parse(b!.vars.AIPM_TARGET_FILES!)).toEqual(["src/api/**", "README.md"]);
     expect(b!.cwd).toBe(join(ctx.dir, "ws"));
@@ -303,6 +306,31 @@ describe("agent workers: review", () => {
     expect(code).toBe(1);
     expect(summary.failed[0]).toMatchObject({ task: "R", failure_kind: "review_error", attempts: 1 });
     expect(summary.failed[0].error).toMatch(/review command could not start: spawn ENOENT: no-such-reviewer-xyz/);
+  });
+
+  it("kill during REVIEW stops the review process and cancels the task, releasing its locks", async () => {
+    const ctx = agentSetup({ AIPM_REVIEW_CMD: JSON.stringify(["sh", "-c", "echo reviewing; sleep 30"]) });
+    await importPlan(ctx, plan([{ id: "K", command: ["true"], review: true, target_files: ["k.txt"] }]));
+    expect((await aipm(ctx, ["parallel-launch", "p", "O1"])).code).toBe(0);
+    const pid = await waitFor(async () => {
+      const t = await statusOf(ctx, "K");
+      return t.status === "REVIEW" && t.pid ? (t.pid as number) : null;
+    });
+    expect((await readJson(ctx, ["locks"])).locks.map((l: any) => l.file)).toEqual(["k.txt"]);
+    const k = await aipm(ctx, ["--json", "kill", "K"]);
+    expect(k.code).toBe(0);
+    expect(JSON.parse(k.stdout)).toMatchObject({ was: "REVIEW", status: "CANCELLED", pid });
+    await waitFor(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, { what: "the review process to be gone" });
+    expect((await readJson(ctx, ["locks"])).locks).toEqual([]);
+    const [run] = await runRowsOf(ctx, "K");
+    expect(run).toMatchObject({ outcome: "killed", kill_request: "cancel" });
   });
 
   it("a review survives the death of its supervisor: a later wait finds its verdict", async () => {

@@ -1,11 +1,14 @@
 /**
  * The prompt an agent worker receives: the task's title and prompt, the
  * order's title, the files it may edit (and the rule that only those may be
- * edited), the final results of its finished dependencies, and the feedback
+ * edited), the final results of its finished dependencies (an agent's last
+ * answer; a command's last lines of output), and the feedback
  * of a rejected review on the next attempt.
  */
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
+import { readTail } from "../util/tail.js";
+import { stripTrailer } from "../../worker/task-wrapper.js";
 
 interface PromptRow {
   title: string;
@@ -16,6 +19,12 @@ interface PromptRow {
 }
 
 const MAX_DEP_RESULT = 1500;
+
+/** A command's result, for the tasks after it: the last lines of its output. */
+function outputTail(logPath: string): string {
+  const lines = stripTrailer(readTail(logPath, 4096)).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  return lines.slice(-15).join("\n");
+}
 
 export function buildAgentPrompt(store: Store, project: string, task: string): string {
   const t = stmt(
@@ -29,9 +38,10 @@ export function buildAgentPrompt(store: Store, project: string, task: string): s
     .all(project, task) as string[];
   const deps = stmt(
     store,
-    `SELECT t.id, t.title, t.result FROM task_deps d JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
+    `SELECT t.id, t.title, t.result, r.log_path FROM task_deps d JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
+       LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE d.project_id = ? AND d.task_id = ? ORDER BY t.seq`,
-  ).all(project, task) as Array<{ id: string; title: string; result: string | null }>;
+  ).all(project, task) as Array<{ id: string; title: string; result: string | null; log_path: string | null }>;
 
   const out: string[] = [];
   out.push(`# Task ${task}${t.title ? `: ${t.title}` : ""}`);
@@ -47,7 +57,7 @@ export function buildAgentPrompt(store: Store, project: string, task: string): s
   if (deps.length) {
     out.push("", "## Finished before you");
     for (const d of deps) {
-      const result = (d.result ?? "").trim();
+      const result = (d.result ?? (d.log_path ? outputTail(d.log_path) : "")).trim();
       const short = result.length > MAX_DEP_RESULT ? `${result.slice(0, MAX_DEP_RESULT)}...` : result;
       out.push(`- ${d.id}${d.title ? ` (${d.title})` : ""}${short ? `: ${short}` : ""}`);
     }

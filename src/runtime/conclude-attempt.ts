@@ -5,8 +5,9 @@
  * agent task the stream in its log refines it (result event, failure class,
  * rate limit, cost and turns); in a git project the files it changed outside
  * its target_files are found (a warning, or a failure with AIPM_SCOPE=fail);
- * the text its dependents will see as its result is taken; then `finish`
- * records it all in one transaction.
+ * an agent's final answer is kept as the task's result (what its dependents
+ * read); then `finish` records it all in one transaction. A command task
+ * outside git costs one SELECT here: this is on every task's path.
  */
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
@@ -16,8 +17,6 @@ import { readAgentLog } from "../agent/read-agent-log.js";
 import { agentOutcome } from "../agent/agent-outcome.js";
 import { changedSince, insideRoot, type ScopeBase } from "../scope/git-scope.js";
 import { targetsConflict, pathsOverlap } from "../paths/conflicts.js";
-import { readTail } from "../util/tail.js";
-import { stripTrailer } from "../../worker/task-wrapper.js";
 
 export interface ConcludeInput {
   project: string;
@@ -38,13 +37,6 @@ interface AttemptRow {
 }
 
 const RESULT_MAX = 4000;
-
-/** The end of a command's output, as the result its dependents see. */
-function commandResult(logPath: string): string | null {
-  const lines = stripTrailer(readTail(logPath, 4096)).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
-  const text = lines.slice(-15).join("\n");
-  return text === "" ? null : text;
-}
 
 /** Files changed during the attempt that neither its target_files nor another task running meanwhile may edit. */
 export function outOfScope(store: Store, input: { project: string; task: string; root: string; startedAt: number; base: ScopeBase }): string[] {
@@ -80,8 +72,9 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
     ...input.seen,
     killRequest: row?.kill_request ?? null,
   });
-  const report: AttemptReport = {};
-  if (row && end.kind !== "killed") {
+  let report: AttemptReport | undefined;
+  if (row && end.kind !== "killed" && (row.agent || row.scope_base)) {
+    report = {};
     if (row.agent) {
       const agent = readAgentLog(input.logPath);
       end = agentOutcome({ base: end, agent, now: store.now(), rateLimitWaitS: input.rateLimitWaitS });
@@ -91,9 +84,7 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
       report.durationMs = r?.duration_ms ?? null;
       report.costUsd = r?.total_cost_usd ?? null;
       report.usage = r?.usage ?? null;
-      report.result = r?.result ? r.result.slice(0, RESULT_MAX) : agent.streaming ? null : commandResult(input.logPath);
-    } else {
-      report.result = commandResult(input.logPath);
+      report.result = r?.result ? r.result.slice(0, RESULT_MAX) : null;
     }
     if (row.scope_base) {
       const base = JSON.parse(row.scope_base) as ScopeBase;

@@ -358,7 +358,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       const signal = end.kind === "success" ? null : end.signal;
       s.closeRun.run(now, end.exitCode, signal, outcome, error, project, task, attempt);
       const rep = input.report;
-      if (rep) {
+      if (rep && (rep.sessionId != null || rep.costUsd != null || rep.numTurns != null || rep.outOfScope?.length)) {
         s.runStats.run({
           session_id: rep.sessionId ?? null,
           num_turns: rep.numTurns ?? null,
@@ -370,8 +370,8 @@ export function finish(store: Store, input: FinishInput): FinishResult {
           task,
           attempt,
         });
-        if (rep.result !== undefined && end.kind === "success") s.taskResult.run(rep.result, project, task);
       }
+      if (rep?.result != null) s.taskResult.run(rep.result, project, task);
       const kind =
         status === "DONE" ? "task_done"
         : status === "REVIEW" ? "task_review"
