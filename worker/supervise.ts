@@ -8,6 +8,7 @@ import { acquireLease } from "../src/runtime/lease.js";
 import { Supervisor } from "../src/runtime/supervisor.js";
 import { resolveRuntimeOptions } from "../src/config/runtime-options.js";
 import { createResourceMonitor } from "../src/resources/monitor.js";
+import { flushNotifications } from "../src/notify/dispatcher.js";
 
 function arg(name: string): string {
   const i = process.argv.indexOf(name);
@@ -37,6 +38,8 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
   process.on(sig, () => supervisor.stop());
 }
 await supervisor.run();
+// Notifications of the last ends (the order's end among them) before exiting.
+await flushNotifications(store, process.env, 15_000).catch(() => {});
 process.stdout.write(`${stamp()} supervisor ${process.pid} done\n`);
 store.close();
 process.exit(0);

@@ -17,6 +17,7 @@ import { registerExecuteTask } from "./commands/execute-task.js";
 import { registerTaskControl } from "./commands/task-control.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerEnqueue } from "./commands/enqueue.js";
+import { registerNotify } from "./commands/notify.js";
 
 class UsageProblem extends Error {}
 
@@ -45,6 +46,7 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   y = registerTaskControl(y, io);
   y = registerLogs(y, io);
   y = registerEnqueue(y, io);
+  y = registerNotify(y, io);
   y = registerDemo(y, io);
   return y.help().alias("h", "help").version().alias("v", "version");
 }

@@ -10,6 +10,9 @@ import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import { recover } from "../runtime/in-flight.js";
 import { ensureSupervisor } from "../runtime/ensure-supervisor.js";
 import type { CliIO, GlobalArgs } from "./io.js";
+import { notifySettings } from "../notify/notify-config.js";
+import { resolveAlarmAfterS } from "../notify/resource-alarm.js";
+import { flushNotifications } from "../notify/dispatcher.js";
 
 export async function withStore<T>(
   io: CliIO,
@@ -19,12 +22,18 @@ export async function withStore<T>(
 ): Promise<T> {
   const db = args.db !== undefined ? resolve(io.cwd, args.db) : undefined;
   const envDb = io.env.AIPM_DB ? resolve(io.cwd, io.env.AIPM_DB) : undefined;
+  // A bad notifier setting is bad input: refused before anything is written.
+  notifySettings(io.env);
+  resolveAlarmAfterS(io.env);
   const store = await openStore({ db: db ?? envDb ?? resolve(io.cwd, ".aipm", "aipm.db"), env: io.env, orm: opts.orm ?? false });
   try {
     const report = recover(store, resolveRuntimeOptions(io.env));
     const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
     for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
-    return await fn(store);
+    const result = await fn(store);
+    // What this command (or the supervisor it ran) recorded may be worth a message.
+    await flushNotifications(store, io.env);
+    return result;
   } finally {
     store.close();
   }

@@ -11,12 +11,15 @@ import { detect, type Detection, type SkipReason } from "../detect/select.js";
 import { scaleWorkers, type ScalingDecision } from "../resources/scaling.js";
 import { toResourcesJson, type ResourceMonitor, type ResourceSample } from "../resources/monitor.js";
 import type { LaunchOptions } from "../config/launch-options.js";
+import type { GpuSample } from "../resources/gpu.js";
 
 export interface ResourcesJson {
   monitoring: boolean;
   cpu_percent: number | null;
   memory_percent: number | null;
   healthy: boolean;
+  /** NVIDIA GPUs (utilisation, memory): only where there are some. */
+  gpus?: GpuSample[];
 }
 
 export interface LaunchReport {

@@ -12,6 +12,8 @@
  * reclaimable page cache / buffers; systeminformation's `used` includes them
  * and would make an idle machine with a warm cache look full.
  *
+ * GPUs (NVIDIA, through nvidia-smi): utilisation and memory, only when present.
+ *
  * Percentages are rounded to one decimal.
  */
 import type { Systeminformation } from "systeminformation";
@@ -24,6 +26,7 @@ type SI = {
 let siModule: Promise<SI> | null = null;
 const loadSi = (): Promise<SI> => (siModule ??= import("systeminformation").then((m) => m.default as SI));
 import type { ScalingDecision } from "./scaling.js";
+import { sampleGpus, type GpuSample } from "./gpu.js";
 
 export interface ResourceSample {
   cpuPercent: number;
@@ -31,6 +34,8 @@ export interface ResourceSample {
   memTotalBytes: number;
   memAvailableBytes: number;
   takenAt: number /* epoch ms */;
+  /** NVIDIA GPUs, when there are some. */
+  gpus?: GpuSample[];
 }
 
 export interface ResourceMonitor {
@@ -58,7 +63,7 @@ export function createResourceMonitor(opts?: { now?: () => number }): ResourceMo
         baseline = null;
         throw err;
       }
-      const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
+      const [load, mem, gpus] = await Promise.all([si.currentLoad(), si.mem(), sampleGpus()]);
       const total = mem.total;
       const available = Math.min(mem.available, total);
       const memPct = total > 0 ? ((total - available) / total) * 100 : 0;
@@ -68,6 +73,7 @@ export function createResourceMonitor(opts?: { now?: () => number }): ResourceMo
         memTotalBytes: total,
         memAvailableBytes: available,
         takenAt: now(),
+        ...(gpus.length ? { gpus } : {}),
       };
     },
   };
@@ -76,7 +82,7 @@ export function createResourceMonitor(opts?: { now?: () => number }): ResourceMo
 export function toResourcesJson(
   sample: ResourceSample | null,
   decision: ScalingDecision,
-): { monitoring: boolean; cpu_percent: number | null; memory_percent: number | null; healthy: boolean } {
+): { monitoring: boolean; cpu_percent: number | null; memory_percent: number | null; healthy: boolean; gpus?: GpuSample[] } {
   if (sample === null) {
     return { monitoring: false, cpu_percent: null, memory_percent: null, healthy: true };
   }
@@ -85,5 +91,6 @@ export function toResourcesJson(
     cpu_percent: sample.cpuPercent,
     memory_percent: sample.memoryPercent,
     healthy: decision.healthy,
+    ...(sample.gpus?.length ? { gpus: sample.gpus } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Recording how an attempt ended — the one path every observer takes (the
- * supervisor watching it, recovery finding it over, `kill`): what was seen
- * (exit status, signal, vanished, aipm's own kills) is classified; for an
+ * supervisor watching it, recovery finding it over): what was seen (exit
+ * status, signal, vanished, aipm's own kills) is classified; a GPU failure in
+ * its output fails it at once (`gpu_error`, no retry); for an
  * agent task the stream in its log refines it (result event, failure class,
  * rate limit, cost and turns); in a git project the files it changed outside
  * its target_files are found (a warning, or a failure with AIPM_SCOPE=fail);
@@ -17,13 +18,19 @@ import { readAgentLog } from "../agent/read-agent-log.js";
 import { agentOutcome } from "../agent/agent-outcome.js";
 import { changedSince, insideRoot, type ScopeBase } from "../scope/git-scope.js";
 import { targetsConflict, pathsOverlap } from "../paths/conflicts.js";
+import { findGpuErrorIn } from "../resources/gpu-errors.js";
+import { readTail } from "../util/tail.js";
 
 export interface ConcludeInput {
   project: string;
   task: string;
   attempt: number;
   logPath: string;
-  seen: Pick<Observed, "exitCode" | "signal" | "vanished"> & Partial<Pick<Observed, "killedFor" | "timeoutS" | "stallKillS">>;
+  seen: Pick<Observed, "exitCode" | "signal" | "vanished"> &
+    Partial<Pick<Observed, "killedFor" | "timeoutS" | "stallKillS">> & {
+      /** A GPU failure seen in the output by whoever followed it; undefined: read the log for one. */
+      gpuError?: string | null;
+    };
   backoffS: number;
   rateLimitWaitS: number;
 }
@@ -37,6 +44,8 @@ interface AttemptRow {
 }
 
 const RESULT_MAX = 4000;
+/** Recovery reads this much of a log's end for a GPU failure (a supervisor saw all of it as it came). */
+const GPU_SCAN_BYTES = 64 * 1024;
 
 /** Files changed during the attempt that neither its target_files nor another task running meanwhile may edit. */
 export function outOfScope(store: Store, input: { project: string; task: string; root: string; startedAt: number; base: ScopeBase }): string[] {
@@ -72,6 +81,14 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
     ...input.seen,
     killRequest: row?.kill_request ?? null,
   });
+  if (end.kind !== "killed") {
+    const gpu = input.seen.gpuError !== undefined ? input.seen.gpuError : findGpuErrorIn(readTail(input.logPath, GPU_SCAN_BYTES));
+    if (gpu) {
+      const exitCode = end.exitCode;
+      const signal = end.kind === "failed" ? end.signal : null;
+      end = { kind: "failed", failureKind: "gpu_error", retry: "never", exitCode, signal, error: `GPU failure: ${gpu}` };
+    }
+  }
   let report: AttemptReport | undefined;
   if (row && end.kind !== "killed" && (row.agent || row.scope_base)) {
     report = {};

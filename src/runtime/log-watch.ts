@@ -9,6 +9,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { AgentStream } from "../agent/stream-json.js";
+import { findGpuError } from "../resources/gpu-errors.js";
 
 export interface LogState {
   path: string;
@@ -20,10 +21,12 @@ export interface LogState {
   progressChanged: boolean;
   /** Created at the first stream-json line. */
   agent: AgentStream | null;
+  /** The first output line that shows a GPU failure (see src/resources/gpu-errors.ts). */
+  gpuError: string | null;
 }
 
 export function newLogState(path: string): LogState {
-  return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false, agent: null };
+  return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false, agent: null, gpuError: null };
 }
 
 const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)\s*$/;
@@ -59,6 +62,7 @@ export function pollLog(state: LogState): boolean {
         if (state.agent.lastActivity) state.lastLine = state.agent.lastActivity;
         continue;
       }
+      if (state.gpuError === null) state.gpuError = findGpuError(line);
       const m = PROGRESS.exec(line.trim());
       if (m) {
         const p = { done: Number(m[1]), total: Number(m[2]) };

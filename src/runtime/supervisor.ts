@@ -48,6 +48,8 @@ import {
   type InFlight,
 } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
+import { dispatcherFor, type NotifyDispatcher } from "../notify/dispatcher.js";
+import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
 
 export interface WatchedAttempt {
   /** `work`: the task's own process; `review`: the review of its successful attempt. */
@@ -114,6 +116,8 @@ export class Supervisor {
   private readonly children = new Set<ChildProcess>();
   /** Claimed attempts whose process the spawner is starting. */
   private starting = 0;
+  private readonly notifier: NotifyDispatcher | null;
+  private readonly alarm: ResourceAlarm;
 
   constructor(
     private readonly store: Store,
@@ -121,6 +125,28 @@ export class Supervisor {
     private readonly opts: SupervisorOptions,
   ) {
     this.view = new ProjectView(store, project);
+    let notifier: NotifyDispatcher | null = null;
+    try {
+      notifier = dispatcherFor(store, opts.env);
+    } catch {
+      // A bad notifier setting is reported by the command that started us; supervise without.
+    }
+    this.notifier = notifier;
+    this.alarm = new ResourceAlarm(store, resolveAlarmAfterS(opts.env));
+  }
+
+  /** Feeds the resource alarm with a sample, while some active order measures resources. */
+  private watchResources(): void {
+    const o = this.view.orders.find((x) => x.options.monitoring)?.options;
+    if (!o) return;
+    const pending = this.currentSample();
+    if (!pending) return;
+    pending.then(
+      (sample) => {
+        if (!this.stopped) this.alarm.feed(sample, { maxCpu: o.maxCpu, maxMemory: o.maxMemory });
+      },
+      () => {},
+    );
   }
 
   /** Supervises until the project is idle (or `until()` holds), leading when it can take the lease. */
@@ -277,6 +303,8 @@ export class Supervisor {
     }
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
+      this.notifier?.pump();
+      this.watchResources();
       if (this.leader) {
         heartbeatLease(this.store, this.project);
         this.view.refreshIfChanged();
@@ -343,7 +371,7 @@ export class Supervisor {
             task: w.task,
             attempt: w.attempt,
             logPath: w.logPath,
-            seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: this.opts.runtime.stallKillS },
+            seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
             backoffS: this.opts.runtime.backoffS,
             rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
           });
@@ -596,6 +624,7 @@ export class Supervisor {
   /** Stops supervising (the workers go on) and releases the lease. */
   stop(): void {
     if (this.stopped) return;
+    this.notifier?.pump();
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const w of this.watched.values()) if (w.killTimer) clearTimeout(w.killTimer);

@@ -220,3 +220,43 @@ export const supervisors = sqliteTable("supervisors", {
   startedAt: integer("started_at").notNull(),
   heartbeatAt: integer("heartbeat_at").notNull(),
 });
+
+/**
+ * One row per notification a notifier is to send: the claim (a unique
+ * notifier + dedupe key, inserted in one IMMEDIATE transaction) is what makes
+ * a failure notified once across processes and restarts. `sending` rows whose
+ * owner died are claimed again by the next process that delivers.
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    notifier: text("notifier").notNull(),
+    eventId: integer("event_id").notNull(),
+    /** `<kind>:<project>/<task>#<attempt>` for a task's failure, `event:<id>` otherwise. */
+    dedupeKey: text("dedupe_key").notNull(),
+    /** sending | sent | failed */
+    state: text("state").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    ownerPid: integer("owner_pid"),
+    ownerStart: text("owner_start"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [uniqueIndex("deliveries_notifier_key").on(t.notifier, t.dedupeKey), index("deliveries_state").on(t.state)],
+);
+
+/** How far each notifier has looked through the event log. */
+export const notifyCursors = sqliteTable("notify_cursors", {
+  notifier: text("notifier").primaryKey(),
+  lastEventId: integer("last_event_id").notNull(),
+});
+
+/** Machine-wide alarms (resources): their state, so that one alarm and one recovery are recorded whoever watches. */
+export const alarms = sqliteTable("alarms", {
+  name: text("name").primaryKey(),
+  /** ok | alarm */
+  state: text("state").notNull(),
+  since: integer("since").notNull(),
+});

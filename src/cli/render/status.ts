@@ -21,7 +21,10 @@ export function renderStatus(r: StatusReport, resources: ResourcesJson): string 
   const scope = r.project ? `${r.project}${r.order ? `/${r.order}` : ""}` : "all projects";
   const counts = Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
   out.push(`${scope}: ${counts || "no tasks"}`);
-  if (resources.monitoring) out.push(`resources: cpu ${resources.cpu_percent}%, memory ${resources.memory_percent}%`);
+  if (resources.monitoring) {
+    const gpus = (resources.gpus ?? []).map((g) => `, gpu${g.index} ${g.utilization_percent ?? "?"}% (${g.memory_used_mb ?? "?"}/${g.memory_total_mb ?? "?"} MB)`).join("");
+    out.push(`resources: cpu ${resources.cpu_percent}%, memory ${resources.memory_percent}%${gpus}`);
+  }
 
   const w = Math.max(8, ...r.tasks.map((t) => t.task.length)) + 2;
   let lastOrder = "";

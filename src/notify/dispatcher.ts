@@ -1,0 +1,163 @@
+/**
+ * Delivering notifications from the event log, off the tasks' path.
+ *
+ * `pump()` claims, in one IMMEDIATE transaction per notifier, what is new in
+ * the event log since the notifier's cursor: a delivery row per notification,
+ * unique by (notifier, dedupe key) — so two processes pumping at once, or one
+ * after a restart, never both send the same failure — plus the `sending` rows
+ * whose owner died (sent again: at least once across crashes). The sends then
+ * run in the background; each one ends as `sent` or `failed`, and a failed
+ * one leaves a `notify_failed` event. Nothing here ever changes a task.
+ *
+ * Any aipm process with notifiers configured pumps: supervisors every
+ * second, and every command once before it exits (`drain` waits a bounded
+ * time for the sends it started). A notifier seen for the first time starts
+ * with the events of the last ten minutes, not the whole history.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { isAlive, procStartTime } from "../runtime/proc.js";
+import { notifySettings, type NotifierConfig, type NotifySettings } from "./notify-config.js";
+import { NOTIFIED_KINDS, toNotification, type EventRow, type Notification } from "./notification.js";
+import { deliver } from "./send.js";
+
+const FIRST_LOOK_BACK_MS = 10 * 60_000;
+const BATCH = 200;
+const KINDS_SQL = NOTIFIED_KINDS.map((k) => `'${k}'`).join(", ");
+
+interface Claimed {
+  id: number;
+  notifier: NotifierConfig;
+  notification: Notification;
+}
+
+export class NotifyDispatcher {
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly ownStart = procStartTime(process.pid);
+
+  constructor(
+    private readonly store: Store,
+    readonly settings: NotifySettings,
+  ) {}
+
+  /** A dispatcher for the notifiers in `env`, or null when none is configured. */
+  static fromEnv(store: Store, env: NodeJS.ProcessEnv): NotifyDispatcher | null {
+    const settings = notifySettings(env);
+    return settings.notifiers.length > 0 ? new NotifyDispatcher(store, settings) : null;
+  }
+
+  /** Claims what is new and starts sending it; returns how many sends started. */
+  pump(): number {
+    if (!this.store.sqlite.open) return 0;
+    let claimed: Claimed[] = [];
+    for (const n of this.settings.notifiers) claimed = claimed.concat(this.claim(n));
+    for (const c of claimed) this.send(c);
+    return claimed.length;
+  }
+
+  private claim(notifier: NotifierConfig): Claimed[] {
+    const s = this.store;
+    return s.sqlite
+      .transaction((): Claimed[] => {
+        const now = s.now();
+        let cursor = stmt(s, "SELECT last_event_id FROM notify_cursors WHERE notifier = ?").pluck().get(notifier.name) as number | undefined;
+        if (cursor === undefined) {
+          cursor = stmt(s, "SELECT COALESCE(MAX(id), 0) FROM events WHERE ts < ?").pluck().get(now - FIRST_LOOK_BACK_MS) as number;
+          stmt(s, "INSERT INTO notify_cursors (notifier, last_event_id) VALUES (?, ?)").run(notifier.name, cursor);
+        }
+        const rows = stmt(s, `SELECT * FROM events WHERE id > ? AND kind IN (${KINDS_SQL}) ORDER BY id LIMIT ${BATCH}`).all(cursor) as EventRow[];
+        const last = rows.length === BATCH ? rows[rows.length - 1]!.id : (stmt(s, "SELECT COALESCE(MAX(id), 0) FROM events").pluck().get() as number);
+        const out: Claimed[] = [];
+        for (const row of rows) {
+          const notification = toNotification(row);
+          if (!notification) continue;
+          const r = stmt(
+            s,
+            `INSERT OR IGNORE INTO deliveries (notifier, event_id, dedupe_key, state, attempts, owner_pid, owner_start, created_at)
+             VALUES (?, ?, ?, 'sending', 0, ?, ?, ?)`,
+          ).run(notifier.name, row.id, notification.dedupeKey, process.pid, this.ownStart, now);
+          if (r.changes === 1) out.push({ id: Number(r.lastInsertRowid), notifier, notification });
+        }
+        if (last > cursor) stmt(s, "UPDATE notify_cursors SET last_event_id = ? WHERE notifier = ?").run(last, notifier.name);
+        // Deliveries whose sender died mid-way: send them again.
+        const stale = stmt(
+          s,
+          `SELECT e.*, d.id AS delivery_id, d.owner_pid, d.owner_start FROM deliveries d JOIN events e ON e.id = d.event_id
+            WHERE d.notifier = ? AND d.state = 'sending' AND d.owner_pid IS NOT ?`,
+        ).all(notifier.name, process.pid) as Array<EventRow & { delivery_id: number; owner_pid: number | null; owner_start: string | null }>;
+        for (const d of stale) {
+          if (isAlive(d.owner_pid, d.owner_start)) continue;
+          const deliveryId = d.delivery_id;
+          stmt(s, "UPDATE deliveries SET owner_pid = ?, owner_start = ? WHERE id = ? AND state = 'sending'").run(process.pid, this.ownStart, deliveryId);
+          const notification = toNotification(d);
+          if (notification) out.push({ id: deliveryId, notifier, notification });
+        }
+        return out;
+      })
+      .immediate();
+  }
+
+  private send(c: Claimed): void {
+    const p = deliver(c.notifier, c.notification, this.settings).then((r) => {
+      if (!this.store.sqlite.open) return;
+      const s = this.store;
+      s.sqlite
+        .transaction(() => {
+          stmt(s, "UPDATE deliveries SET state = ?, attempts = ?, last_error = ?, finished_at = ? WHERE id = ?").run(
+            r.ok ? "sent" : "failed",
+            r.attempts,
+            r.error ?? null,
+            s.now(),
+            c.id,
+          );
+          if (!r.ok) {
+            const e = c.notification.event;
+            stmt(s, "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, ?, 'notify_failed', ?)").run(
+              s.now(),
+              e.project ?? null,
+              e.order ?? null,
+              e.task ?? null,
+              e.attempt ?? null,
+              JSON.stringify({ notifier: c.notifier.name, event_id: c.notification.eventId, event: e.kind, error: r.error, attempts: r.attempts }),
+            );
+          }
+        })
+        .immediate();
+    });
+    const tracked = p.catch(() => {}).finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+  }
+
+  /** Sends still running. */
+  get pending(): number {
+    return this.inflight.size;
+  }
+
+  /** Waits for the sends started so far, at most `ms`. */
+  async drain(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (this.inflight.size > 0 && Date.now() < until) {
+      await Promise.race([Promise.all([...this.inflight]), new Promise((r) => setTimeout(r, Math.max(1, until - Date.now())).unref())]);
+    }
+  }
+}
+
+const perStore = new WeakMap<Store, NotifyDispatcher | null>();
+
+/**
+ * The one dispatcher of a store in this process (null without notifiers): a
+ * command and the supervisor it runs share it, so that the command's final
+ * `drain` waits for every send this process started.
+ */
+export function dispatcherFor(store: Store, env: NodeJS.ProcessEnv): NotifyDispatcher | null {
+  if (!perStore.has(store)) perStore.set(store, NotifyDispatcher.fromEnv(store, env));
+  return perStore.get(store) ?? null;
+}
+
+/** Sends what is new and waits for this process's sends, at most `ms`: before a store is closed. */
+export async function flushNotifications(store: Store, env: NodeJS.ProcessEnv, ms = 5000): Promise<void> {
+  const d = dispatcherFor(store, env);
+  if (!d) return;
+  d.pump();
+  await d.drain(ms);
+}

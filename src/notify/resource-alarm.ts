@@ -1,0 +1,63 @@
+/**
+ * The resource alarm: CPU or memory above its limit (the launch's --max-cpu /
+ * --max-memory) for longer than AIPM_ALARM_AFTER_S (default 60) records one
+ * `resource_alarm` event; the first sample back under both limits records one
+ * `resource_recovered`. The state lives in the database (`alarms`), changed
+ * by guarded statements: several supervisors watching the same machine
+ * raise one alarm, and a restart does not raise it again.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import type { ResourceSample } from "../resources/monitor.js";
+import { usageError } from "../errors.js";
+
+export function resolveAlarmAfterS(env: NodeJS.ProcessEnv): number {
+  const raw = env.AIPM_ALARM_AFTER_S;
+  if (raw === undefined || raw.trim() === "") return 60;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw usageError(`AIPM_ALARM_AFTER_S: expected a number of seconds, got '${raw}'`);
+  return n;
+}
+
+const NAME = "resources";
+
+export class ResourceAlarm {
+  private overSince: number | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly afterS: number,
+  ) {}
+
+  /** Returns what was recorded: `alarm`, `recovered`, or null. */
+  feed(sample: ResourceSample, limits: { maxCpu: number; maxMemory: number }): "alarm" | "recovered" | null {
+    if (!this.store.sqlite.open) return null;
+    const now = sample.takenAt;
+    const over = sample.cpuPercent > limits.maxCpu || sample.memoryPercent > limits.maxMemory;
+    const data = {
+      cpu_percent: sample.cpuPercent,
+      memory_percent: sample.memoryPercent,
+      max_cpu: limits.maxCpu,
+      max_memory: limits.maxMemory,
+    };
+    if (over) {
+      this.overSince ??= now;
+      if (now - this.overSince < this.afterS * 1000) return null;
+      return this.turn("ok", "alarm", now, { ...data, over_s: Math.round((now - this.overSince) / 1000) }) ? "alarm" : null;
+    }
+    this.overSince = null;
+    return this.turn("alarm", "ok", now, data) ? "recovered" : null;
+  }
+
+  private turn(from: "ok" | "alarm", to: "ok" | "alarm", now: number, data: Record<string, unknown>): boolean {
+    const s = this.store;
+    return s.sqlite
+      .transaction(() => {
+        stmt(s, "INSERT OR IGNORE INTO alarms (name, state, since) VALUES (?, 'ok', ?)").run(NAME, now);
+        if (stmt(s, "UPDATE alarms SET state = ?, since = ? WHERE name = ? AND state = ?").run(to, now, NAME, from).changes !== 1) return false;
+        stmt(s, "INSERT INTO events (ts, kind, data) VALUES (?, ?, ?)").run(now, to === "alarm" ? "resource_alarm" : "resource_recovered", JSON.stringify(data));
+        return true;
+      })
+      .immediate();
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Notifications end to end: a real HTTP server on 127.0.0.1 plays Pushover
+ * and a webhook; orders run through the built binary; what arrives is
+ * counted. Also the command hook, retries (4xx final, 5xx retried), a dead
+ * endpoint, stall escalation, the resource alarm and GPU failures.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { store } from "./helpers.js";
+import { aipm, importPlan, readJson, setup, start, waitFor, type Ctx } from "./runtime-helpers.js";
+import { ResourceAlarm } from "../src/notify/resource-alarm.js";
+import { findGpuErrorIn } from "../src/resources/gpu-errors.js";
+import { sendOnce } from "../src/notify/send.js";
+import { toNotification } from "../src/notify/notification.js";
+
+interface Received {
+  path: string;
+  contentType: string;
+  body: string;
+  form: Record<string, string>;
+  json: any;
+}
+
+interface Endpoint {
+  url: string;
+  received: Received[];
+  /** Answer for the next requests (status codes), then 200. */
+  script: number[];
+  close(): Promise<void>;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}
+
+async function endpoint(): Promise<Endpoint> {
+  const ep: Endpoint = { url: "", received: [], script: [], close: async () => {} };
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    const contentType = String(req.headers["content-type"] ?? "");
+    ep.received.push({
+      path: req.url ?? "",
+      contentType,
+      body,
+      form: contentType.includes("form") ? Object.fromEntries(new URLSearchParams(body)) : {},
+      json: contentType.includes("json") ? JSON.parse(body) : null,
+    });
+    const status = ep.script.shift() ?? 200;
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(status === 200 ? '{"status":1}' : '{"status":0,"errors":["nope"]}');
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  ep.url = `http://127.0.0.1:${port}`;
+  ep.close = () => new Promise((r) => server.close(() => r()));
+  return ep;
+}
+
+function notifyEnv(ep: Endpoint): Record<string, string> {
+  return {
+    AIPM_PUSHOVER_TOKEN: "tok",
+    AIPM_PUSHOVER_USER: "usr",
+    AIPM_PUSHOVER_URL: `${ep.url}/pushover`,
+    AIPM_WEBHOOK_URL: `${ep.url}/hook`,
+    AIPM_NOTIFY_BACKOFF_S: "0.05",
+  };
+}
+
+const pushovers = (ep: Endpoint) => ep.received.filter((r) => r.path === "/pushover");
+const hooks = (ep: Endpoint) => ep.received.filter((r) => r.path === "/hook");
+
+async function dbRows(ctx: Ctx, sql: string): Promise<Array<Record<string, any>>> {
+  const s = await store(ctx.db);
+  try {
+    return s.sqlite.prepare(sql).all() as Array<Record<string, any>>;
+  } finally {
+    s.close();
+  }
+}
+
+describe("notifications", () => {
+  it("a final failure is sent once per notifier, even with two aipm processes observing the order", async () => {
+    const ep = await endpoint();
+    const ctx = setup(notifyEnv(ep));
+    await importPlan(ctx, {
+      project: "p",
+      root: "./ws",
+      orders: [
+        {
+          id: "O1",
+          tasks: [
+            { id: "F", command: ["sh", "-c", "sleep 0.3; exit 3"], max_attempts: 2 },
+            { id: "S", command: ["sleep", "1"] },
+          ],
+        },
+      ],
+    });
+    const a = start(ctx, ["parallel-launch", "p", "O1", "--wait"]);
+    const b = start(ctx, ["wait", "p", "O1"]);
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect([ra.code, rb.code]).toEqual([1, 1]);
+    // More processes looking afterwards send nothing again.
+    await aipm(ctx, ["status", "p"]);
+    await aipm(ctx, ["wait", "p", "O1"]);
+    await waitFor(() => pushovers(ep).length >= 2 && hooks(ep).length >= 2, { what: "the failure and the order's end" });
+    const failed = pushovers(ep).filter((r) => r.form.title!.startsWith("Task failed: F"));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.form).toMatchObject({ token: "tok", user: "usr", priority: "1" });
+    expect(failed[0]!.form.message).toMatch(/F failed after attempt 2 \[exit_code\]: exit code 3/);
+    const hooked = hooks(ep).filter((r) => r.json.kind === "task_failed");
+    expect(hooked).toHaveLength(1);
+    expect(hooked[0]!.json).toMatchObject({ project: "p", order: "O1", task: "F", attempt: 2, priority: 1, data: { failure_kind: "exit_code" } });
+    expect(pushovers(ep).filter((r) => r.form.title!.startsWith("Order"))).toHaveLength(1);
+    expect(hooks(ep).filter((r) => r.json.kind === "order_finished")).toHaveLength(1);
+    // Nothing else: a retried failure (attempt 1) is not a final failure.
+    expect(pushovers(ep)).toHaveLength(2);
+    expect(hooks(ep)).toHaveLength(2);
+    const deliveries = await dbRows(ctx, "SELECT notifier, state FROM deliveries ORDER BY id");
+    expect(deliveries.every((d) => d.state === "sent")).toBe(true);
+    expect(deliveries).toHaveLength(4);
+  });
+
+  it("stall warnings escalate: a warning, then the kill, then the final failure", async () => {
+    const ep = await endpoint();
+    const ctx = setup({ ...notifyEnv(ep), AIPM_STALL_WARN_S: "0.3", AIPM_STALL_KILL_S: "0.9" });
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "H", command: ["sleep", "30"], max_attempts: 1 }] }] });
+    expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--wait"])).code).toBe(1);
+    await waitFor(() => hooks(ep).length >= 4);
+    expect(hooks(ep).map((r) => [r.json.kind, r.json.priority])).toEqual([
+      ["task_stall_warning", 0],
+      ["task_stall_killed", 1],
+      ["task_failed", 1],
+      ["order_finished", 1],
+    ]);
+  });
+
+  it("the command hook receives the event JSON on stdin", async () => {
+    const ctx = setup();
+    const out = join(ctx.dir, "hook.jsonl");
+    ctx.env.AIPM_NOTIFY_CMD = JSON.stringify(["sh", "-c", 'cat >> "$0"', out]);
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "F", command: ["false"], max_attempts: 1 }] }] });
+    expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--wait"])).code).toBe(1);
+    await waitFor(() => existsSync(out) && readFileSync(out, "utf8").includes("order_finished"));
+    const events = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.map((e) => e.kind)).toEqual(["task_failed", "order_finished"]);
+    expect(events[0]).toMatchObject({ task: "F", project: "p", order: "O1", attempt: 1, title: "Task failed: F (p/O1)" });
+  });
+
+  it("a dead endpoint changes no task's outcome; the failed delivery is recorded as an event", async () => {
+    const ep = await endpoint();
+    await ep.close();
+    const ctx = setup({ AIPM_WEBHOOK_URL: `${ep.url}/hook`, AIPM_NOTIFY_BACKOFF_S: "0.02" });
+    await importPlan(ctx, {
+      project: "p",
+      root: "./ws",
+      orders: [{ id: "O1", tasks: [{ id: "F", command: ["false"], max_attempts: 1 }, { id: "D", command: ["true"] }] }],
+    });
+    const r = await aipm(ctx, ["--json", "parallel-launch", "p", "O1", "--wait"]);
+    expect(r.code).toBe(1);
+    const s = await readJson(ctx, ["status", "p"]);
+    expect(Object.fromEntries(s.tasks.map((t: any) => [t.task, t.status]))).toEqual({ F: "FAILED", D: "DONE" });
+    const failedDeliveries = await dbRows(ctx, "SELECT state, attempts, last_error FROM deliveries");
+    expect(failedDeliveries.length).toBeGreaterThan(0);
+    for (const d of failedDeliveries) expect(d).toMatchObject({ state: "failed", attempts: 4, last_error: "ECONNREFUSED" });
+    const events = await dbRows(ctx, "SELECT data FROM events WHERE kind = 'notify_failed'");
+    expect(events.map((e) => JSON.parse(e.data).notifier)).toContain("webhook");
+  });
+
+  it("notify test: a 4xx answer is final, a 5xx answer is retried; each result reported", async () => {
+    const ep = await endpoint();
+    const ctx = setup(notifyEnv(ep));
+    ep.script = [400];
+    ctx.env.AIPM_WEBHOOK_URL = "";
+    const bad = await aipm(ctx, ["--json", "notify", "test"], { noDb: true });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).results).toEqual([{ notifier: "pushover", ok: false, attempts: 1, status: 400, error: expect.stringMatching(/^HTTP 400/) }]);
+    ep.script = [500, 503];
+    const retried = await aipm(ctx, ["--json", "notify", "test"], { noDb: true });
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout).results).toEqual([{ notifier: "pushover", ok: true, attempts: 3, status: 200 }]);
+    expect(pushovers(ep)).toHaveLength(4);
+    expect(pushovers(ep)[3]!.form.title).toBe("aipm test notification");
+    const none = await aipm(setup(), ["notify", "test"], { noDb: true });
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim().split("\n")).toHaveLength(1);
+    expect(none.stderr).toMatch(/no notifier configured/);
+    const wrong = await aipm(setup({ AIPM_PUSHOVER_TOKEN: "x" }), ["status"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/AIPM_PUSHOVER_USER/);
+  });
+
+  it("Pushover's limits: title cut to 250 characters, message to 1024", async () => {
+    const ep = await endpoint();
+    const long = "x".repeat(3000);
+    const n = toNotification({ id: 7, ts: Date.now(), project_id: "p", order_id: "O", task_id: long.slice(0, 400), attempt: 1, kind: "task_failed", data: JSON.stringify({ error: long }) })!;
+    const r = await sendOnce({ name: "pushover", url: `${ep.url}/pushover`, token: "t", user: "u" }, n);
+    expect(r.ok).toBe(true);
+    expect(pushovers(ep)[0]!.form.title).toHaveLength(250);
+    expect(pushovers(ep)[0]!.form.message).toHaveLength(1024);
+  });
+});
+
+describe("resource alarm", () => {
+  it("one alarm after the limit is exceeded long enough, one recovery, whoever watches", async () => {
+    const ctx = setup();
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
+    const s = await store(ctx.db);
+    try {
+      const limits = { maxCpu: 80, maxMemory: 80 };
+      const sample = (t: number, cpu: number) => ({ cpuPercent: cpu, memoryPercent: 10, memTotalBytes: 1, memAvailableBytes: 1, takenAt: t });
+      const a = new ResourceAlarm(s, 60);
+      const b = new ResourceAlarm(s, 60);
+      expect(a.feed(sample(0, 95), limits)).toBeNull();
+      expect(b.feed(sample(1_000, 95), limits)).toBeNull();
+      expect(a.feed(sample(59_000, 95), limits)).toBeNull();
+      expect(a.feed(sample(61_000, 95), limits)).toBe("alarm");
+      expect(b.feed(sample(62_000, 95), limits)).toBeNull(); // over for 61 s, but the alarm is raised already
+      expect(a.feed(sample(120_000, 99), limits)).toBeNull();
+      expect(b.feed(sample(121_000, 50), limits)).toBe("recovered");
+      expect(a.feed(sample(122_000, 50), limits)).toBeNull();
+      const kinds = s.sqlite.prepare("SELECT kind, data FROM events WHERE kind LIKE 'resource_%' ORDER BY id").all() as Array<{ kind: string; data: string }>;
+      expect(kinds.map((k) => k.kind)).toEqual(["resource_alarm", "resource_recovered"]);
+      expect(JSON.parse(kinds[0]!.data)).toMatchObject({ cpu_percent: 95, max_cpu: 80, over_s: 61 });
+    } finally {
+      s.close();
+    }
+  });
+
+  it("a supervisor measuring resources raises it and the webhook gets it once", async () => {
+    const ep = await endpoint();
+    const ctx = setup({ ...notifyEnv(ep), AIPM_ENABLE_MONITORING: "true", AIPM_ALARM_AFTER_S: "0" });
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["sleep", "2.5"] }] }] });
+    // Memory is always above 0.1 %: over the limit from the first sample.
+    expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--wait", "--max-memory", "0.1"])).code).toBe(0);
+    await waitFor(() => hooks(ep).some((r) => r.json.kind === "resource_alarm"));
+    expect(hooks(ep).filter((r) => r.json.kind === "resource_alarm")).toHaveLength(1);
+    expect(pushovers(ep).filter((r) => r.form.title === "Resources over the limit")).toHaveLength(1);
+  });
+});
+
+describe("GPU failures", () => {
+  it("recognises CUDA errors, device OOM, no device and a CPU fallback in sample outputs, and nothing else", () => {
+    const gpu = [
+      "RuntimeError: CUDA error: out of memory",
+      "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity)",
+      "RuntimeError: No CUDA GPUs are available\ncudaErrorNoDevice: no CUDA-capable device is detected",
+      "UserWarning: CUDA initialization: Found no NVIDIA driver on your system.",
+      "CUDA driver version is insufficient for CUDA runtime version",
+      "RuntimeError: CUDA error: device-side assert triggered",
+      "RuntimeError: cuDNN error: CUDNN_STATUS_INTERNAL_ERROR",
+      "NCCL error in: ../torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1275, unhandled cuda error",
+      "2026-01-01 W tensorflow/stream_executor/cuda/cuda_driver.cc:269] failed call to cuInit: UNKNOWN ERROR (303)",
+    ];
+    for (const text of gpu) expect(findGpuErrorIn(`epoch 1\n${text}\nTraceback`), text).not.toBeNull();
+    const fine = [
+      "Using device: cuda:0\nepoch 1 loss 0.3",
+      "nvidia-smi: GPU 0 utilization 87%",
+      "CUBLAS_STATUS_SUCCESS",
+      "out of memory (host): malloc failed",
+      '{"type":"user","message":{"content":"RuntimeError: CUDA error: out of memory"}}',
+    ];
+    for (const text of fine) expect(findGpuErrorIn(text), text).toBeNull();
+  });
+
+  it("a task whose output shows a GPU failure fails at once as gpu_error, without retries, and notifies", async () => {
+    const ep = await endpoint();
+    const ctx = setup(notifyEnv(ep));
+    await importPlan(ctx, {
+      project: "p",
+      root: "./ws",
+      orders: [
+        {
+          id: "O1",
+          tasks: [
+            { id: "OOM", command: ["sh", "-c", "echo 'RuntimeError: CUDA error: out of memory' >&2; exit 1"], max_attempts: 3 },
+            { id: "CPU", command: ["sh", "-c", "echo 'UserWarning: CUDA initialization: Found no NVIDIA driver on your system.'; echo done"] },
+          ],
+        },
+      ],
+    });
+    const r = await aipm(ctx, ["--json", "parallel-launch", "p", "O1", "--wait"]);
+    expect(r.code).toBe(1);
+    const s = await readJson(ctx, ["status", "p"]);
+    const byId = Object.fromEntries(s.tasks.map((t: any) => [t.task, t]));
+    expect(byId.OOM).toMatchObject({ status: "FAILED", attempt: 1, failure_kind: "gpu_error" });
+    expect(byId.CPU).toMatchObject({ status: "FAILED", attempt: 1, failure_kind: "gpu_error", exit_code: 0 });
+    // No GPU on this machine: nothing about GPUs is reported, and nothing fails for it.
+    expect(s.resources).not.toHaveProperty("gpus");
+    await waitFor(() => pushovers(ep).filter((p) => p.form.title!.startsWith("GPU failure")).length === 2);
+    expect(pushovers(ep).find((p) => p.form.title!.startsWith("GPU failure: OOM"))!.form).toMatchObject({ priority: "1" });
+  });
+});
