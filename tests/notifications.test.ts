@@ -28,6 +28,8 @@ interface Endpoint {
   received: Received[];
   /** Answer for the next requests (status codes), then 200. */
   script: number[];
+  /** While true, requests get no answer at all. */
+  hang: boolean;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function endpoint(): Promise<Endpoint> {
-  const ep: Endpoint = { url: "", received: [], script: [], close: async () => {} };
+  const ep: Endpoint = { url: "", received: [], script: [], hang: false, close: async () => {} };
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const contentType = String(req.headers["content-type"] ?? "");
@@ -56,12 +58,14 @@ async function endpoint(): Promise<Endpoint> {
       form: contentType.includes("form") ? Object.fromEntries(new URLSearchParams(body)) : {},
       json: contentType.includes("json") ? JSON.parse(body) : null,
     });
+    if (ep.hang) return;
     const status = ep.script.shift() ?? 200;
     res.writeHead(status, { "content-type": "application/json" });
     res.end(status === 200 ? '{"status":1}' : '{"status":0,"errors":["nope"]}');
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  server.on("close", () => server.closeAllConnections());
   const port = (server.address() as { port: number }).port;
   ep.url = `http://127.0.0.1:${port}`;
   ep.close = () => new Promise((r) => server.close(() => r()));
@@ -176,6 +180,22 @@ describe("notifications", () => {
     for (const d of failedDeliveries) expect(d).toMatchObject({ state: "failed", attempts: 4, last_error: "ECONNREFUSED" });
     const events = await dbRows(ctx, "SELECT data FROM events WHERE kind = 'notify_failed'");
     expect(events.map((e) => JSON.parse(e.data).notifier)).toContain("webhook");
+  });
+
+  it("an endpoint that does not answer holds no command up; the message is sent by the next process that looks", async () => {
+    const ep = await endpoint();
+    ep.hang = true;
+    const ctx = setup({ AIPM_WEBHOOK_URL: `${ep.url}/hook` });
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "F", command: ["false"], max_attempts: 1 }] }] });
+    const t0 = Date.now();
+    expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--wait"])).code).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect((await dbRows(ctx, "SELECT state FROM deliveries")).map((d) => d.state)).toEqual(["sending", "sending"]);
+    ep.hang = false;
+    await aipm(ctx, ["status", "p"]);
+    expect((await dbRows(ctx, "SELECT state FROM deliveries")).map((d) => d.state)).toEqual(["sent", "sent"]);
+    const answered = hooks(ep).slice(2);
+    expect(answered.map((r) => r.json.kind).sort()).toEqual(["order_finished", "task_failed"]);
   });
 
   it("notify test: a 4xx answer is final, a 5xx answer is retried; each result reported", async () => {

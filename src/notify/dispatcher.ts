@@ -34,6 +34,7 @@ interface Claimed {
 export class NotifyDispatcher {
   private readonly inflight = new Set<Promise<void>>();
   private readonly ownStart = procStartTime(process.pid);
+  private readonly stop = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -98,8 +99,9 @@ export class NotifyDispatcher {
   }
 
   private send(c: Claimed): void {
-    const p = deliver(c.notifier, c.notification, this.settings).then((r) => {
-      if (!this.store.sqlite.open) return;
+    const p = deliver(c.notifier, c.notification, this.settings, this.stop.signal).then((r) => {
+      // Abandoned at exit: left `sending`, so that the next process that looks sends it.
+      if (r.error === "aborted" || !this.store.sqlite.open) return;
       const s = this.store;
       s.sqlite
         .transaction(() => {
@@ -133,12 +135,16 @@ export class NotifyDispatcher {
     return this.inflight.size;
   }
 
-  /** Waits for the sends started so far, at most `ms`. */
+  /**
+   * Waits for the sends started so far, at most `ms`; then abandons the rest
+   * (left `sending` for the next process), so that the process can exit.
+   */
   async drain(ms: number): Promise<void> {
     const until = Date.now() + ms;
     while (this.inflight.size > 0 && Date.now() < until) {
       await Promise.race([Promise.all([...this.inflight]), new Promise((r) => setTimeout(r, Math.max(1, until - Date.now())).unref())]);
     }
+    if (this.inflight.size > 0) this.stop.abort();
   }
 }
 

@@ -38,13 +38,14 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-async function post(url: string, body: string, contentType: string): Promise<SendResult> {
+async function post(url: string, body: string, contentType: string, stop?: AbortSignal): Promise<SendResult> {
   try {
+    const timeout = AbortSignal.timeout(TIMEOUT_MS);
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": contentType, "user-agent": "aipm" },
       body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: stop ? AbortSignal.any([timeout, stop]) : timeout,
     });
     const text = await res.text().catch(() => "");
     if (res.ok) return { ok: true, final: true, status: res.status };
@@ -56,12 +57,12 @@ async function post(url: string, body: string, contentType: string): Promise<Sen
   }
 }
 
-function runHook(argv: readonly string[], n: Notification): Promise<SendResult> {
+function runHook(argv: readonly string[], n: Notification, stop?: AbortSignal): Promise<SendResult> {
   const { argv: args } = expandTemplate(argv, { prompt: n.message, model: null, task: String(n.event.task ?? ""), order: String(n.event.order ?? ""), project: String(n.event.project ?? "") });
   return new Promise((resolve) => {
     let child;
     try {
-      child = spawn(args[0]!, args.slice(1), { stdio: ["pipe", "ignore", "pipe"], timeout: 30_000 });
+      child = spawn(args[0]!, args.slice(1), { stdio: ["pipe", "ignore", "pipe"], timeout: 30_000, ...(stop ? { signal: stop } : {}) });
     } catch (err) {
       resolve({ ok: false, final: true, error: (err as Error).message });
       return;
@@ -71,7 +72,7 @@ function runHook(argv: readonly string[], n: Notification): Promise<SendResult> 
       if (stderr.length < 500) stderr += c.toString("utf8");
     });
     child.on("error", (err: NodeJS.ErrnoException) =>
-      resolve({ ok: false, final: err.code === "ENOENT" || err.code === "EACCES", error: `${err.code ?? "error"}: ${args[0]}` }),
+      resolve({ ok: false, final: err.code === "ENOENT" || err.code === "EACCES", error: `${err.code ?? err.name}: ${args[0]}` }),
     );
     child.on("close", (code, signal) => {
       if (code === 0) resolve({ ok: true, final: true });
@@ -82,7 +83,7 @@ function runHook(argv: readonly string[], n: Notification): Promise<SendResult> 
   });
 }
 
-export function sendOnce(to: NotifierConfig, n: Notification): Promise<SendResult> {
+export function sendOnce(to: NotifierConfig, n: Notification, stop?: AbortSignal): Promise<SendResult> {
   switch (to.name) {
     case "pushover": {
       const form = new URLSearchParams({
@@ -92,25 +93,41 @@ export function sendOnce(to: NotifierConfig, n: Notification): Promise<SendResul
         message: cut(n.message, PUSHOVER_MESSAGE_MAX),
         priority: String(n.priority),
       });
-      return post(to.url, form.toString(), "application/x-www-form-urlencoded");
+      return post(to.url, form.toString(), "application/x-www-form-urlencoded", stop);
     }
     case "webhook":
-      return post(to.url, JSON.stringify(n.event), "application/json");
+      return post(to.url, JSON.stringify(n.event), "application/json", stop);
     case "command":
-      return runHook(to.argv, n);
+      return runHook(to.argv, n, stop);
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    stop?.addEventListener("abort", () => {
+      clearTimeout(t);
+      r();
+    }, { once: true });
+  });
+}
 
-export async function deliver(to: NotifierConfig, n: Notification, opts: { tries: number; backoffS: number }): Promise<DeliveryResult> {
+/** Sends with retries. `stop` abandons it (the result then says `aborted`: not delivered as far as we know). */
+export async function deliver(
+  to: NotifierConfig,
+  n: Notification,
+  opts: { tries: number; backoffS: number },
+  stop?: AbortSignal,
+): Promise<DeliveryResult> {
   let last: SendResult = { ok: false, final: false, error: "not tried" };
   for (let i = 1; i <= opts.tries; i++) {
-    last = await sendOnce(to, n);
+    last = await sendOnce(to, n, stop);
+    if (stop?.aborted) return { ok: false, attempts: i, error: "aborted" };
     if (last.ok || last.final || i === opts.tries) {
       return { ok: last.ok, attempts: i, ...(last.status !== undefined ? { status: last.status } : {}), ...(last.error ? { error: last.error } : {}) };
     }
-    await sleep(opts.backoffS * 1000 * 2 ** (i - 1));
+    await sleep(opts.backoffS * 1000 * 2 ** (i - 1), stop);
+    if (stop?.aborted) return { ok: false, attempts: i, error: "aborted" };
   }
   return { ok: false, attempts: opts.tries, error: last.error ?? "failed" };
 }
