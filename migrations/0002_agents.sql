@@ -12,4 +12,5 @@ ALTER TABLE `runs` ADD `review_log_path` text;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_started_at` integer;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_cost_usd` real;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_num_turns` integer;--> statement-breakpoint
+ALTER TABLE `runs` ADD `review_retry_at` integer;--> statement-breakpoint
 ALTER TABLE `runs` ADD `review_runs` integer DEFAULT 0 NOT NULL;

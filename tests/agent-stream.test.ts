@@ -103,6 +103,13 @@ describe("agentOutcome", () => {
     });
   });
 
+  it("texts that merely mention a quota, a limit or a status code are not rate limits", () => {
+    expect(outcome(exit1, "EDQUOT: disk quota exceeded")).toMatchObject({ failureKind: "crashed" });
+    expect(outcome(exit1, "AssertionError: expected status 429 to be 200")).toMatchObject({ failureKind: "crashed" });
+    expect(outcome(exit1, result({ is_error: true, result: "the quota module failed at line 500" }))).toMatchObject({ failureKind: "agent_error" });
+    expect(outcome(exit1, "Error: 429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"}}")).toMatchObject({ failureKind: "rate_limit" });
+  });
+
   it("aipm's own kills keep their class", () => {
     const stalled: AttemptEnd = { kind: "failed", exitCode: null, signal: "SIGTERM", error: "no output", failureKind: "stalled" };
     expect(outcome(stalled, result({ is_error: true, result: "usage limit reached" }))).toEqual(stalled);

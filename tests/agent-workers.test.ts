@@ -258,7 +258,9 @@ describe("agent workers: review", () => {
     expect(reviews[0]!.vars.AIPM_REVIEW).toBe("1");
     const kinds = (await eventsOf(ctx, "R")).map((e) => e.kind);
     expect(kinds).toEqual(["task_started", "task_review", "review_started", "review_rejected", "task_started", "task_review", "review_started", "task_done"]);
-    expect(existsSync(join(ctx.dbDir, "logs", "p", "R", "1.review.log"))).toBe(true);
+    // One log per review run.
+    expect(existsSync(join(ctx.dbDir, "logs", "p", "R", "1.review-1.log"))).toBe(true);
+    expect(existsSync(join(ctx.dbDir, "logs", "p", "R", "2.review-1.log"))).toBe(true);
   });
 
   it("--no-review and review: false skip the review; command tasks are reviewed only when they ask", async () => {
@@ -297,6 +299,32 @@ describe("agent workers: review", () => {
     expect(code).toBe(1);
     expect(summary.failed[0]).toMatchObject({ task: "R", failure_kind: "review_rejected" });
     expect(summary.failed[0].review_feedback).toMatch(/empty list/);
+  });
+
+  it("a review with no verdict (exit 75) runs again, each run with its own log, then fails the task as review_error", async () => {
+    const ctx = agentSetup({ AIPM_REVIEW_CMD: JSON.stringify(["sh", "-c", "echo cannot judge now; exit 75"]) });
+    await importPlan(ctx, plan([{ id: "R", command: ["true"], review: true }]));
+    const { code, summary } = await runOrder(ctx);
+    expect(code).toBe(1);
+    expect(summary.failed[0]).toMatchObject({ task: "R", failure_kind: "review_error", attempts: 1 });
+    const [run] = await runRowsOf(ctx, "R");
+    expect(run).toMatchObject({ review_runs: 3, outcome: "review_error" });
+    for (const n of [1, 2, 3]) expect(existsSync(join(ctx.dbDir, "logs", "p", "R", `1.review-${n}.log`))).toBe(true);
+    expect((await eventsOf(ctx, "R")).filter((e) => e.kind === "review_no_verdict")).toHaveLength(2);
+  });
+
+  it("a reviewer that hits a usage limit waits for the reset; that run does not count", async () => {
+    const ctx = agentSetup();
+    await importPlan(ctx, plan([{ id: "R", prompt: "x [fake-review:rate_limit_once:2]" }]));
+    const { code } = await runOrder(ctx);
+    expect(code).toBe(0);
+    const [run] = await runRowsOf(ctx, "R");
+    expect(run).toMatchObject({ outcome: "succeeded", review_runs: 1 });
+    const ev = (await eventsOf(ctx, "R")).find((e) => e.kind === "review_no_verdict")!;
+    expect(ev.data.why).toBe("the reviewer hit a usage limit");
+    const reviews = runsOf(ctx, "R", true);
+    expect(reviews).toHaveLength(2);
+    expect(Date.parse(ev.data.retry_at)).toBeGreaterThan(run!.started_at + 900);
   });
 
   it("a review command that cannot start fails the task at once (review_error)", async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir, store } from "./helpers.js";
 import { importPlan } from "../src/plan/import-plan.js";
-import { claim, finish, recordSpawn, retry, rollbackSpawn, type ClaimInput } from "../src/store/transitions.js";
+import { claim, finish, recordSpawn, retry, rollbackSpawn, startReview, MAX_FREE_RETRIES, type ClaimInput } from "../src/store/transitions.js";
+import { concludeReview } from "../src/runtime/review-task.js";
 import { acquireLease, leaseHolder, releaseLease } from "../src/runtime/lease.js";
 import { classifyEnd } from "../src/runtime/attempt-end.js";
 import { parseTrailer, stripTrailer, wrapperArgv } from "../worker/task-wrapper.js";
@@ -78,6 +79,50 @@ describe("transitions", () => {
     expect(locks(s)).toEqual([]);
     expect(finish(s, { project: "p", task: "A", attempt: 1, end, backoffS: 1 })).toEqual({ ok: false, status: "DONE" });
     expect(finish(s, { project: "p", task: "A", attempt: 2, end, backoffS: 1 })).toMatchObject({ ok: false });
+  });
+
+  it("a rate-limited attempt is given back and waits for its reset — up to MAX_FREE_RETRIES times, then it counts", async () => {
+    const s = await project();
+    const limited = (retryAt: number) =>
+      ({ kind: "failed", exitCode: 1, signal: null, error: "usage limit", failureKind: "rate_limit", retry: "free", retryAt }) as const;
+    for (let i = 1; i <= MAX_FREE_RETRIES; i++) {
+      expect(claim(s, claimOf("A"))).toMatchObject({ ok: true, attempt: i });
+      expect(finish(s, { project: "p", task: "A", attempt: i, end: limited(clock + 60_000), backoffS: 1 })).toEqual({
+        ok: true,
+        status: "QUEUED",
+        retryAt: clock + 60_000,
+      });
+      expect(row(s, "A")).toMatchObject({ spent_attempts: 0 });
+      expect(claim(s, claimOf("A"))).toMatchObject({ ok: false, reason: "backoff" });
+      clock += 60_000;
+    }
+    claim(s, claimOf("A"));
+    const r = finish(s, { project: "p", task: "A", attempt: MAX_FREE_RETRIES + 1, end: limited(clock + 60_000), backoffS: 1 });
+    expect(r).toMatchObject({ ok: true, status: "QUEUED", retryAt: clock + 1000 });
+    expect(row(s, "A")).toMatchObject({ spent_attempts: 1 });
+    const kinds = s.sqlite.prepare("SELECT kind, COUNT(*) AS n FROM events WHERE task_id = 'A' GROUP BY kind ORDER BY kind").all();
+    expect(kinds).toEqual([
+      { kind: "task_rate_limited", n: MAX_FREE_RETRIES },
+      { kind: "task_retry", n: 1 },
+    ]);
+  });
+
+  it("a review without a verdict seen by two observers runs again once; the second observer changes nothing", async () => {
+    const dir = tempDir();
+    const s = await store(join(dir, "aipm.db"));
+    importPlan(s, { project: "p", orders: [{ id: "O", tasks: [{ id: "R", command: ["true"], review: true, target_files: ["r.txt"] }] }] }, dir);
+    expect(claim(s, claimOf("R"))).toMatchObject({ ok: true, attempt: 1 });
+    expect(finish(s, { project: "p", task: "R", attempt: 1, end: { kind: "success", exitCode: 0 }, backoffS: 1 })).toMatchObject({ status: "REVIEW" });
+    const log = join(dir, "1.review-1.log");
+    writeFileSync(log, "cannot judge\n[aipm] exit status 75\n");
+    expect(startReview(s, { project: "p", task: "R", attempt: 1, pid: 999_999, procStart: null, logPath: log, ownerStart: null })).toBe(true);
+    const end = { project: "p", task: "R", attempt: 1, pid: 999_999, logPath: log, exitCode: 75, lost: false, backoffS: 0.1 };
+    expect(concludeReview(s, end)).toMatchObject({ ok: false, status: "REVIEW", rerun: true });
+    expect(concludeReview(s, end)).toEqual({ ok: false, status: "REVIEW" });
+    const t = s.sqlite.prepare("SELECT t.status, r.review_runs, r.review_pid FROM tasks t JOIN runs r ON r.task_id = t.id").get();
+    expect(t).toEqual({ status: "REVIEW", review_runs: 1, review_pid: null });
+    expect(s.sqlite.prepare("SELECT path FROM locks").pluck().all()).toEqual(["r.txt"]);
+    s.close();
   });
 
   it("a failure retries after a doubling backoff while attempts remain, then FAILED; retry gives fresh attempts", async () => {

@@ -16,6 +16,7 @@
 import { spawn } from "node:child_process";
 import { DEFAULT_AGENT_CMD, expandTemplate, parseTemplate } from "../src/runtime/task-command.js";
 import { AgentStream } from "../src/agent/stream-json.js";
+import { agentOutcome } from "../src/agent/agent-outcome.js";
 import { parseVerdict, REVIEW_TEMPFAIL } from "../src/agent/verdict.js";
 
 async function readStdin(): Promise<string> {
@@ -62,8 +63,19 @@ async function main(): Promise<number> {
   });
   if (partial) stream.push(partial);
   const r = stream.summary.result;
+  const limited = agentOutcome({
+    base: code === 0 ? { kind: "success", exitCode: 0 } : { kind: "failed", exitCode: code, signal: null, error: `exit code ${code}`, failureKind: "exit_code" },
+    agent: stream.summary,
+    now: Date.now(),
+    rateLimitWaitS: Number(process.env.AIPM_RATE_LIMIT_WAIT_S) || 300,
+  });
+  if (limited.kind === "failed" && limited.failureKind === "rate_limit") {
+    process.stdout.write(`[aipm-review] rate limited until ${new Date(limited.retryAt ?? Date.now()).toISOString()}\n`);
+    return REVIEW_TEMPFAIL;
+  }
   // A reviewer that does not speak stream-json: its whole output is the answer.
-  const answer = r && !r.is_error ? (r.result ?? "") : !stream.summary.streaming && code === 0 ? text : null;
+  const answer =
+    r && !r.is_error && r.subtype === "success" ? (r.result ?? "") : !stream.summary.streaming && code === 0 ? text : null;
   if (code === null || answer === null) {
     process.stdout.write(`[aipm-review] the reviewer failed (exit ${code ?? "none"}${r ? `, ${r.subtype}` : ", no result"}): no verdict\n`);
     return REVIEW_TEMPFAIL;

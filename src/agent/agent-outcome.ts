@@ -12,6 +12,12 @@
  * | stream-json seen, exit 0, no result         | `crashed`                           |
  * | killed for silence / time limit / by hand   | unchanged (`stalled`, `timeout`...) |
  *
+ * The texts recognised are Claude Code's own messages (anchored), so that an
+ * error that merely mentions a quota or a status code is not taken for one;
+ * and a task that keeps hitting "limits" spends its attempts after
+ * MAX_FREE_RETRIES of them (src/store/transitions.ts), so a misreading cannot
+ * loop forever.
+ *
  * Failure classes: `max_turns`, `budget`, `rate_limit`, `api_error`,
  * `permission_denied`, `agent_error` (any other error result), `crashed`.
  * A `rate_limit` does not spend an attempt: the task waits until the reset
@@ -31,8 +37,11 @@ export type AgentFailureClass =
   | "agent_error"
   | "crashed";
 
-const RATE_LIMIT = /usage limit|rate.?limit|limit reached|hit your limit|too many requests|\b429\b|quota/i;
-const API_ERROR = /api error|overloaded|\b5\d\d\b|api_error|internal server error|connection error|ECONNRESET|ETIMEDOUT|credit balance/i;
+/** Claude Code's own words for a usage or rate limit — not any text that mentions a limit or a quota. */
+const RATE_LIMIT =
+  /usage limit reached|hit your (?:usage )?limit|rate_limit_error|API Error: 429|429 Too Many Requests|exceed your (?:account's|organization's) rate limit|\b(?:5-hour|weekly|session) limit reached/i;
+const API_ERROR =
+  /API Error|overloaded_error|\bOverloaded\b|api_error|Internal server error|Connection error|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|credit balance is too low/i;
 const BUDGET = /budget/i;
 const PERMISSION = /permission/i;
 

@@ -12,6 +12,8 @@ import { ensureSupervisor } from "../runtime/ensure-supervisor.js";
 import type { CliIO, GlobalArgs } from "./io.js";
 import { notifySettings } from "../notify/notify-config.js";
 import { resolveAlarmAfterS } from "../notify/resource-alarm.js";
+import { scopeMode } from "../scope/git-scope.js";
+import { parseTemplate } from "../runtime/task-command.js";
 import { flushNotifications } from "../notify/dispatcher.js";
 
 export async function withStore<T>(
@@ -25,6 +27,10 @@ export async function withStore<T>(
   // A bad notifier setting is bad input: refused before anything is written.
   notifySettings(io.env);
   resolveAlarmAfterS(io.env);
+  scopeMode(io.env);
+  parseTemplate(io.env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD");
+  parseTemplate(io.env.AIPM_REVIEW_CMD, "AIPM_REVIEW_CMD");
+  resolveRuntimeOptions(io.env);
   const store = await openStore({ db: db ?? envDb ?? resolve(io.cwd, ".aipm", "aipm.db"), env: io.env, orm: opts.orm ?? false });
   try {
     const report = recover(store, resolveRuntimeOptions(io.env));

@@ -49,7 +49,8 @@ const GPU_SCAN_BYTES = 64 * 1024;
 
 /** Files changed during the attempt that neither its target_files nor another task running meanwhile may edit. */
 export function outOfScope(store: Store, input: { project: string; task: string; root: string; startedAt: number; base: ScopeBase }): string[] {
-  const changed = changedSince(input.root, input.base);
+  const dbDir = insideRoot(input.root, store.dir);
+  const changed = changedSince(input.root, input.base, dbDir === "." ? null : dbDir);
   if (changed.length === 0) return [];
   const own = stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ?").pluck().all(input.project, input.task) as string[];
   const others = stmt(
@@ -60,7 +61,6 @@ export function outOfScope(store: Store, input: { project: string; task: string;
     .pluck()
     .all(input.project, input.task, store.now(), input.startedAt) as string[];
   const allowed = [...own, ...others];
-  const dbDir = insideRoot(input.root, store.dir);
   return changed.filter((file) => {
     if (dbDir !== null && (dbDir === "." || pathsOverlap(dbDir, file))) return false;
     return !allowed.some((entry) => targetsConflict(entry, file));
@@ -103,8 +103,8 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
       report.usage = r?.usage ?? null;
       report.result = r?.result ? r.result.slice(0, RESULT_MAX) : null;
     }
-    if (row.scope_base) {
-      const base = JSON.parse(row.scope_base) as ScopeBase;
+    const base = row.scope_base ? (JSON.parse(row.scope_base) as ScopeBase) : null;
+    if (base && base.mode !== "off") {
       const files = outOfScope(store, { project, task, root: row.root, startedAt: row.started_at, base });
       report.outOfScope = files;
       if (files.length > 0 && base.mode === "fail" && end.kind === "success") {

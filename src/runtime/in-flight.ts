@@ -15,7 +15,7 @@ import { parseTrailer, TRAILER_MAX_BYTES } from "../../worker/task-wrapper.js";
 import { findWrapperPid, isAlive, procStartTime } from "./proc.js";
 import { existsSync } from "node:fs";
 import { concludeAttempt } from "./conclude-attempt.js";
-import { concludeReview } from "./review-task.js";
+import { concludeReview, isRerun } from "./review-task.js";
 
 export interface InFlight {
   project: string;
@@ -54,6 +54,8 @@ export interface ReviewInFlight {
   reviewPid: number | null;
   reviewProcStart: string | null;
   reviewLogPath: string | null;
+  /** A review with no verdict is started again from this time. */
+  reviewRetryAt: number | null;
   ownerPid: number | null;
   ownerStart: string | null;
 }
@@ -62,7 +64,7 @@ export function loadReviewsInFlight(store: Store, project?: string): ReviewInFli
   return stmt(
     store,
     `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.review_pid AS reviewPid,
-            r.review_proc_start AS reviewProcStart, r.review_log_path AS reviewLogPath,
+            r.review_proc_start AS reviewProcStart, r.review_log_path AS reviewLogPath, r.review_retry_at AS reviewRetryAt,
             r.owner_pid AS ownerPid, r.owner_start AS ownerStart
        FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.status = 'REVIEW' AND (@project IS NULL OR t.project_id = @project)
@@ -204,9 +206,10 @@ export function recover(store: Store, opts: { project?: string } & EndTiming): R
       logPath: v.reviewLogPath,
       exitCode: finalStatus,
       lost: finalStatus === null,
+      backoffS: opts.backoffS,
     });
     if (r.ok) report.finished.push({ project: v.project, task: v.task, attempt: v.attempt, status: r.status, how: "exit_status" });
-    else if ("rerun" in r) report.reviews_pending.push({ project: v.project, task: v.task });
+    else if (isRerun(r)) report.reviews_pending.push({ project: v.project, task: v.task });
   }
   return report;
 }

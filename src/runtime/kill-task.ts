@@ -53,28 +53,41 @@ export async function killTask(store: Store, input: KillInput): Promise<KillResu
   if (ref.status !== "IN_PROGRESS" && ref.status !== "REVIEW") {
     throw usageError(`task ${ref.task} is ${ref.status}: nothing to kill`);
   }
-  // A task in REVIEW: its review process is what runs now.
-  const run = stmt(
-    store,
-    "SELECT CASE WHEN outcome = 'reviewing' THEN review_pid ELSE pid END AS pid FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
-  ).get(ref.project, ref.task, ref.attempt) as { pid: number | null } | undefined;
+  // The process that runs now: the worker, or in REVIEW its review process.
+  const current = () =>
+    (
+      stmt(
+        store,
+        "SELECT CASE WHEN outcome = 'reviewing' THEN review_pid ELSE pid END AS pid FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
+      ).get(ref.project, ref.task, ref.attempt) as { pid: number | null } | undefined
+    )?.pid ?? null;
   const request = input.requeue ? "requeue" : "cancel";
+  const pid = current();
   requestKill(store, { project: ref.project, task: ref.task, attempt: ref.attempt, request });
   let signal: KillResult["signal"] = null;
-  const pid = run?.pid ?? null;
-  if (pid !== null && groupAlive(pid)) {
-    signal = "SIGTERM";
-    signalGroup(pid, "SIGTERM");
-    if (!(await waitGone(pid, input.graceS * 1000))) {
+  const stop = async (p: number | null) => {
+    if (p === null || !groupAlive(p)) return;
+    signal ??= "SIGTERM";
+    signalGroup(p, "SIGTERM");
+    if (!(await waitGone(p, input.graceS * 1000))) {
       signal = "SIGKILL";
-      signalGroup(pid, "SIGKILL");
-      await waitGone(pid, 5000);
+      signalGroup(p, "SIGKILL");
+      await waitGone(p, 5000);
     }
-  }
+  };
+  await stop(pid);
+  // The work may have succeeded just before the kill arrived, and its review started since.
+  const reviewer = current();
+  if (reviewer !== pid) await stop(reviewer);
   // The supervisor usually records the end first; if nobody did, record it here.
   const attempt = { project: ref.project, task: ref.task, attempt: ref.attempt };
   const ended = finish(store, { ...attempt, end: { kind: "killed", request, exitCode: null, signal }, backoffS: input.backoffS });
-  if (!ended.ok && ended.status === "REVIEW") finishReview(store, { ...attempt, verdict: { kind: "killed", request } });
+  if (!ended.ok && ended.status === "REVIEW") {
+    const last = current();
+    finishReview(store, { ...attempt, verdict: { kind: "killed", request } });
+    // A review started between our last look and the transition: it must not run on.
+    if (last !== null && last !== reviewer) await stop(last);
+  }
   return { ...base, status: await endOfAttempt(store, ref.project, ref.task, ref.attempt, request), pid, signal };
 }
 

@@ -15,7 +15,7 @@ import { attemptFiles, prepareSpawn, spawnPrepared, type PreparedSpawn, type Spa
 import { taskCommand } from "./task-command.js";
 import { buildAgentPrompt } from "./agent-prompt.js";
 import { procStartTime } from "./proc.js";
-import { scopeBase, scopeMode } from "../scope/git-scope.js";
+import { insideRoot, scopeBase, scopeMode } from "../scope/git-scope.js";
 
 let ownStart: string | null | undefined;
 function selfStart(): string | null {
@@ -92,7 +92,8 @@ export function prepareLaunch(
   try {
     // The scope check applies to agent tasks, and to commands that name the files they edit.
     if (def.prompt !== null || c.targetFiles.length > 0) {
-      const base = scopeBase(def.root, scopeMode(input.env));
+      const dbDir = insideRoot(def.root, store.dir);
+      const base = scopeBase(def.root, scopeMode(input.env), dbDir === "." ? null : dbDir);
       if (base) {
         stmt(store, "UPDATE runs SET scope_base = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(
           JSON.stringify(base),

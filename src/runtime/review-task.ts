@@ -8,9 +8,14 @@
  * stdin (unless the template places `{prompt}`), the task's AIPM_* variables
  * plus AIPM_REVIEW=1, its output in `<attempt>.review.log`.
  *
+ * Each run has its own log, `<attempt>.review-<run>.log`.
+ *
  * Its end decides: exit 0 approves (DONE); exit 75 (or a review process that
- * vanished or went silent) means no verdict — the review runs again, at most
- * MAX_REVIEW_RUNS times, then the task FAILS as `review_error`; any other
+ * vanished or went silent) means no verdict — the review runs again after a
+ * backoff (5 s, doubling), at most MAX_REVIEW_RUNS runs, then the task FAILS
+ * as `review_error`; a reviewer that hit a usage limit (the default review
+ * command says `[aipm-review] rate limited until <time>`) runs again after
+ * the reset, and that run does not count; any other
  * exit rejects: the review's answer becomes the feedback the next attempt
  * reads, and the task is QUEUED again (FAILED as `review_rejected` when no
  * attempt remains). A review command that cannot start FAILS the task at
@@ -19,34 +24,37 @@
 import { join } from "node:path";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
-import { finishReview, rerunReview, startReview, type FinishResult } from "../store/transitions.js";
+import { finishReview, rerunReview, startReview, type FinishResult, type ReviewerCost } from "../store/transitions.js";
 import { packageRoot } from "../util/package-root.js";
 import { expandTemplate, parseTemplate } from "./task-command.js";
 import { buildReviewPrompt } from "../agent/review-prompt.js";
 import { prepareSpawn, spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
-import { procStartTime } from "./proc.js";
+import { procStartTime, signalGroup } from "./proc.js";
 import { readTail } from "../util/tail.js";
 import { stripTrailer } from "../../worker/task-wrapper.js";
 import { AgentStream } from "../agent/stream-json.js";
-import { readAgentLog } from "../agent/read-agent-log.js";
 import { parseVerdict, REVIEW_TEMPFAIL } from "../agent/verdict.js";
 
 export const MAX_REVIEW_RUNS = 3;
+/** First wait before a review with no verdict runs again; doubles with each run. */
+const RERUN_BACKOFF_MS = 5_000;
 const FEEDBACK_MAX = 4000;
 
 export function defaultReviewCommand(): string[] {
   return [process.execPath, join(packageRoot(), "dist", "worker", "review-with-agent.js"), "--model", "{model}"];
 }
 
-export function reviewFiles(dbDir: string, project: string, task: string, attempt: number): { log: string; prompt: string } {
+/** One log and one prompt file per review run: `<attempt>.review-<run>.log` (a wrapper appends; runs must not share). */
+export function reviewFiles(dbDir: string, project: string, task: string, attempt: number, run: number): { log: string; prompt: string } {
   const dir = join(dbDir, "logs", project, task);
-  return { log: join(dir, `${attempt}.review.log`), prompt: join(dir, `${attempt}.review.prompt`) };
+  return { log: join(dir, `${attempt}.review-${run}.log`), prompt: join(dir, `${attempt}.review-${run}.prompt`) };
 }
 
 interface ReviewDef {
   order_id: string;
   model: string | null;
   root: string;
+  review_runs: number;
 }
 
 export interface StartedReview {
@@ -65,11 +73,13 @@ export function spawnReview(
 ): StartedReview | { ok: false; error: string; result: FinishResult | null } {
   const def = stmt(
     store,
-    `SELECT t.order_id, t.model, COALESCE(t.cwd, p.root) AS root FROM tasks t JOIN projects p ON p.id = t.project_id
+    `SELECT t.order_id, t.model, COALESCE(t.cwd, p.root) AS root, r.review_runs FROM tasks t
+       JOIN projects p ON p.id = t.project_id
+       JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.project_id = ? AND t.id = ? AND t.status = 'REVIEW' AND t.attempt = ?`,
   ).get(r.project, r.task, r.attempt) as ReviewDef | undefined;
   if (!def) return { ok: false, error: "the task is no longer in REVIEW", result: null };
-  const files = reviewFiles(store.dir, r.project, r.task, r.attempt);
+  const files = reviewFiles(store.dir, r.project, r.task, r.attempt, def.review_runs + 1);
   let worker: SpawnedWorker;
   try {
     const template = parseTemplate(r.env.AIPM_REVIEW_CMD, "AIPM_REVIEW_CMD") ?? defaultReviewCommand();
@@ -101,10 +111,17 @@ export function spawnReview(
     worker = spawnPrepared(prepared, r.env);
   } catch (err) {
     const error = `review command could not start: ${(err as Error).message}`;
-    const result = finishReview(store, { project: r.project, task: r.task, attempt: r.attempt, verdict: { kind: "error", error } });
+    const base = { project: r.project, task: r.task, attempt: r.attempt };
+    // A missing program (or a bad template) will not fix itself; anything else may (EAGAIN, ENOSPC).
+    const permanent = /ENOENT|AIPM_REVIEW_CMD/.test(error);
+    if (!permanent && def.review_runs + 1 < MAX_REVIEW_RUNS) {
+      rerunReview(store, { ...base, pid: null, retryAt: store.now() + RERUN_BACKOFF_MS, why: error });
+      return { ok: false, error, result: null };
+    }
+    const result = finishReview(store, { ...base, verdict: { kind: "error", error } });
     return { ok: false, error, result };
   }
-  startReview(store, {
+  const recorded = startReview(store, {
     project: r.project,
     task: r.task,
     attempt: r.attempt,
@@ -113,6 +130,12 @@ export function spawnReview(
     logPath: files.log,
     ownerStart: procStartTime(process.pid),
   });
+  if (!recorded) {
+    // Killed, or started by another process meanwhile: this reviewer must not run unrecorded.
+    signalGroup(worker.pid, "SIGKILL");
+    worker.child?.unref();
+    return { ok: false, error: "the review was taken over or the task moved on", result: null };
+  }
   return { ok: true, worker, logPath: files.log };
 }
 
@@ -140,35 +163,59 @@ export interface ReviewEnd {
   exitCode: number | null;
   /** Gone without an exit status, or killed by aipm for silence. */
   lost: boolean;
+  /** First wait before a run with no verdict runs again (s); doubles. Default 5. */
+  backoffS?: number;
 }
 
-/** Adds what a stream-json reviewer reported (cost, turns) to the attempt's run. */
-function recordReviewerCost(store: Store, e: ReviewEnd): void {
-  const r = readAgentLog(e.logPath).result;
-  if (!r || (r.total_cost_usd === null && r.num_turns === null)) return;
-  stmt(
-    store,
-    `UPDATE runs SET review_cost_usd = COALESCE(review_cost_usd, 0) + ?, review_num_turns = COALESCE(review_num_turns, 0) + ?
-      WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing'`,
-  ).run(r.total_cost_usd ?? 0, r.num_turns ?? 0, e.project, e.task, e.attempt);
+/** What the reviewer's run reported: its cost, and a usage limit's reset when it hit one. */
+function reviewerReport(logPath: string, now: number): { cost: ReviewerCost | null; rateLimitedUntil: number | null } {
+  const text = readTail(logPath, 256 * 1024);
+  const stream = new AgentStream();
+  for (const line of text.split("\n")) stream.push(line);
+  const r = stream.summary.result;
+  const cost = r ? { costUsd: r.total_cost_usd, numTurns: r.num_turns } : null;
+  const m = /^\[aipm-review\] rate limited until (\S+)/m.exec(text);
+  const until = m ? Date.parse(m[1]!) : NaN;
+  return { cost, rateLimitedUntil: Number.isFinite(until) ? Math.max(until, now) : null };
 }
 
-/** Records what a review's end means for the task (see the header). */
-export function concludeReview(store: Store, e: ReviewEnd): FinishResult | { ok: false; status: "REVIEW"; rerun: true } {
-  recordReviewerCost(store, e);
+/**
+ * Records what a review's end means for the task (see the header). Returns
+ * `{ok:false}` when another process recorded it first — or `rerun` when the
+ * review is to run again (not before `retryAt`).
+ */
+export interface ReviewRerun {
+  ok: false;
+  status: "REVIEW";
+  rerun: true;
+  retryAt: number | null;
+}
+
+export function isRerun(r: FinishResult | ReviewRerun): r is ReviewRerun {
+  return !r.ok && "rerun" in r;
+}
+
+export function concludeReview(store: Store, e: ReviewEnd): FinishResult | ReviewRerun {
   const run = stmt(
     store,
     "SELECT kill_request, review_runs FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
   ).get(e.project, e.task, e.attempt) as { kill_request: "cancel" | "requeue" | null; review_runs: number } | undefined;
   const base = { project: e.project, task: e.task, attempt: e.attempt };
-  if (run?.kill_request) return finishReview(store, { ...base, verdict: { kind: "killed", request: run.kill_request } });
+  const now = store.now();
+  const { cost, rateLimitedUntil } = reviewerReport(e.logPath, now);
+  if (run?.kill_request) return finishReview(store, { ...base, verdict: { kind: "killed", request: run.kill_request }, cost });
   if (e.lost || e.exitCode === null || e.exitCode === REVIEW_TEMPFAIL) {
-    if ((run?.review_runs ?? 0) < MAX_REVIEW_RUNS && rerunReview(store, { ...base, pid: e.pid })) {
-      return { ok: false, status: "REVIEW", rerun: true };
+    const runs = run?.review_runs ?? 0;
+    const why = e.lost ? "the review process was lost" : rateLimitedUntil !== null ? "the reviewer hit a usage limit" : `the reviewer failed (exit ${e.exitCode})`;
+    // A usage limit is nobody's fault: wait for its reset, and do not count the run.
+    const free = rateLimitedUntil !== null;
+    if (free || runs < MAX_REVIEW_RUNS) {
+      const retryAt = free ? rateLimitedUntil : now + (e.backoffS ?? RERUN_BACKOFF_MS / 1000) * 1000 * 2 ** Math.max(0, runs - 1);
+      if (rerunReview(store, { ...base, pid: e.pid, retryAt, free, why, cost })) return { ok: false, status: "REVIEW", rerun: true, retryAt };
+      return { ok: false, status: "REVIEW" }; // another process recorded it first
     }
-    const why = e.lost ? "the review process was lost" : `the reviewer failed (exit ${e.exitCode})`;
-    return finishReview(store, { ...base, verdict: { kind: "error", error: `no review verdict after ${MAX_REVIEW_RUNS} runs: ${why}` } });
+    return finishReview(store, { ...base, verdict: { kind: "error", error: `no review verdict after ${MAX_REVIEW_RUNS} runs: ${why}` }, cost });
   }
-  if (e.exitCode === 0) return finishReview(store, { ...base, verdict: { kind: "approved" } });
-  return finishReview(store, { ...base, verdict: { kind: "rejected", feedback: reviewFeedback(e.logPath) } });
+  if (e.exitCode === 0) return finishReview(store, { ...base, verdict: { kind: "approved" }, cost });
+  return finishReview(store, { ...base, verdict: { kind: "rejected", feedback: reviewFeedback(e.logPath) }, cost });
 }

@@ -35,7 +35,7 @@ import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
 import { concludeAttempt } from "./conclude-attempt.js";
-import { concludeReview, spawnReview } from "./review-task.js";
+import { concludeReview, isRerun, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
 import { acquireLease, heartbeatLease, releaseLease } from "./lease.js";
 import {
@@ -227,7 +227,7 @@ export class Supervisor {
       if (ownerAlive(v) && v.ownerPid !== process.pid) continue;
       if (v.ownerPid !== process.pid && !takeOwnership(this.store, v, this.ownStart)) continue;
       if (v.reviewPid === null || v.reviewLogPath === null) {
-        this.beginReview(v.order, v.task, v.attempt);
+        if (v.reviewRetryAt === null || v.reviewRetryAt <= this.store.now()) this.beginReview(v.order, v.task, v.attempt);
         continue;
       }
       this.watchAdopted({
@@ -365,6 +365,7 @@ export class Supervisor {
             logPath: w.logPath,
             exitCode: seen.exitCode,
             lost: seen.vanished || w.killedFor !== null,
+            backoffS: this.opts.runtime.backoffS,
           })
         : concludeAttempt(this.store, {
             project: w.project,
@@ -376,8 +377,10 @@ export class Supervisor {
             rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
           });
     if (r.ok) this.recorded(w.order, w.task, w.attempt, w.pid, r.status, r.retryAt);
-    else if ("rerun" in r) this.beginReview(w.order, w.task, w.attempt);
-    else this.view.reload();
+    else if (isRerun(r)) {
+      // Started again by the housekeeping once its retry time has come.
+      if (r.retryAt === null || r.retryAt <= this.store.now()) this.beginReview(w.order, w.task, w.attempt);
+    } else this.view.reload();
     this.opts.onChange?.();
     this.schedulePass();
   }

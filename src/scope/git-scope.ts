@@ -23,7 +23,8 @@ import { usageError } from "../errors.js";
 export type ScopeMode = "warn" | "fail" | "off";
 
 export interface ScopeBase {
-  mode: "warn" | "fail";
+  /** `off`: only HEAD is kept (for the review's diff); nothing is checked. */
+  mode: ScopeMode;
   head: string | null;
   /** path -> "size:mtimeMs" of the paths dirty at the start ("-" when missing). */
   dirty: Record<string, string>;
@@ -59,7 +60,8 @@ export function inGitRepo(dir: string): boolean {
 
 export function git(root: string, args: string[]): string | null {
   try {
-    return execFileSync("git", ["-C", root, ...args], {
+    // --no-optional-locks: `git status` must not take index.lock from under an agent's `git commit`.
+    return execFileSync("git", ["--no-optional-locks", "-C", root, ...args], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
       maxBuffer: 64 << 20,
@@ -71,12 +73,13 @@ export function git(root: string, args: string[]): string | null {
 }
 
 /** The paths git reports as changed, relative to `root` (which may be below the repository's top). */
-function dirtyPaths(root: string): string[] | null {
+function dirtyPaths(root: string, exclude: string | null): string[] | null {
   const prefix = git(root, ["rev-parse", "--show-prefix"]);
   if (prefix === null) return null;
   const under = prefix.trim();
   // Porcelain paths are relative to the repository's top, whatever the cwd.
-  const out = git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", "."]);
+  const specs = exclude ? [".", `:(exclude)${exclude}`] : ["."];
+  const out = git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", ...specs]);
   if (out === null) return null;
   const paths: string[] = [];
   for (const entry of out.split("\0")) {
@@ -100,10 +103,15 @@ function head(root: string): string | null {
   return git(root, ["rev-parse", "--verify", "-q", "HEAD"])?.trim() || null;
 }
 
-/** The state to compare with at the end, or null when there is nothing to check. */
-export function scopeBase(root: string, mode: ScopeMode): ScopeBase | null {
-  if (mode === "off" || !inGitRepo(root)) return null;
-  const dirty = dirtyPaths(root);
+/**
+ * The state to compare with at the end, or null outside git. `exclude`: a
+ * folder (relative to root) that is not the task's doing — aipm's own, when
+ * the database lives inside the project.
+ */
+export function scopeBase(root: string, mode: ScopeMode, exclude: string | null = null): ScopeBase | null {
+  if (!inGitRepo(root)) return null;
+  if (mode === "off") return { mode, head: head(root), dirty: {} };
+  const dirty = dirtyPaths(root, exclude);
   if (dirty === null) return null;
   const sigs: Record<string, string> = {};
   for (const p of dirty) sigs[p] = signature(root, p);
@@ -111,8 +119,8 @@ export function scopeBase(root: string, mode: ScopeMode): ScopeBase | null {
 }
 
 /** Paths (relative to root) changed since `base` was taken. */
-export function changedSince(root: string, base: ScopeBase): string[] {
-  const now = dirtyPaths(root);
+export function changedSince(root: string, base: ScopeBase, exclude: string | null = null): string[] {
+  const now = dirtyPaths(root, exclude);
   if (now === null) return [];
   const changed = new Set<string>();
   const nowSet = new Set(now);

@@ -176,6 +176,8 @@ export const runs = sqliteTable(
     /** What the reviewer reported (its result event), when it speaks stream-json. */
     reviewCostUsd: real("review_cost_usd"),
     reviewNumTurns: integer("review_num_turns"),
+    /** A review to run again (no verdict last time) is not started before this time. */
+    reviewRetryAt: integer("review_retry_at"),
     /** Review processes started for this attempt (a review that vanished is run again, up to a limit). */
     reviewRuns: integer("review_runs").notNull().default(0),
   },

@@ -10,7 +10,7 @@
  *   rollbackSpawn IN_PROGRESS -> QUEUED       the process never started: the attempt is not counted
  *   finish        IN_PROGRESS -> DONE | REVIEW | QUEUED (retry, backoff) | FAILED | CANCELLED
  *   startReview   REVIEW (same attempt)      the review process's pid recorded
- *   rerunReview   REVIEW (same attempt)      the review process vanished: start another
+ *   rerunReview   REVIEW (same attempt)      no verdict (lost, silent, "try later"): start another
  *   finishReview  REVIEW      -> DONE (approved) | QUEUED (rejected, feedback kept) | FAILED | CANCELLED
  *   retry         FAILED | CANCELLED -> QUEUED  fresh attempts
  *   cancelQueued  QUEUED      -> CANCELLED
@@ -87,6 +87,7 @@ function statements(db: Database.Database) {
       `UPDATE runs SET kill_request = ? WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome IN ('running', 'reviewing')`,
     ),
     runReview: p("SELECT review FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck(),
+    rateLimited: p("SELECT COUNT(*) FROM runs WHERE project_id = ? AND task_id = ? AND outcome = 'rate_limit'").pluck(),
     runStats: p(
       `UPDATE runs SET session_id = @session_id, num_turns = @num_turns, duration_ms = @duration_ms, cost_usd = @cost_usd,
               usage = @usage, out_of_scope = @out_of_scope
@@ -101,8 +102,12 @@ function statements(db: Database.Database) {
     ),
     reviewTaskPid: p("UPDATE tasks SET pid = ?, updated_at = ? WHERE project_id = ? AND id = ? AND status = 'REVIEW' AND attempt = ?"),
     rerunReview: p(
-      `UPDATE runs SET review_pid = NULL, review_proc_start = NULL
+      `UPDATE runs SET review_pid = NULL, review_proc_start = NULL, review_retry_at = ?, review_runs = review_runs - ?
         WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing' AND review_pid IS ?`,
+    ),
+    reviewerCost: p(
+      `UPDATE runs SET review_cost_usd = COALESCE(review_cost_usd, 0) + ?, review_num_turns = COALESCE(review_num_turns, 0) + ?
+        WHERE project_id = ? AND task_id = ? AND attempt = ?`,
     ),
     endReview: p(
       `UPDATE tasks SET status = @status, finished_at = @finished, error = @error, failure_kind = @kind,
@@ -276,6 +281,9 @@ export type FinishResult =
   | { ok: true; status: TaskStatus; retryAt: number | null }
   | { ok: false; status: TaskStatus | null };
 
+/** Rate-limited attempts a task gets back; past this many, they count like any failure. */
+export const MAX_FREE_RETRIES = 20;
+
 export interface FinishInput {
   project: string;
   task: string;
@@ -318,6 +326,8 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       let error: string | null = null;
       let failureKind: string | null = null;
       let outcome: string;
+      /** A rate-limited attempt given back. */
+      let free = false;
       if (end.kind === "success") {
         const review = (s.runReview.get(project, task, attempt) as number | undefined) === 1;
         status = review ? "REVIEW" : "DONE";
@@ -331,7 +341,8 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         error = end.error;
         failureKind = end.failureKind;
         outcome = end.failureKind;
-        if (end.retry === "free") {
+        free = end.retry === "free" && (s.rateLimited.get(project, task) as number) < MAX_FREE_RETRIES;
+        if (free) {
           status = "QUEUED";
           retryAt = Math.max(now, end.retryAt ?? now);
           s.giveBackAttempt.run(project, task);
@@ -378,7 +389,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         : status === "FAILED" ? "task_failed"
         : status === "CANCELLED" ? "task_killed"
         : end.kind === "killed" ? "task_requeued"
-        : end.kind === "failed" && end.retry === "free" ? "task_rate_limited"
+        : free ? "task_rate_limited"
         : "task_retry";
       event(s, now, project, t.order_id, task, attempt, kind, {
         exit_code: end.exitCode,
@@ -429,14 +440,38 @@ export function startReview(
     .immediate();
 }
 
-/** The review process of this attempt vanished without a verdict: clear it so that another one starts. */
-export function rerunReview(store: Store, r: { project: string; task: string; attempt: number; pid: number | null }): boolean {
+/** What a stream-json reviewer reported: added to the attempt's run with the review's end. */
+export interface ReviewerCost {
+  costUsd: number | null;
+  numTurns: number | null;
+}
+
+function addReviewerCost(s: Statements, r: { project: string; task: string; attempt: number }, cost: ReviewerCost | null | undefined): void {
+  if (!cost || (cost.costUsd === null && cost.numTurns === null)) return;
+  s.reviewerCost.run(cost.costUsd ?? 0, cost.numTurns ?? 0, r.project, r.task, r.attempt);
+}
+
+/**
+ * The review process `pid` of this attempt ended without a verdict (lost,
+ * silent, or it said "try later"): clear it so that another one starts, not
+ * before `retryAt`. `free`: this run does not count against the limit (the
+ * reviewer hit a usage limit). False when another process got there first.
+ */
+export function rerunReview(
+  store: Store,
+  r: { project: string; task: string; attempt: number; pid: number | null; retryAt: number | null; free?: boolean; why: string; cost?: ReviewerCost | null },
+): boolean {
   const s = stmts(store);
   return store.sqlite
     .transaction(() => {
-      if (s.rerunReview.run(r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
+      if (s.rerunReview.run(r.retryAt, r.free ? 1 : 0, r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
+      addReviewerCost(s, r, r.cost);
       const t = s.task.get(r.project, r.task) as TaskState;
-      event(s, store.now(), r.project, t.order_id, r.task, r.attempt, "review_lost", { pid: r.pid });
+      event(s, store.now(), r.project, t.order_id, r.task, r.attempt, "review_no_verdict", {
+        pid: r.pid,
+        why: r.why,
+        ...(r.retryAt ? { retry_at: new Date(r.retryAt).toISOString() } : {}),
+      });
       return true;
     })
     .immediate();
@@ -456,7 +491,7 @@ export type ReviewVerdict =
  */
 export function finishReview(
   store: Store,
-  r: { project: string; task: string; attempt: number; verdict: ReviewVerdict },
+  r: { project: string; task: string; attempt: number; verdict: ReviewVerdict; cost?: ReviewerCost | null },
 ): FinishResult {
   const s = stmts(store);
   const { project, task, attempt, verdict } = r;
@@ -512,6 +547,7 @@ export function finishReview(
         attempt,
       });
       s.unlock.run(project, task);
+      addReviewerCost(s, r, r.cost);
       s.closeReview.run(outcome, error, project, task, attempt);
       event(s, now, project, t.order_id, task, attempt, ev, {
         reviewed: true,

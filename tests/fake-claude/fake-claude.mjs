@@ -19,13 +19,14 @@
  *   [fake:result:TEXT]      the result text (up to the closing bracket)
  *
  * With AIPM_REVIEW=1 it is a reviewer: it approves (`VERDICT: APPROVE`)
- * unless `[fake-review:reject]` (optionally `@N`) says to reject, and fails
- * as a reviewer with `[fake-review:crash]`.
+ * unless `[fake-review:reject]` (optionally `@N`) says to reject, fails as a
+ * reviewer with `[fake-review:crash]`, and hits a usage limit resetting in S
+ * seconds the first time it reviews an attempt with `[fake-review:rate_limit_once:S]`.
  *
  * FAKE_CLAUDE_RECORD=DIR: each run writes DIR/<task>-<attempt>[-review]-<pid>.json
  * with its argv, prompt, cwd and AIPM_* variables.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomUUID } from "node:crypto";
 
@@ -112,6 +113,15 @@ if (reviewing) {
   const d = directives("fake-review");
   if (has(d, "crash")) {
     process.stderr.write("Error: the fake reviewer crashed\n");
+    await finish(1);
+  }
+  const once = has(d, "rate_limit_once");
+  const marker = join(env.FAKE_CLAUDE_RECORD ?? "/tmp", `${env.AIPM_TASK}-${attempt}.review-limited`);
+  if (once && !existsSync(marker)) {
+    writeFileSync(marker, "");
+    const resetsAt = Math.floor(Date.now() / 1000) + Number(once.arg || "60");
+    emit({ type: "rate_limit_event", rate_limit_info: { status: "rejected", resetsAt }, session_id: sessionId });
+    result({ is_error: true, result: `Claude AI usage limit reached|${resetsAt}`, total_cost_usd: 0, num_turns: 1 });
     await finish(1);
   }
   toolUse("Read", { file_path: "review.diff" });
