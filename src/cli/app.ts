@@ -18,6 +18,7 @@ import { registerTaskControl } from "./commands/task-control.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerEnqueue } from "./commands/enqueue.js";
 import { registerNotify } from "./commands/notify.js";
+import { registerDashboard } from "./commands/dashboard.js";
 
 class UsageProblem extends Error {}
 
@@ -47,6 +48,7 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   y = registerLogs(y, io);
   y = registerEnqueue(y, io);
   y = registerNotify(y, io);
+  y = registerDashboard(y, io);
   y = registerDemo(y, io);
   return y.help().alias("h", "help").version().alias("v", "version");
 }

@@ -1,0 +1,203 @@
+/**
+ * What the dashboard shows, read from the store: every project and order
+ * with its counts (the sidebar), and one order in full — its tasks laid out
+ * by dependency level, the running workers, the locks, the failures with the
+ * end of their logs, and the KPIs. The JSON API serves these as they are; the
+ * page renders them (src/dashboard/render-page.ts).
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { getOrder } from "../store/read-project.js";
+import { getStatus, type TaskStatusJson, type WorkerJson, type LockJson } from "../report/status.js";
+import { readTail } from "../util/tail.js";
+import { stripTrailer } from "../../worker/task-wrapper.js";
+import { ReadableAgentOutput } from "../agent/readable-output.js";
+
+/** Log text for people: an agent's stream-json as one line per event. */
+function readable(text: string): string {
+  if (!text.includes('{"type"')) return text;
+  const r = new ReadableAgentOutput();
+  return r.push(text.endsWith("\n") ? text : `${text}\n`) + r.flush();
+}
+
+export interface OrderSummaryJson {
+  project: string;
+  order: string;
+  title: string;
+  paused: boolean;
+  active: boolean;
+  counts: Record<string, number>;
+  total: number;
+}
+
+export interface OverviewJson {
+  projects: Array<{ project: string; orders: OrderSummaryJson[] }>;
+}
+
+export function overview(store: Store): OverviewJson {
+  const orders = stmt(
+    store,
+    "SELECT project_id AS project, id AS \"order\", title, paused, active FROM orders ORDER BY project_id, created_at, id",
+  ).all() as Array<{ project: string; order: string; title: string; paused: number; active: number }>;
+  const counts = stmt(
+    store,
+    "SELECT project_id AS project, order_id AS \"order\", status, COUNT(*) AS n FROM tasks GROUP BY project_id, order_id, status",
+  ).all() as Array<{ project: string; order: string; status: string; n: number }>;
+  const byOrder = new Map<string, Record<string, number>>();
+  for (const c of counts) {
+    const key = `${c.project}\0${c.order}`;
+    const m = byOrder.get(key) ?? {};
+    m[c.status] = c.n;
+    byOrder.set(key, m);
+  }
+  const projects = new Map<string, OrderSummaryJson[]>();
+  for (const o of orders) {
+    const c = byOrder.get(`${o.project}\0${o.order}`) ?? {};
+    const list = projects.get(o.project) ?? [];
+    list.push({
+      project: o.project,
+      order: o.order,
+      title: o.title,
+      paused: o.paused !== 0,
+      active: o.active !== 0,
+      counts: c,
+      total: Object.values(c).reduce((a, b) => a + b, 0),
+    });
+    projects.set(o.project, list);
+  }
+  return { projects: [...projects].map(([project, list]) => ({ project, orders: list })) };
+}
+
+export interface DashboardTask extends TaskStatusJson {
+  /** 0 for a task without dependencies in the order, else 1 + the highest level among them. */
+  level: number;
+  elapsed_s: number | null;
+}
+
+export interface FailureJson {
+  task: string;
+  error: string | null;
+  failure_kind: string | null;
+  attempts: number;
+  log: string | null;
+  log_tail: string;
+}
+
+export interface KpisJson {
+  done: number;
+  failed: number;
+  /** DONE / (DONE + FAILED), null before anything finished. */
+  success_rate: number | null;
+  /** Tasks finished per minute since the order's first start. */
+  throughput_per_min: number | null;
+  avg_duration_s: number | null;
+  cost_usd: number | null;
+  num_turns: number | null;
+}
+
+export interface OrderViewJson {
+  project: string;
+  order: string;
+  title: string;
+  paused: boolean;
+  active: boolean;
+  counts: Record<string, number>;
+  tasks: DashboardTask[];
+  workers: WorkerJson[];
+  locks: LockJson[];
+  failures: FailureJson[];
+  kpis: KpisJson;
+  generated_at: string;
+}
+
+function levels(tasks: readonly TaskStatusJson[]): Map<string, number> {
+  const byId = new Map(tasks.map((t) => [t.task, t]));
+  const level = new Map<string, number>();
+  const visit = (id: string, depth: number): number => {
+    const known = level.get(id);
+    if (known !== undefined) return known;
+    const t = byId.get(id);
+    if (!t || depth > tasks.length) return 0;
+    let l = 0;
+    for (const d of t.deps) if (byId.has(d)) l = Math.max(l, visit(d, depth + 1) + 1);
+    level.set(id, l);
+    return l;
+  };
+  for (const t of tasks) visit(t.task, 0);
+  return level;
+}
+
+export function orderView(store: Store, project: string, order: string): OrderViewJson {
+  const o = getOrder(store, project, order);
+  const st = getStatus(store, { project, order });
+  const now = store.now();
+  const lv = levels(st.tasks);
+  const tasks: DashboardTask[] = st.tasks.map((t) => {
+    const started = t.started_at ? Date.parse(t.started_at) : null;
+    const finished = t.finished_at ? Date.parse(t.finished_at) : null;
+    return {
+      ...t,
+      level: lv.get(t.task) ?? 0,
+      elapsed_s: started === null ? null : Math.round(((finished ?? now) - started) / 100) / 10,
+    };
+  });
+  const failures: FailureJson[] = st.tasks
+    .filter((t) => t.status === "FAILED")
+    .map((t) => {
+      const log = stmt(store, "SELECT log_path FROM runs WHERE project_id = ? AND task_id = ? ORDER BY attempt DESC LIMIT 1")
+        .pluck()
+        .get(project, t.task) as string | undefined;
+      return {
+        task: t.task,
+        error: t.error,
+        failure_kind: t.failure_kind,
+        attempts: t.attempt,
+        log: log ?? null,
+        log_tail: log ? readable(stripTrailer(readTail(log, 4096))).trimEnd().split("\n").slice(-20).join("\n") : "",
+      };
+    });
+  const k = stmt(
+    store,
+    `SELECT MIN(r.started_at) AS first, AVG(CASE WHEN r.outcome = 'succeeded' THEN r.finished_at - r.started_at END) AS avg_ms
+       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
+      WHERE r.project_id = ? AND t.order_id = ?`,
+  ).get(project, order) as { first: number | null; avg_ms: number | null };
+  const done = st.counts.DONE;
+  const failed = st.counts.FAILED;
+  const totals = st.orders.find((x) => x.order === order);
+  const minutes = k.first !== null ? (now - k.first) / 60_000 : null;
+  return {
+    project,
+    order,
+    title: o.title,
+    paused: o.paused,
+    active: o.active,
+    counts: st.counts,
+    tasks,
+    workers: st.workers,
+    locks: st.locks.filter((l) => tasks.some((t) => t.task === l.task)),
+    failures,
+    kpis: {
+      done,
+      failed,
+      success_rate: done + failed > 0 ? Math.round((done / (done + failed)) * 1000) / 10 : null,
+      throughput_per_min: minutes !== null && minutes > 0 ? Math.round(((done + failed) / minutes) * 10) / 10 : null,
+      avg_duration_s: k.avg_ms !== null ? Math.round(k.avg_ms / 100) / 10 : null,
+      cost_usd: totals?.cost_usd ?? null,
+      num_turns: totals?.num_turns ?? null,
+    },
+    generated_at: new Date(now).toISOString(),
+  };
+}
+
+/** The end of a task's latest log (or review log while it is reviewed), for the live tail. */
+export function taskLogTail(store: Store, project: string, task: string, bytes = 8192): { task: string; log: string | null; text: string } {
+  const r = stmt(
+    store,
+    `SELECT CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log
+       FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+      WHERE t.project_id = ? AND t.id = ?`,
+  ).get(project, task) as { log: string | null } | undefined;
+  const log = r?.log ?? null;
+  return { task, log, text: log ? readable(stripTrailer(readTail(log, bytes))) : "" };
+}

@@ -1,0 +1,244 @@
+/**
+ * `aipm dashboard`: an HTTP server on the database the CLI uses.
+ *
+ *   GET  /                              the first order's page (or an empty one)
+ *   GET  /orders/PROJECT/ORDER          an order's page, data included; `?fragment=order|sidebar|machine`
+ *   GET  /api/overview                  every project and order with counts
+ *   GET  /api/orders/PROJECT/ORDER      one order in full (tasks, workers, locks, failures, KPIs)
+ *   GET  /api/machine                   CPU, memory, GPU, effective workers over the last hour
+ *   GET  /api/tasks/PROJECT/TASK/log    the end of the task's latest log
+ *   GET  /api/events                    server-sent events: `change` (the store changed), `machine` (a sample)
+ *   POST /api/tasks/PROJECT/TASK/{kill,requeue,retry}
+ *   POST /api/orders/PROJECT/ORDER/{pause,resume}
+ *
+ * Security: it binds to 127.0.0.1 unless told otherwise, and refuses any
+ * other address without AIPM_DASHBOARD_TOKEN. With a token, every request
+ * needs it (`Authorization: Bearer`, `?token=` — which also sets a cookie —
+ * or that cookie). A state-changing request needs the token as a Bearer
+ * header, or a same-origin request carrying the page's CSRF token. On
+ * loopback, the Host header must be a loopback name (no DNS rebinding).
+ *
+ * Live: the server looks at SQLite's `data_version` every 250 ms (cheap, no
+ * query) and tells the open pages when another process changed the store.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { Store } from "../store/open.js";
+import { AipmError, usageError } from "../errors.js";
+import { MachineHistory } from "./machine-history.js";
+import { orderView, overview, taskLogTail } from "./dashboard-data.js";
+import { renderMachine, renderOrder, renderPage, renderSidebar } from "./render-page.js";
+import { killAction, pauseAction, retryAction } from "../runtime/task-actions.js";
+
+export interface DashboardOptions {
+  store: Store;
+  host: string;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  /** Machine sampling interval (ms); default 5000. */
+  sampleMs?: number;
+}
+
+export interface Dashboard {
+  url: string;
+  server: Server;
+  csrf: string;
+  close(): Promise<void>;
+}
+
+const WATCH_MS = 250;
+const HEARTBEAT_MS = 15_000;
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function same(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return undefined;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    "content-type": type,
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
+    "referrer-policy": "no-referrer",
+    ...headers,
+  });
+  res.end(body);
+}
+
+const json = (res: ServerResponse, status: number, doc: unknown) => send(res, status, "application/json; charset=utf-8", JSON.stringify(doc));
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > 64 * 1024) reject(usageError("request body too large"));
+      else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
+  const token = o.env.AIPM_DASHBOARD_TOKEN?.trim() || null;
+  if (!isLoopback(o.host) && !token) {
+    throw usageError(`refusing to listen on ${o.host} without AIPM_DASHBOARD_TOKEN: set it, or keep the default --host 127.0.0.1`);
+  }
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw usageError(`--port: expected a port number, got ${o.port}`);
+  const { store } = o;
+  const csrf = randomBytes(24).toString("base64url");
+  const machine = new MachineHistory(store, o.sampleMs);
+  const clients = new Set<ServerResponse>();
+  const broadcast = (event: string, data = "{}") => {
+    for (const c of clients) c.write(`event: ${event}\ndata: ${data}\n\n`);
+  };
+  machine.onSample = (p) => broadcast("machine", JSON.stringify(p));
+  let version = store.sqlite.pragma("data_version", { simple: true }) as number;
+  const watcher = setInterval(() => {
+    if (clients.size === 0 || !store.sqlite.open) return;
+    const v = store.sqlite.pragma("data_version", { simple: true }) as number;
+    if (v !== version) {
+      version = v;
+      broadcast("change");
+    }
+  }, WATCH_MS);
+  const heartbeat = setInterval(() => {
+    for (const c of clients) c.write(": keep-alive\n\n");
+  }, HEARTBEAT_MS);
+
+  const authorised = (req: IncomingMessage, url: URL): { ok: boolean; setCookie?: string } => {
+    if (!token) return { ok: true };
+    const auth = req.headers.authorization?.replace(/^Bearer\s+/i, "");
+    if (same(auth, token) || same(cookie(req, "aipm_token"), token)) return { ok: true };
+    const q = url.searchParams.get("token") ?? undefined;
+    if (same(q, token)) return { ok: true, setCookie: `aipm_token=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` };
+    return { ok: false };
+  };
+
+  const mayChange = (req: IncomingMessage): boolean => {
+    if (token && same(req.headers.authorization?.replace(/^Bearer\s+/i, ""), token)) return true;
+    const origin = req.headers.origin;
+    const host = req.headers.host;
+    const sameOrigin = origin === undefined || (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`));
+    return sameOrigin && same(req.headers["x-csrf-token"] as string | undefined, csrf);
+  };
+
+  const page = (current: { project: string; order: string } | null): string =>
+    renderPage({
+      overview: overview(store),
+      current,
+      orderHtml: current ? renderOrder(orderView(store, current.project, current.order)) : `<h1>No order yet</h1><p class="muted">Import a plan: <code>aipm import plan.yaml</code></p>`,
+      machineHtml: renderMachine(machine.json()),
+      csrf,
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (isLoopback(o.host) && !isLoopback((req.headers.host ?? "").replace(/:\d+$/, ""))) {
+      return json(res, 403, { error: "this dashboard answers to loopback host names only" });
+    }
+    const auth = authorised(req, url);
+    if (!auth.ok) return json(res, 401, { error: "AIPM_DASHBOARD_TOKEN required (Authorization: Bearer, or ?token=)" });
+    const extra: Record<string, string> = auth.setCookie ? { "set-cookie": auth.setCookie } : {};
+    const parts = url.pathname.split("/").filter(Boolean).map((p) => decodeURIComponent(p));
+    const method = req.method ?? "GET";
+
+    if (method === "POST") {
+      if (!mayChange(req)) return json(res, 403, { error: "a control request needs the token, or a same-origin request with the page's CSRF token" });
+      await readBody(req);
+      const [api, kind, project, id, action] = parts;
+      if (api !== "api" || !project || !id || !action) return json(res, 404, { error: "no such control" });
+      if (kind === "tasks" && (action === "kill" || action === "requeue")) {
+        return json(res, 200, await killAction(store, { task: id, project, requeue: action === "requeue", env: o.env }));
+      }
+      if (kind === "tasks" && action === "retry") return json(res, 200, retryAction(store, { task: id, project, env: o.env }));
+      if (kind === "orders" && (action === "pause" || action === "resume")) {
+        return json(res, 200, pauseAction(store, { project, order: id, paused: action === "pause", env: o.env }));
+      }
+      return json(res, 404, { error: "no such control" });
+    }
+    if (method !== "GET" && method !== "HEAD") return json(res, 405, { error: "method not allowed" });
+
+    if (parts[0] === "api") {
+      if (parts[1] === "overview" && parts.length === 2) return json(res, 200, overview(store));
+      if (parts[1] === "machine" && parts.length === 2) return json(res, 200, machine.json());
+      if (parts[1] === "orders" && parts.length === 4) return json(res, 200, orderView(store, parts[2]!, parts[3]!));
+      if (parts[1] === "tasks" && parts.length === 5 && parts[4] === "log") return json(res, 200, taskLogTail(store, parts[2]!, parts[3]!));
+      if (parts[1] === "events" && parts.length === 2) {
+        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", ...extra });
+        res.write("retry: 1000\n\n");
+        clients.add(res);
+        req.on("close", () => clients.delete(res));
+        return;
+      }
+      return json(res, 404, { error: "no such API" });
+    }
+    let current: { project: string; order: string } | null = null;
+    if (parts[0] === "orders" && parts.length === 3) current = { project: parts[1]!, order: parts[2]! };
+    else if (parts.length === 0) {
+      const first = overview(store).projects[0]?.orders[0];
+      if (first) current = { project: first.project, order: first.order };
+    } else return send(res, 404, "text/plain; charset=utf-8", "not found\n");
+    const fragment = url.searchParams.get("fragment");
+    const html =
+      fragment === "order" && current
+        ? renderOrder(orderView(store, current.project, current.order))
+        : fragment === "sidebar"
+          ? renderSidebar(overview(store), current)
+          : fragment === "machine"
+            ? renderMachine(machine.json())
+            : page(current);
+    return send(res, 200, "text/html; charset=utf-8", html, extra);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const e = err as Error;
+      if (res.headersSent) return res.end();
+      if (e instanceof AipmError) return json(res, e.kind === "usage" ? (/^unknown /.test(e.message) ? 404 : 400) : 409, { error: e.message });
+      json(res, 500, { error: e.message });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? usageError(`port ${o.port} on ${o.host} is in use: choose another with --port`) : err),
+    );
+    server.listen(o.port, o.host, () => resolve());
+  });
+  machine.start();
+  const addr = server.address() as { port: number };
+  const shownHost = o.host.includes(":") ? `[${o.host}]` : o.host;
+  return {
+    url: `http://${shownHost}:${addr.port}/`,
+    server,
+    csrf,
+    close: async () => {
+      clearInterval(watcher);
+      clearInterval(heartbeat);
+      machine.stop();
+      for (const c of clients) c.end();
+      clients.clear();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

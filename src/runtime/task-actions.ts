@@ -1,0 +1,54 @@
+/**
+ * What a person does to a task or an order by hand — from the CLI or the
+ * dashboard — as library calls: kill (or requeue) a task, retry a failed
+ * one, pause or resume an order. Each one also makes sure that a supervisor
+ * picks up what became launchable.
+ */
+import type { Store } from "../store/open.js";
+import { stmt } from "../store/statements.js";
+import { retry, setPaused } from "../store/transitions.js";
+import { getOrder } from "../store/read-project.js";
+import { usageError } from "../errors.js";
+import { resolveRuntimeOptions } from "../config/runtime-options.js";
+import { findTask } from "./find-task.js";
+import { killTask, type KillResult } from "./kill-task.js";
+import { ensureSupervisor } from "./ensure-supervisor.js";
+import { handOver } from "./wait-order.js";
+
+/** After a task goes back to QUEUED by hand, its order needs a supervisor to launch it. */
+function reactivate(store: Store, project: string, order: string, env: NodeJS.ProcessEnv): void {
+  stmt(store, "UPDATE orders SET active = 1 WHERE project_id = ? AND id = ?").run(project, order);
+  ensureSupervisor(store, project, env);
+}
+
+export async function killAction(
+  store: Store,
+  r: { task: string; project?: string | undefined; requeue: boolean; env: NodeJS.ProcessEnv },
+): Promise<KillResult> {
+  const rt = resolveRuntimeOptions(r.env);
+  const res = await killTask(store, { task: r.task, project: r.project, requeue: r.requeue, graceS: rt.killGraceS, backoffS: rt.backoffS });
+  if (r.requeue && res.status === "QUEUED") reactivate(store, res.project, res.order, r.env);
+  return res;
+}
+
+export function retryAction(
+  store: Store,
+  r: { task: string; project?: string | undefined; env: NodeJS.ProcessEnv },
+): { project: string; order: string; task: string; was: string; status: "QUEUED" } {
+  const ref = findTask(store, r.task, r.project);
+  if (!retry(store, ref.project, ref.task)) {
+    throw usageError(`task ${ref.task} is ${ref.status}: only FAILED or CANCELLED tasks can be retried`);
+  }
+  reactivate(store, ref.project, ref.order, r.env);
+  return { project: ref.project, order: ref.order, task: ref.task, was: ref.status, status: "QUEUED" };
+}
+
+export function pauseAction(
+  store: Store,
+  r: { project: string; order: string; paused: boolean; env: NodeJS.ProcessEnv },
+): { project: string; order: string; paused: boolean } {
+  getOrder(store, r.project, r.order);
+  setPaused(store, r.project, r.order, r.paused);
+  if (!r.paused) handOver(store, r.project, r.env);
+  return { project: r.project, order: r.order, paused: r.paused };
+}
