@@ -135,8 +135,10 @@ function chart(points: Array<{ t: number; v: number | null }>, opts: { label: st
   const W = 560;
   const H = 120;
   const now = points.length ? points[points.length - 1]!.t : Date.now();
-  const from = now - 3600_000;
-  const x = (t: number) => ((t - from) / 3600_000) * W;
+  // The last hour, or since the first sample when the server is younger than that.
+  const span = Math.min(3600_000, Math.max(60_000, now - (points[0]?.t ?? now)));
+  const from = now - span;
+  const x = (t: number) => ((t - from) / span) * W;
   const y = (v: number) => H - (Math.min(v, opts.max) / opts.max) * H;
   const line = points
     .filter((p) => p.v !== null)
@@ -147,7 +149,7 @@ function chart(points: Array<{ t: number; v: number | null }>, opts: { label: st
     opts.threshold !== undefined
       ? `<line class="threshold" x1="0" x2="${W}" y1="${y(opts.threshold).toFixed(1)}" y2="${y(opts.threshold).toFixed(1)}"><title>limit ${opts.threshold}${opts.unit}</title></line><text class="tl" x="${W - 4}" y="${(y(opts.threshold) - 3).toFixed(1)}">limit ${opts.threshold}${opts.unit}</text>`
       : "";
-  return `<figure class="chart"><figcaption>${esc(opts.label)} <b>${last === undefined ? "—" : `${last}${opts.unit}`}</b></figcaption><svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(opts.label)}"><rect width="${W}" height="${H}" class="bg"/>${th}<polyline points="${line}"/></svg><div class="axis"><span>-60 min</span><span>now</span></div></figure>`;
+  return `<figure class="chart"><figcaption>${esc(opts.label)} <b>${last === undefined ? "—" : `${last}${opts.unit}`}</b></figcaption><svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(opts.label)}"><rect width="${W}" height="${H}" class="bg"/>${th}<polyline points="${line}"/></svg><div class="axis"><span>-${span >= 3600_000 ? "60 min" : `${Math.round(span / 60_000)} min`}</span><span>now</span></div></figure>`;
 }
 
 export function renderMachine(m: MachineJson): string {

@@ -1,0 +1,202 @@
+/**
+ * The dashboard over real HTTP, and in a real browser (Debian's chromium
+ * driven by playwright-core): an order runs (launched by the built binary,
+ * supervised by a detached supervisor) while the page is open.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { existsSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { store } from "./helpers.js";
+import { aipm, importPlan, setup, waitFor, type Ctx } from "./runtime-helpers.js";
+import { startDashboard, type Dashboard } from "../src/dashboard/server.js";
+import type { Store } from "../src/store/open.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const XSS = "<script>window.__xss=1</script>";
+
+const open: Array<{ d: Dashboard; s: Store }> = [];
+afterEach(async () => {
+  for (const { d, s } of open.splice(0)) {
+    await d.close();
+    s.close();
+  }
+});
+
+async function dashboard(ctx: Ctx, env: Record<string, string> = {}, host = "127.0.0.1"): Promise<Dashboard> {
+  const s = await store(ctx.db);
+  const d = await startDashboard({ store: s, host, port: 0, env: { ...ctx.env, ...env }, sampleMs: 500 });
+  open.push({ d, s });
+  return d;
+}
+
+function plan(ctx: Ctx) {
+  const steps = "for i in 1 2 3 4 5 6 7 8; do echo AIPM_PROGRESS $i/8; sleep 0.7; done; sleep 30";
+  return {
+    project: "p",
+    root: "./ws",
+    orders: [
+      {
+        id: "O1",
+        title: "Live order",
+        tasks: [
+          { id: "A", title: XSS, target_files: ["a.txt"], command: ["sh", "-c", steps] },
+          { id: "B", title: "Long one", target_files: ["b.txt"], command: ["sleep", "30"] },
+          { id: "C", title: "After A", deps: ["A"], command: ["true"] },
+        ],
+      },
+    ],
+  };
+}
+
+async function launched(ctx: Ctx): Promise<void> {
+  await importPlan(ctx, plan(ctx));
+  expect((await aipm(ctx, ["parallel-launch", "p", "O1"])).code).toBe(0);
+}
+
+async function getJson(url: string): Promise<any> {
+  return (await fetch(url)).json();
+}
+
+/** A GET with a Host header of our choosing (fetch does not let one set it). */
+function getWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function taskStatus(ctx: Ctx, task: string): Promise<string> {
+  const s = await store(ctx.db);
+  try {
+    return s.sqlite.prepare("SELECT status FROM tasks WHERE id = ?").pluck().get(task) as string;
+  } finally {
+    s.close();
+  }
+}
+
+describe("dashboard: HTTP", () => {
+  it("serves the overview, an order in full and its page with the data in it; task text is escaped", async () => {
+    const ctx = setup();
+    await launched(ctx);
+    const d = await dashboard(ctx);
+    const ov = await getJson(`${d.url}api/overview`);
+    expect(ov.projects[0]).toMatchObject({ project: "p", orders: [{ order: "O1", title: "Live order", total: 3 }] });
+    await waitFor(async () => (await getJson(`${d.url}api/orders/p/O1`)).workers.length === 2);
+    const o = await getJson(`${d.url}api/orders/p/O1`);
+    expect(o.tasks.map((t: any) => [t.task, t.level])).toEqual([
+      ["A", 0],
+      ["B", 0],
+      ["C", 1],
+    ]);
+    expect(o.workers.map((w: any) => w.task).sort()).toEqual(["A", "B"]);
+    expect(o.locks.map((l: any) => l.file).sort()).toEqual(["a.txt", "b.txt"]);
+    expect(o.kpis).toMatchObject({ done: 0, failed: 0 });
+    const res = await fetch(`${d.url}orders/p/O1`);
+    expect(res.headers.get("content-type")).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toContain('data-task="A"');
+    expect(html).toContain('data-task="C"');
+    expect(html).toContain("&lt;script&gt;window.__xss=1&lt;/script&gt;");
+    expect(html).not.toContain(XSS);
+    expect((await fetch(`${d.url}orders/p/NOPE`)).status).toBe(404);
+    const log = await getJson(`${d.url}api/tasks/p/A/log`);
+    expect(log.text).toMatch(/AIPM_PROGRESS \d\/8/);
+  });
+
+  it("controls need the CSRF token from the page and the same origin; then pause, resume, kill and retry work", async () => {
+    const ctx = setup();
+    await launched(ctx);
+    const d = await dashboard(ctx);
+    const post = (path: string, headers: Record<string, string>) => fetch(`${d.url}${path}`, { method: "POST", headers, body: "{}" });
+    expect((await post("api/orders/p/O1/pause", {})).status).toBe(403);
+    expect((await post("api/orders/p/O1/pause", { "x-csrf-token": "wrong" })).status).toBe(403);
+    expect((await post("api/orders/p/O1/pause", { "x-csrf-token": d.csrf, origin: "http://evil.example" })).status).toBe(403);
+    const host = new URL(d.url).host;
+    const ok = await post("api/orders/p/O1/pause", { "x-csrf-token": d.csrf, origin: `http://${host}` });
+    expect(ok.status).toBe(200);
+    expect(await (ok.json() as Promise<any>)).toEqual({ project: "p", order: "O1", paused: true });
+    expect((await post("api/orders/p/O1/resume", { "x-csrf-token": d.csrf })).status).toBe(200);
+    await waitFor(async () => (await taskStatus(ctx, "B")) === "IN_PROGRESS");
+    const kill = await post("api/tasks/p/B/kill", { "x-csrf-token": d.csrf });
+    expect(await (kill.json() as Promise<any>)).toMatchObject({ task: "B", was: "IN_PROGRESS", status: "CANCELLED" });
+    expect(await taskStatus(ctx, "B")).toBe("CANCELLED");
+    const retried = await post("api/tasks/p/B/retry", { "x-csrf-token": d.csrf });
+    expect(await (retried.json() as Promise<any>)).toMatchObject({ task: "B", status: "QUEUED" });
+    const bad = await post("api/tasks/p/C/retry", { "x-csrf-token": d.csrf });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error).toMatch(/only FAILED or CANCELLED/);
+    // A Host header that is not loopback is refused (DNS rebinding).
+    expect(await getWithHost(`${d.url}api/overview`, "attacker.example")).toBe(403);
+    expect(await getWithHost(`${d.url}api/overview`, "localhost:8088")).toBe(200);
+  });
+
+  it("refuses to listen beyond loopback without AIPM_DASHBOARD_TOKEN; with one, every request needs it", async () => {
+    const ctx = setup();
+    await importPlan(ctx, plan(ctx));
+    await expect(dashboard(ctx, {}, "0.0.0.0")).rejects.toThrow(/AIPM_DASHBOARD_TOKEN/);
+    const cli = await aipm(ctx, ["dashboard", "--host", "0.0.0.0", "--port", "0"]);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr.trim().split("\n")).toHaveLength(1);
+    expect(cli.stderr).toMatch(/refusing to listen on 0.0.0.0 without AIPM_DASHBOARD_TOKEN/);
+    const d = await dashboard(ctx, { AIPM_DASHBOARD_TOKEN: "s3cret" }, "0.0.0.0");
+    const base = d.url.replace("0.0.0.0", "127.0.0.1");
+    expect((await fetch(`${base}api/overview`)).status).toBe(401);
+    expect((await fetch(`${base}api/overview`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await fetch(`${base}api/overview`, { headers: { authorization: "Bearer s3cret" } })).status).toBe(200);
+    const page = await fetch(`${base}orders/p/O1?token=s3cret`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("set-cookie")).toMatch(/aipm_token=s3cret; HttpOnly; SameSite=Strict/);
+    const pause = await fetch(`${base}api/orders/p/O1/pause`, { method: "POST", headers: { authorization: "Bearer s3cret" } });
+    expect(pause.status).toBe(200);
+    // The CSRF token alone is not enough when a token is required.
+    expect((await fetch(`${base}api/orders/p/O1/resume`, { method: "POST", headers: { "x-csrf-token": d.csrf } })).status).toBe(401);
+  });
+});
+
+const haveChromium = existsSync(CHROMIUM);
+
+describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard: in a browser", () => {
+  it("shows progress change live, kills a task with a click, renders a <script> title as text; screenshot", async () => {
+    const { chromium } = await import("playwright-core");
+    const ctx = setup();
+    await launched(ctx);
+    const d = await dashboard(ctx);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      page.on("dialog", (dlg) => void dlg.accept());
+      await page.goto(`${d.url}orders/p/O1`);
+      await page.evaluate(() => ((globalThis as unknown as { __marker: number }).__marker = 42));
+      const bar = page.locator('tr[data-task="A"] .bar');
+      await bar.waitFor({ timeout: 15_000 });
+      const first = await bar.getAttribute("data-progress");
+      await waitFor(async () => (await page.locator('tr[data-task="A"] .bar').getAttribute("data-progress")) !== first, {
+        what: "A's progress to change on the page",
+        timeoutMs: 15_000,
+      });
+      // Same document: the update came without a reload.
+      expect(await page.evaluate(() => (globalThis as unknown as { __marker?: number }).__marker)).toBe(42);
+      // The title is text, and the script in it never ran.
+      expect(await page.locator('tr[data-task="A"] td').nth(1).textContent()).toBe(XSS);
+      expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      await page.locator('tr[data-task="B"] button[data-action="kill"]').click();
+      await waitFor(async () => (await taskStatus(ctx, "B")) === "CANCELLED", { what: "B to be CANCELLED in the database" });
+      await page.locator('tr[data-task="B"][data-status="CANCELLED"]').waitFor({ timeout: 10_000 });
+      await page.locator('tr[data-task="A"] button[data-action="log"]').click();
+      await page.locator("#logtext").filter({ hasText: "AIPM_PROGRESS" }).waitFor({ timeout: 10_000 });
+      const shot = join(ctx.dir, "dashboard.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(statSync(shot).size).toBeGreaterThan(20_000);
+    } finally {
+      await browser.close();
+    }
+  });
+});
