@@ -15,6 +15,7 @@ import { cpus, platform, arch } from "node:os";
 import { performance } from "node:perf_hooks";
 import { detectScale } from "./detect-scale.js";
 import { runtimeWorkloads } from "./runtime-workloads.js";
+import { dashboardBench } from "./dashboard-bench.js";
 
 export interface Result {
   /** What was measured, e.g. `n=10,000 full path (planLaunch --dry-run)`. */
@@ -43,7 +44,7 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Result[]>;
 }
 
-export const SUITES: readonly Suite[] = [detectScale, runtimeWorkloads];
+export const SUITES: readonly Suite[] = [detectScale, runtimeWorkloads, dashboardBench];
 
 interface Args {
   json: boolean;
