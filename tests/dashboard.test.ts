@@ -135,6 +135,25 @@ describe("dashboard: HTTP", () => {
     expect(await getWithHost(`${d.url}api/overview`, "localhost:8088")).toBe(200);
   });
 
+  it("KPIs and the error trend count the order's ends", async () => {
+    const ctx = setup();
+    await importPlan(ctx, {
+      project: "p",
+      root: "./ws",
+      orders: [{ id: "O1", tasks: [{ id: "OK", command: ["true"] }, { id: "BAD", command: ["false"], max_attempts: 2 }] }],
+    });
+    expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--wait"])).code).toBe(1);
+    const d = await dashboard(ctx);
+    const o = await getJson(`${d.url}api/orders/p/O1`);
+    expect(o.kpis).toMatchObject({ done: 1, failed: 1, success_rate: 50 });
+    expect(o.trend).toHaveLength(12);
+    const sum = (k: string) => o.trend.reduce((a: number, p: any) => a + p[k], 0);
+    expect([sum("succeeded"), sum("failed")]).toEqual([1, 2]);
+    expect(o.failures).toEqual([expect.objectContaining({ task: "BAD", failure_kind: "exit_code", attempts: 2 })]);
+    const html = await (await fetch(`${d.url}orders/p/O1`)).text();
+    expect(html).toContain("<b>2</b> failed");
+  });
+
   it("refuses to listen beyond loopback without AIPM_DASHBOARD_TOKEN; with one, every request needs it", async () => {
     const ctx = setup();
     await importPlan(ctx, plan(ctx));

@@ -95,14 +95,17 @@ export interface KpisJson {
   num_turns: number | null;
 }
 
-export interface OrderViewJson {
-  project: string;
-  order: string;
-  title: string;
-  paused: boolean;
-  active: boolean;
-  counts: Record<string, number>;
+/** Attempts that ended in one 5-minute slot of the last hour: succeeded, failed (any failure class). */
+export interface TrendPoint {
+  t: number;
+  succeeded: number;
+  failed: number;
+}
+
+export interface OrderViewJson extends Omit<OrderSummaryJson, "total"> {
   tasks: DashboardTask[];
+  /** The last hour in 12 slots of 5 minutes, oldest first: the error trend. */
+  trend: TrendPoint[];
   workers: WorkerJson[];
   locks: LockJson[];
   failures: FailureJson[];
@@ -177,6 +180,7 @@ export function orderView(store: Store, project: string, order: string): OrderVi
     workers: st.workers,
     locks: st.locks.filter((l) => tasks.some((t) => t.task === l.task)),
     failures,
+    trend: trend(store, project, order, now),
     kpis: {
       done,
       failed,
@@ -188,6 +192,29 @@ export function orderView(store: Store, project: string, order: string): OrderVi
     },
     generated_at: new Date(now).toISOString(),
   };
+}
+
+const SLOT_MS = 5 * 60_000;
+
+function trend(store: Store, project: string, order: string, now: number): TrendPoint[] {
+  const first = Math.floor((now - 3600_000) / SLOT_MS) * SLOT_MS + SLOT_MS;
+  const rows = stmt(
+    store,
+    `SELECT (r.finished_at - @first) / ${SLOT_MS} AS slot,
+            SUM(r.outcome = 'succeeded') AS ok, SUM(r.outcome NOT IN ('succeeded', 'killed', 'spawn_failed', 'reviewing')) AS bad
+       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
+      WHERE r.project_id = @project AND t.order_id = @order AND r.finished_at >= @first
+      GROUP BY slot`,
+  ).all({ project, order, first }) as Array<{ slot: number; ok: number; bad: number }>;
+  const out: TrendPoint[] = Array.from({ length: 12 }, (_, i) => ({ t: first + i * SLOT_MS, succeeded: 0, failed: 0 }));
+  for (const r of rows) {
+    const p = out[Math.min(11, Math.max(0, Math.floor(r.slot)))];
+    if (p) {
+      p.succeeded += r.ok;
+      p.failed += r.bad;
+    }
+  }
+  return out;
 }
 
 /** The end of a task's latest log (or review log while it is reviewed), for the live tail. */

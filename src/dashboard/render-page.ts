@@ -107,12 +107,13 @@ export function renderOrder(v: OrderViewJson): string {
         .join("")}</tbody>`,
     )
     .join("")}</table>`;
+  const byId = new Map(v.tasks.map((t) => [t.task, t]));
   const workers = v.workers.length
-    ? `<h2>Running workers</h2><table class="workers"><thead><tr><th>task</th><th>pid</th><th>attempt</th><th>elapsed</th><th>last output</th></tr></thead><tbody>${v.workers
+    ? `<h2>Running workers</h2><table class="workers"><thead><tr><th>task</th><th>pid</th><th>attempt</th><th>elapsed</th><th>progress</th><th>last output</th></tr></thead><tbody>${v.workers
         .map(
           (w) => `<tr data-worker="${esc(w.task)}"><td class="id">${esc(w.task)}${w.status === "REVIEW" ? ' <span class="badge s-REVIEW">REVIEW</span>' : ""}</td><td>${esc(w.pid)}</td><td>${esc(
             w.attempt,
-          )}</td><td>${esc(duration(w.elapsed_s))}</td><td class="out"><button data-action="log" data-project="${esc(w.project)}" data-task="${esc(w.task)}">tail</button> <code>${esc(w.last_output)}</code></td></tr>`,
+          )}</td><td>${esc(duration(w.elapsed_s))}</td><td>${byId.get(w.task) ? progressBar(byId.get(w.task)!) : ""}</td><td class="out"><button data-action="log" data-project="${esc(w.project)}" data-task="${esc(w.task)}">tail</button> <code>${esc(w.last_output)}</code></td></tr>`,
         )
         .join("")}</tbody></table>`
     : "";
@@ -128,7 +129,25 @@ export function renderOrder(v: OrderViewJson): string {
         )
         .join("")}`
     : "";
-  return `${head}${tasks}${workers}${locks}${failures}<p class="muted small">updated ${esc(v.generated_at)}</p>`;
+  return `${head}${trendChart(v.trend)}${tasks}${workers}${locks}${failures}<p class="muted small">updated ${esc(v.generated_at)}</p>`;
+}
+
+/** Attempts ended per 5 minutes over the last hour: successes up (green), failures down (red). */
+function trendChart(trend: OrderViewJson["trend"]): string {
+  const W = 360;
+  const H = 60;
+  const max = Math.max(1, ...trend.map((p) => Math.max(p.succeeded, p.failed)));
+  const bw = W / trend.length;
+  const bars = trend
+    .map((p, i) => {
+      const up = (p.succeeded / max) * (H / 2 - 2);
+      const down = (p.failed / max) * (H / 2 - 2);
+      const when = new Date(p.t).toISOString().slice(11, 16);
+      return `<g><title>${esc(when)}: ${p.succeeded} succeeded, ${p.failed} failed</title><rect class="ok" x="${(i * bw + 2).toFixed(1)}" y="${(H / 2 - up).toFixed(1)}" width="${(bw - 4).toFixed(1)}" height="${up.toFixed(1)}"/><rect class="bad" x="${(i * bw + 2).toFixed(1)}" y="${H / 2}" width="${(bw - 4).toFixed(1)}" height="${down.toFixed(1)}"/></g>`;
+    })
+    .join("");
+  const failed = trend.reduce((a, p) => a + p.failed, 0);
+  return `<figure class="trend"><figcaption>Attempts ended per 5 min, last hour — <b>${failed}</b> failed</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="error trend"><line x1="0" x2="${W}" y1="${H / 2}" y2="${H / 2}" class="mid"/>${bars}</svg></figure>`;
 }
 
 function chart(points: Array<{ t: number; v: number | null }>, opts: { label: string; max: number; threshold?: number; unit: string }): string {
@@ -183,7 +202,8 @@ button:hover{background:#eef3ff}button.danger{color:#b3261e;border-color:#e7b5b0
 .failure{background:#fff;border-left:4px solid #d64545;padding:6px 10px;margin-bottom:8px;border-radius:4px}pre{background:#111827;color:#d6e2ff;padding:8px;border-radius:6px;overflow:auto;max-height:260px;font-size:12px;white-space:pre-wrap}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{margin:0;background:#fff;border-radius:8px;padding:8px;box-shadow:0 1px 2px #0001;width:380px}.chart svg{width:100%;height:110px;display:block}
 .chart .bg{fill:#fafbfd}.chart polyline{fill:none;stroke:#2d7ff9;stroke-width:2;vector-effect:non-scaling-stroke}.chart .threshold{stroke:#d64545;stroke-dasharray:6 4;stroke-width:1.5;vector-effect:non-scaling-stroke}
-.chart .tl{font-size:10px;fill:#d64545;text-anchor:end}.axis{display:flex;justify-content:space-between;font-size:10px;color:#7d889c}
+.chart .tl{font-size:10px;fill:#d64545;text-anchor:end}.trend{margin:0 0 8px;background:#fff;border-radius:8px;padding:6px 10px;width:400px;box-shadow:0 1px 2px #0001;font-size:12px;color:#55627a}
+.trend svg{width:100%;height:60px;display:block}.trend .ok{fill:#1f9d55}.trend .bad{fill:#d64545}.trend .mid{stroke:#c9d2e0}.axis{display:flex;justify-content:space-between;font-size:10px;color:#7d889c}
 #logpanel{position:fixed;right:16px;bottom:16px;width:min(720px,60vw);background:#111827;border-radius:10px;box-shadow:0 6px 24px #0005;padding:8px}#logpanel h3{color:#fff;margin:0 0 6px;font-size:13px;display:flex;justify-content:space-between}
 #logpanel pre{max-height:300px;margin:0}#live{font-size:11px;color:#8fa0bf}#live.on::before{content:"● ";color:#1f9d55}
 `;

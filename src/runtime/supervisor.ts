@@ -178,14 +178,16 @@ export class Supervisor {
     const w = this.attempt(l, l.worker.pid, l.worker.procStart, l.worker.child !== null);
     this.watched.set(l.task, w);
     this.opts.onTask?.({ task: l.task, order: l.order, status: "IN_PROGRESS", attempt: l.attempt, pid: l.worker.pid });
-    const child = l.worker.child;
-    if (child) {
-      this.children.add(child);
-      child.once("exit", (code, signal) => {
-        this.children.delete(child);
-        this.ended(w, { exitCode: code, signal, vanished: false });
-      });
-    }
+    if (l.worker.child) this.followChild(l.worker.child, w);
+  }
+
+  /** A child of this process: its exit event ends the attempt (or review). */
+  private followChild(child: ChildProcess, w: WatchedAttempt): void {
+    this.children.add(child);
+    child.once("exit", (code, signal) => {
+      this.children.delete(child);
+      this.ended(w, { exitCode: code, signal, vanished: false });
+    });
   }
 
   private attempt(l: Omit<PreparedLaunch, "spawn">, pid: number, procStart: string | null, events: boolean): WatchedAttempt {
@@ -430,14 +432,7 @@ export class Supervisor {
       ended: false,
     };
     this.watched.set(task, w);
-    const child = r.worker.child;
-    if (child) {
-      this.children.add(child);
-      child.once("exit", (code, signal) => {
-        this.children.delete(child);
-        this.ended(w, { exitCode: code, signal, vanished: false });
-      });
-    }
+    if (r.worker.child) this.followChild(r.worker.child, w);
   }
 
   // ------------------------------------------------------------ launching
