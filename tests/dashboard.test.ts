@@ -167,9 +167,15 @@ describe("dashboard: HTTP", () => {
     expect((await fetch(`${base}api/overview`)).status).toBe(401);
     expect((await fetch(`${base}api/overview`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
     expect((await fetch(`${base}api/overview`, { headers: { authorization: "Bearer s3cret" } })).status).toBe(200);
-    const page = await fetch(`${base}orders/p/O1?token=s3cret`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get("set-cookie")).toMatch(/aipm_token=s3cret; HttpOnly; SameSite=Strict/);
+    const page = await fetch(`${base}orders/p/O1?token=s3cret`, { redirect: "manual" });
+    // The token moves to a cookie (named after the port) and leaves the address bar.
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/orders/p/O1");
+    const port = new URL(base).port;
+    expect(page.headers.get("set-cookie")).toBe(`aipm_token_${port}=s3cret; HttpOnly; SameSite=Strict; Path=/`);
+    const withCookie = await fetch(`${base}orders/p/O1`, { headers: { cookie: `aipm_token_${port}=s3cret` } });
+    expect(withCookie.status).toBe(200);
+    expect(await withCookie.text()).toContain('data-task="A"');
     const pause = await fetch(`${base}api/orders/p/O1/pause`, { method: "POST", headers: { authorization: "Bearer s3cret" } });
     expect(pause.status).toBe(200);
     // The CSRF token alone is not enough when a token is required.

@@ -14,6 +14,7 @@ import { ResourceAlarm } from "../src/notify/resource-alarm.js";
 import { findGpuErrorIn } from "../src/resources/gpu-errors.js";
 import { sendOnce } from "../src/notify/send.js";
 import { toNotification } from "../src/notify/notification.js";
+import { NotifyDispatcher } from "../src/notify/dispatcher.js";
 
 interface Received {
   path: string;
@@ -198,6 +199,33 @@ describe("notifications", () => {
     expect(answered.map((r) => r.json.kind).sort()).toEqual(["order_finished", "task_failed"]);
   });
 
+  it("a delivery abandoned by processes that exited is tried again by the next ones, but never more than 4 times in all", async () => {
+    const ep = await endpoint();
+    ep.hang = true;
+    const ctx = setup();
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
+    const s = await store(ctx.db);
+    try {
+      s.sqlite
+        .prepare("INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, 'p', 'O1', 'T', 1, 'task_failed', '{}')")
+        .run(Date.now());
+      const settings = { notifiers: [{ name: "webhook" as const, url: `${ep.url}/hook` }], backoffS: 0, tries: 4 };
+      for (let i = 0; i < 6; i++) {
+        const d = new NotifyDispatcher(s, settings);
+        d.pump();
+        await d.drain(150);
+        // The process that sent it exits: its delivery is left to the next one.
+        s.sqlite.prepare("UPDATE deliveries SET owner_pid = 999999, owner_start = 'gone' WHERE state = 'sending'").run();
+      }
+      expect(hooks(ep)).toHaveLength(4);
+      const [d] = s.sqlite.prepare("SELECT state, attempts, last_error FROM deliveries").all() as Array<Record<string, unknown>>;
+      expect(d).toMatchObject({ state: "failed", attempts: 4 });
+      expect(s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE kind = 'notify_failed'").pluck().get()).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+
   it("notify test: a 4xx answer is final, a 5xx answer is retried; each result reported", async () => {
     const ep = await endpoint();
     const ctx = setup(notifyEnv(ep));
@@ -248,11 +276,34 @@ describe("resource alarm", () => {
       expect(a.feed(sample(61_000, 95), limits)).toBe("alarm");
       expect(b.feed(sample(62_000, 95), limits)).toBeNull(); // over for 61 s, but the alarm is raised already
       expect(a.feed(sample(120_000, 99), limits)).toBeNull();
-      expect(b.feed(sample(121_000, 50), limits)).toBe("recovered");
-      expect(a.feed(sample(122_000, 50), limits)).toBeNull();
+      // Recovery too must last AIPM_ALARM_AFTER_S.
+      expect(b.feed(sample(121_000, 50), limits)).toBeNull();
+      expect(b.feed(sample(180_000, 50), limits)).toBeNull();
+      expect(b.feed(sample(181_000, 50), limits)).toBe("recovered");
+      expect(a.feed(sample(182_000, 50), limits)).toBeNull();
       const kinds = s.sqlite.prepare("SELECT kind, data FROM events WHERE kind LIKE 'resource_%' ORDER BY id").all() as Array<{ kind: string; data: string }>;
       expect(kinds.map((k) => k.kind)).toEqual(["resource_alarm", "resource_recovered"]);
       expect(JSON.parse(kinds[0]!.data)).toMatchObject({ cpu_percent: 95, max_cpu: 80, over_s: 61 });
+    } finally {
+      s.close();
+    }
+  });
+
+  it("two watchers that disagree (other limits) change it at most once per period each way, not every second", async () => {
+    const ctx = setup();
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
+    const s = await store(ctx.db);
+    try {
+      const sample = (t: number) => ({ cpuPercent: 85.5, memoryPercent: 10, memTotalBytes: 1, memAvailableBytes: 1, takenAt: t });
+      const a = new ResourceAlarm(s, 60);
+      const b = new ResourceAlarm(s, 60);
+      for (let t = 0; t < 600_000; t += 1000) {
+        a.feed(sample(t), { maxCpu: 85, maxMemory: 90 }); // over for a
+        b.feed(sample(t + 500), { maxCpu: 86, maxMemory: 90 }); // under for b
+      }
+      const n = s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE kind LIKE 'resource_%'").pluck().get() as number;
+      expect(n).toBeLessThanOrEqual(10); // 600 s / 60 s, both ways
+      expect(n).toBeGreaterThan(0);
     } finally {
       s.close();
     }
@@ -271,23 +322,30 @@ describe("resource alarm", () => {
 });
 
 describe("GPU failures", () => {
-  it("recognises CUDA errors, device OOM, no device and a CPU fallback in sample outputs, and nothing else", () => {
-    const gpu = [
+  it("recognises CUDA errors, device OOM and no device as errors, CPU fallbacks as warnings, and nothing else", () => {
+    const errors = [
       "RuntimeError: CUDA error: out of memory",
       "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.78 GiB total capacity)",
       "RuntimeError: No CUDA GPUs are available\ncudaErrorNoDevice: no CUDA-capable device is detected",
-      "UserWarning: CUDA initialization: Found no NVIDIA driver on your system.",
       "CUDA driver version is insufficient for CUDA runtime version",
       "RuntimeError: CUDA error: device-side assert triggered",
       "RuntimeError: cuDNN error: CUDNN_STATUS_INTERNAL_ERROR",
       "NCCL error in: ../torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1275, unhandled cuda error",
-      "2026-01-01 W tensorflow/stream_executor/cuda/cuda_driver.cc:269] failed call to cuInit: UNKNOWN ERROR (303)",
     ];
-    for (const text of gpu) expect(findGpuErrorIn(`epoch 1\n${text}\nTraceback`), text).not.toBeNull();
+    for (const text of errors) expect(findGpuErrorIn(`epoch 1\n${text}\nTraceback`), text).toMatchObject({ hard: true });
+    const fallbacks = [
+      "UserWarning: CUDA initialization: Found no NVIDIA driver on your system.",
+      "2026-01-01 W tensorflow/stream_executor/cuda/cuda_driver.cc:269] failed call to cuInit: UNKNOWN ERROR (303)",
+      "W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library 'libcudart.so.11.0'",
+    ];
+    for (const text of fallbacks) expect(findGpuErrorIn(text), text).toMatchObject({ hard: false });
+    // An error wins over a warning printed before it.
+    expect(findGpuErrorIn(`${fallbacks[0]}\n${errors[0]}`)).toMatchObject({ hard: true, line: errors[0] });
     const fine = [
       "Using device: cuda:0\nepoch 1 loss 0.3",
       "nvidia-smi: GPU 0 utilization 87%",
       "CUBLAS_STATUS_SUCCESS",
+      "kernel.cu(12): warning: variable of type cudaError_t was declared but never referenced",
       "out of memory (host): malloc failed",
       '{"type":"user","message":{"content":"RuntimeError: CUDA error: out of memory"}}',
     ];
@@ -305,6 +363,8 @@ describe("GPU failures", () => {
           id: "O1",
           tasks: [
             { id: "OOM", command: ["sh", "-c", "echo 'RuntimeError: CUDA error: out of memory' >&2; exit 1"], max_attempts: 3 },
+            { id: "ASSERT", command: ["sh", "-c", "echo 'RuntimeError: CUDA error: device-side assert triggered'; exit 0"], max_attempts: 3 },
+            { id: "NODRV", command: ["sh", "-c", "echo 'UserWarning: CUDA initialization: Found no NVIDIA driver on your system.'; exit 2"], max_attempts: 3 },
             { id: "CPU", command: ["sh", "-c", "echo 'UserWarning: CUDA initialization: Found no NVIDIA driver on your system.'; echo done"] },
           ],
         },
@@ -315,10 +375,15 @@ describe("GPU failures", () => {
     const s = await readJson(ctx, ["status", "p"]);
     const byId = Object.fromEntries(s.tasks.map((t: any) => [t.task, t]));
     expect(byId.OOM).toMatchObject({ status: "FAILED", attempt: 1, failure_kind: "gpu_error" });
-    expect(byId.CPU).toMatchObject({ status: "FAILED", attempt: 1, failure_kind: "gpu_error", exit_code: 0 });
+    // A CUDA error fails the attempt even when the program exits 0.
+    expect(byId.ASSERT).toMatchObject({ status: "FAILED", attempt: 1, failure_kind: "gpu_error", exit_code: 0 });
+    // A fallback warning makes a failure a GPU failure (no retry)...
+    expect(byId.NODRV).toMatchObject({ status: "FAILED", attempt: 1, failure_kind: "gpu_error", exit_code: 2 });
+    // ...and leaves a success alone on a machine without a GPU (a CPU-only run of a GPU-capable program).
+    expect(byId.CPU).toMatchObject({ status: "DONE" });
     // No GPU on this machine: nothing about GPUs is reported, and nothing fails for it.
     expect(s.resources).not.toHaveProperty("gpus");
-    await waitFor(() => pushovers(ep).filter((p) => p.form.title!.startsWith("GPU failure")).length === 2);
+    await waitFor(() => pushovers(ep).filter((p) => p.form.title!.startsWith("GPU failure")).length === 3);
     expect(pushovers(ep).find((p) => p.form.title!.startsWith("GPU failure: OOM"))!.form).toMatchObject({ priority: "1" });
   });
 });

@@ -38,7 +38,7 @@ export async function withStore<T>(
     for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
     const result = await fn(store);
     // What this command (or the supervisor it ran) recorded may be worth a message.
-    await flushNotifications(store, io.env);
+    await flushNotifications(store, io.env).catch(() => {});
     return result;
   } finally {
     store.close();

@@ -125,12 +125,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     for (const c of clients) c.write(": keep-alive\n\n");
   }, HEARTBEAT_MS);
 
+  // Cookies are not kept apart by port: the name carries it, so that no other service on this host gets ours.
+  let cookieName = "aipm_token";
   const authorised = (req: IncomingMessage, url: URL): { ok: boolean; setCookie?: string } => {
     if (!token) return { ok: true };
     const auth = req.headers.authorization?.replace(/^Bearer\s+/i, "");
-    if (same(auth, token) || same(cookie(req, "aipm_token"), token)) return { ok: true };
+    if (same(auth, token) || same(cookie(req, cookieName), token)) return { ok: true };
     const q = url.searchParams.get("token") ?? undefined;
-    if (same(q, token)) return { ok: true, setCookie: `aipm_token=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` };
+    if (same(q, token)) return { ok: true, setCookie: `${cookieName}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` };
     return { ok: false };
   };
 
@@ -159,6 +161,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const auth = authorised(req, url);
     if (!auth.ok) return json(res, 401, { error: "AIPM_DASHBOARD_TOKEN required (Authorization: Bearer, or ?token=)" });
     const extra: Record<string, string> = auth.setCookie ? { "set-cookie": auth.setCookie } : {};
+    if (auth.setCookie && req.method === "GET" && !url.pathname.startsWith("/api/")) {
+      // The token leaves the address bar (and history): the cookie carries it from now on.
+      url.searchParams.delete("token");
+      res.writeHead(303, { location: `${url.pathname}${url.search}`, ...extra, "cache-control": "no-store" });
+      res.end();
+      return;
+    }
     const parts = url.pathname.split("/").filter(Boolean).map((p) => decodeURIComponent(p));
     const method = req.method ?? "GET";
 
@@ -167,14 +176,16 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       await readBody(req);
       const [api, kind, project, id, action] = parts;
       if (api !== "api" || !project || !id || !action) return json(res, 404, { error: "no such control" });
+      let done: unknown = null;
       if (kind === "tasks" && (action === "kill" || action === "requeue")) {
-        return json(res, 200, await killAction(store, { task: id, project, requeue: action === "requeue", env: o.env }));
-      }
-      if (kind === "tasks" && action === "retry") return json(res, 200, retryAction(store, { task: id, project, env: o.env }));
-      if (kind === "orders" && (action === "pause" || action === "resume")) {
-        return json(res, 200, pauseAction(store, { project, order: id, paused: action === "pause", env: o.env }));
-      }
-      return json(res, 404, { error: "no such control" });
+        done = await killAction(store, { task: id, project, requeue: action === "requeue", env: o.env });
+      } else if (kind === "tasks" && action === "retry") done = retryAction(store, { task: id, project, env: o.env });
+      else if (kind === "orders" && (action === "pause" || action === "resume")) {
+        done = pauseAction(store, { project, order: id, paused: action === "pause", env: o.env });
+      } else return json(res, 404, { error: "no such control" });
+      // Our own writes do not move data_version for our connection: tell the other pages ourselves.
+      broadcast("change");
+      return json(res, 200, done);
     }
     if (method !== "GET" && method !== "HEAD") return json(res, 405, { error: "method not allowed" });
 
@@ -226,6 +237,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   });
   machine.start();
   const addr = server.address() as { port: number };
+  cookieName = `aipm_token_${addr.port}`;
   const shownHost = o.host.includes(":") ? `[${o.host}]` : o.host;
   return {
     url: `http://${shownHost}:${addr.port}/`,

@@ -29,12 +29,14 @@ interface Claimed {
   id: number;
   notifier: NotifierConfig;
   notification: Notification;
+  /** Tries already made by processes that gave up (exited mid-send). */
+  attempts: number;
 }
 
 export class NotifyDispatcher {
   private readonly inflight = new Set<Promise<void>>();
   private readonly ownStart = procStartTime(process.pid);
-  private readonly stop = new AbortController();
+  private stop = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -47,11 +49,19 @@ export class NotifyDispatcher {
     return settings.notifiers.length > 0 ? new NotifyDispatcher(store, settings) : null;
   }
 
-  /** Claims what is new and starts sending it; returns how many sends started. */
+  /**
+   * Claims what is new and starts sending it; returns how many sends started.
+   * Never throws: notifications must not break whoever pumps (a busy database
+   * just means "next time").
+   */
   pump(): number {
     if (!this.store.sqlite.open) return 0;
     let claimed: Claimed[] = [];
-    for (const n of this.settings.notifiers) claimed = claimed.concat(this.claim(n));
+    try {
+      for (const n of this.settings.notifiers) claimed = claimed.concat(this.claim(n));
+    } catch {
+      // SQLITE_BUSY past the busy timeout, or the store closing: the next pump claims it.
+    }
     for (const c of claimed) this.send(c);
     return claimed.length;
   }
@@ -77,21 +87,24 @@ export class NotifyDispatcher {
             `INSERT OR IGNORE INTO deliveries (notifier, event_id, dedupe_key, state, attempts, owner_pid, owner_start, created_at)
              VALUES (?, ?, ?, 'sending', 0, ?, ?, ?)`,
           ).run(notifier.name, row.id, notification.dedupeKey, process.pid, this.ownStart, now);
-          if (r.changes === 1) out.push({ id: Number(r.lastInsertRowid), notifier, notification });
+          if (r.changes === 1) out.push({ id: Number(r.lastInsertRowid), notifier, notification, attempts: 0 });
         }
         if (last > cursor) stmt(s, "UPDATE notify_cursors SET last_event_id = ? WHERE notifier = ?").run(last, notifier.name);
         // Deliveries whose sender died mid-way: send them again.
         const stale = stmt(
           s,
-          `SELECT e.*, d.id AS delivery_id, d.owner_pid, d.owner_start FROM deliveries d JOIN events e ON e.id = d.event_id
+          `SELECT e.*, d.id AS delivery_id, d.owner_pid, d.owner_start, d.attempts AS delivery_attempts FROM deliveries d
+             JOIN events e ON e.id = d.event_id
             WHERE d.notifier = ? AND d.state = 'sending' AND d.owner_pid IS NOT ?`,
-        ).all(notifier.name, process.pid) as Array<EventRow & { delivery_id: number; owner_pid: number | null; owner_start: string | null }>;
+        ).all(notifier.name, process.pid) as Array<
+          EventRow & { delivery_id: number; owner_pid: number | null; owner_start: string | null; delivery_attempts: number }
+        >;
         for (const d of stale) {
           if (isAlive(d.owner_pid, d.owner_start)) continue;
           const deliveryId = d.delivery_id;
           stmt(s, "UPDATE deliveries SET owner_pid = ?, owner_start = ? WHERE id = ? AND state = 'sending'").run(process.pid, this.ownStart, deliveryId);
           const notification = toNotification(d);
-          if (notification) out.push({ id: deliveryId, notifier, notification });
+          if (notification) out.push({ id: deliveryId, notifier, notification, attempts: d.delivery_attempts });
         }
         return out;
       })
@@ -99,7 +112,16 @@ export class NotifyDispatcher {
   }
 
   private send(c: Claimed): void {
-    const p = deliver(c.notifier, c.notification, this.settings, this.stop.signal).then((r) => {
+    // Every try is counted in the database before it is made: a delivery abandoned by processes
+    // that exited mid-send is tried again by the next, but never more than `tries` times in all.
+    const onTry = () => {
+      try {
+        if (this.store.sqlite.open) stmt(this.store, "UPDATE deliveries SET attempts = attempts + 1 WHERE id = ?").run(c.id);
+      } catch {
+        // busy: the count is a bound, not bookkeeping a task depends on
+      }
+    };
+    const p = deliver(c.notifier, c.notification, this.settings, this.stop.signal, { from: c.attempts, onTry }).then((r) => {
       // Abandoned at exit: left `sending`, so that the next process that looks sends it.
       if (r.error === "aborted" || !this.store.sqlite.open) return;
       const s = this.store;
@@ -144,7 +166,10 @@ export class NotifyDispatcher {
     while (this.inflight.size > 0 && Date.now() < until) {
       await Promise.race([Promise.all([...this.inflight]), new Promise((r) => setTimeout(r, Math.max(1, until - Date.now())).unref())]);
     }
-    if (this.inflight.size > 0) this.stop.abort();
+    if (this.inflight.size > 0) {
+      this.stop.abort();
+      this.stop = new AbortController();
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Sending one notification through one notifier, with retries: a 4xx answer
- * is final (the request is wrong: retrying cannot help), a 5xx answer, a
+ * is final (the request is wrong: retrying cannot help) except 408 and 429, a 5xx answer, a
  * network error, a timeout or a failing command hook is retried after
  * `backoffS`, doubling, up to `tries` tries. Nothing here throws: the result
  * says what happened.
@@ -50,7 +50,9 @@ async function post(url: string, body: string, contentType: string, stop?: Abort
     const text = await res.text().catch(() => "");
     if (res.ok) return { ok: true, final: true, status: res.status };
     const detail = text.replace(/\s+/g, " ").trim().slice(0, 200);
-    return { ok: false, final: res.status >= 400 && res.status < 500, status: res.status, error: `HTTP ${res.status}${detail ? `: ${detail}` : ""}` };
+    // A 4xx answer is final — except 408 (timeout) and 429 (too many requests), which say "later".
+    const final = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+    return { ok: false, final, status: res.status, error: `HTTP ${res.status}${detail ? `: ${detail}` : ""}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     return { ok: false, final: false, error: e.cause?.code ?? e.cause?.message ?? e.message };
@@ -112,22 +114,28 @@ function sleep(ms: number, stop?: AbortSignal): Promise<void> {
   });
 }
 
-/** Sends with retries. `stop` abandons it (the result then says `aborted`: not delivered as far as we know). */
+/**
+ * Sends with retries. `stop` abandons it (the result then says `aborted`: not
+ * delivered as far as we know). `from`: tries already made (by a process that
+ * gave up); `onTry` is told before each try, so that the count survives us.
+ */
 export async function deliver(
   to: NotifierConfig,
   n: Notification,
   opts: { tries: number; backoffS: number },
   stop?: AbortSignal,
+  more: { from?: number; onTry?: () => void } = {},
 ): Promise<DeliveryResult> {
   let last: SendResult = { ok: false, final: false, error: "not tried" };
-  for (let i = 1; i <= opts.tries; i++) {
+  for (let i = (more.from ?? 0) + 1; i <= opts.tries; i++) {
+    more.onTry?.();
     last = await sendOnce(to, n, stop);
-    if (stop?.aborted) return { ok: false, attempts: i, error: "aborted" };
+    if (!last.ok && stop?.aborted) return { ok: false, attempts: i, error: "aborted" };
     if (last.ok || last.final || i === opts.tries) {
       return { ok: last.ok, attempts: i, ...(last.status !== undefined ? { status: last.status } : {}), ...(last.error ? { error: last.error } : {}) };
     }
     await sleep(opts.backoffS * 1000 * 2 ** (i - 1), stop);
     if (stop?.aborted) return { ok: false, attempts: i, error: "aborted" };
   }
-  return { ok: false, attempts: opts.tries, error: last.error ?? "failed" };
+  return { ok: false, attempts: Math.max(opts.tries, more.from ?? 0), error: last.error ?? `gave up after ${more.from ?? 0} tries` };
 }

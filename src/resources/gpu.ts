@@ -12,6 +12,12 @@ export interface GpuSample {
 }
 
 let none = false;
+let seen = false;
+
+/** Whether this process has seen an NVIDIA GPU on the machine (a sample found one). */
+export function gpuSeen(): boolean {
+  return seen;
+}
 
 export async function sampleGpus(): Promise<GpuSample[]> {
   if (none) return [];
@@ -28,6 +34,7 @@ export async function sampleGpus(): Promise<GpuSample[]> {
         memory_total_mb: c.memoryTotal ?? null,
       }));
     if (gpus.length === 0) none = true;
+    else seen = true;
     return gpus;
   } catch {
     none = true;

@@ -18,7 +18,8 @@ import { readAgentLog } from "../agent/read-agent-log.js";
 import { agentOutcome } from "../agent/agent-outcome.js";
 import { changedSince, insideRoot, type ScopeBase } from "../scope/git-scope.js";
 import { targetsConflict, pathsOverlap } from "../paths/conflicts.js";
-import { findGpuErrorIn } from "../resources/gpu-errors.js";
+import { findGpuErrorIn, type GpuFinding } from "../resources/gpu-errors.js";
+import { gpuSeen } from "../resources/gpu.js";
 import { readTail } from "../util/tail.js";
 
 export interface ConcludeInput {
@@ -29,7 +30,7 @@ export interface ConcludeInput {
   seen: Pick<Observed, "exitCode" | "signal" | "vanished"> &
     Partial<Pick<Observed, "killedFor" | "timeoutS" | "stallKillS">> & {
       /** A GPU failure seen in the output by whoever followed it; undefined: read the log for one. */
-      gpuError?: string | null;
+      gpuError?: GpuFinding | null;
     };
   backoffS: number;
   rateLimitWaitS: number;
@@ -83,10 +84,11 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
   });
   if (end.kind !== "killed") {
     const gpu = input.seen.gpuError !== undefined ? input.seen.gpuError : findGpuErrorIn(readTail(input.logPath, GPU_SCAN_BYTES));
-    if (gpu) {
+    // A fallback warning fails a success only where a GPU was there to be used.
+    if (gpu && (gpu.hard || end.kind === "failed" || gpuSeen())) {
       const exitCode = end.exitCode;
       const signal = end.kind === "failed" ? end.signal : null;
-      end = { kind: "failed", failureKind: "gpu_error", retry: "never", exitCode, signal, error: `GPU failure: ${gpu}` };
+      end = { kind: "failed", failureKind: "gpu_error", retry: "never", exitCode, signal, error: `GPU failure: ${gpu.line}` };
     }
   }
   let report: AttemptReport | undefined;

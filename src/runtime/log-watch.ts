@@ -9,7 +9,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { AgentStream } from "../agent/stream-json.js";
-import { findGpuError } from "../resources/gpu-errors.js";
+import { findGpuError, worse, type GpuFinding } from "../resources/gpu-errors.js";
 
 export interface LogState {
   path: string;
@@ -22,7 +22,7 @@ export interface LogState {
   /** Created at the first stream-json line. */
   agent: AgentStream | null;
   /** The first output line that shows a GPU failure (see src/resources/gpu-errors.ts). */
-  gpuError: string | null;
+  gpuError: GpuFinding | null;
 }
 
 export function newLogState(path: string): LogState {
@@ -62,7 +62,7 @@ export function pollLog(state: LogState): boolean {
         if (state.agent.lastActivity) state.lastLine = state.agent.lastActivity;
         continue;
       }
-      if (state.gpuError === null) state.gpuError = findGpuError(line);
+      if (!state.gpuError?.hard) state.gpuError = worse(state.gpuError, findGpuError(line));
       const m = PROGRESS.exec(line.trim());
       if (m) {
         const p = { done: Number(m[1]), total: Number(m[2]) };

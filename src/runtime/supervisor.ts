@@ -143,7 +143,11 @@ export class Supervisor {
     if (!pending) return;
     pending.then(
       (sample) => {
-        if (!this.stopped) this.alarm.feed(sample, { maxCpu: o.maxCpu, maxMemory: o.maxMemory });
+        try {
+          if (!this.stopped) this.alarm.feed(sample, { maxCpu: o.maxCpu, maxMemory: o.maxMemory });
+        } catch {
+          // A busy database: the next sample decides.
+        }
       },
       () => {},
     );

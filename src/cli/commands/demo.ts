@@ -44,7 +44,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         if (args.dryRun) return { dir, db: store.path, import: imported, launch: dry.report, summary: null };
         const { report, launched } = await launchOrder(store, { project: "demo", order: ORDER, options, backoffS: runtime.backoffS, env: io.env, monitor, dryRun: false });
         const summary = await waitWithDisplay(store, io, { project: "demo", order: ORDER, runtime, env: io.env, monitor, launched, startedAt });
-        say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n`);
+        say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n      aipm --db ${store.path} dashboard   (then open http://127.0.0.1:8088/)\n`);
         io.exitCode = summary.done ? 0 : 1;
         return { dir, db: store.path, import: imported, launch: report, summary };
       }, { orm: true });
