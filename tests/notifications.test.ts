@@ -143,7 +143,9 @@ describe("notifications", () => {
     await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "H", command: ["sleep", "30"], max_attempts: 1 }] }] });
     expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--wait"])).code).toBe(1);
     await waitFor(() => hooks(ep).length >= 4);
-    expect(hooks(ep).map((r) => [r.json.kind, r.json.priority])).toEqual([
+    // Sends run side by side: compare in the events' order, not the order of arrival.
+    const byId = [...hooks(ep)].sort((a, b) => a.json.id - b.json.id);
+    expect(byId.map((r) => [r.json.kind, r.json.priority])).toEqual([
       ["task_stall_warning", 0],
       ["task_stall_killed", 1],
       ["task_failed", 1],
@@ -157,8 +159,10 @@ describe("notifications", () => {
     ctx.env.AIPM_NOTIFY_CMD = JSON.stringify(["sh", "-c", 'cat >> "$0"', out]);
     await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "F", command: ["false"], max_attempts: 1 }] }] });
     expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--wait"])).code).toBe(1);
-    await waitFor(() => existsSync(out) && readFileSync(out, "utf8").includes("order_finished"));
-    const events = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const read = () => (existsSync(out) ? readFileSync(out, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []);
+    await waitFor(() => read().length >= 2, { what: "both events" });
+    // Sends run side by side: their order of arrival is not the events' order.
+    const events = read().sort((a, b) => a.id - b.id);
     expect(events.map((e) => e.kind)).toEqual(["task_failed", "order_finished"]);
     expect(events[0]).toMatchObject({ task: "F", project: "p", order: "O1", attempt: 1, title: "Task failed: F (p/O1)" });
   });

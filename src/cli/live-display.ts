@@ -46,7 +46,8 @@ export class LiveDisplay {
   task(e: TaskEvent): void {
     if (this.tty || e.order !== this.order) return;
     if (e.status === "IN_PROGRESS") this.io.stderr(`started  ${e.task} (attempt ${e.attempt}, pid ${e.pid})\n`);
-    else if (e.status === "QUEUED") this.io.stderr(`retry    ${e.task} (attempt ${e.attempt} failed)\n`);
+    else if (e.status === "REVIEW") this.io.stderr(`review   ${e.task} (attempt ${e.attempt} succeeded; reviewing)\n`);
+    else if (e.status === "QUEUED") this.io.stderr(`retry    ${e.task} (attempt ${e.attempt} failed or was rejected)\n`);
     else this.io.stderr(`finished ${e.task}: ${e.status}\n`);
   }
 
@@ -59,7 +60,7 @@ export class LiveDisplay {
       if (a.order !== this.order) continue;
       const p = a.log.progress;
       const progress = p ? `${bar(p.done, p.total, 20)} ${p.done}/${p.total}` : `${bar(0, 0, 20)}    `;
-      const line = `${a.task.padEnd(w)} ${progress} ${secs(now - a.startedAt).padStart(6)}  ${a.log.lastLine ?? ""}`;
+      const line = `${a.task.padEnd(w)} ${progress} ${secs(now - a.startedAt).padStart(6)}  ${a.phase === "review" ? "[review] " : ""}${a.log.lastLine ?? ""}`;
       out.push(line.length > cols ? line.slice(0, cols - 1) : line);
     }
     const c = this.counts(s);
