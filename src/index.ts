@@ -26,3 +26,15 @@ export { planLaunch, type LaunchReport, type LaunchPlan } from "./launch/plan-la
 
 export { getStatus, listLocks, type StatusReport } from "./report/status.js";
 export { runCli } from "./cli/app.js";
+
+export { launchOrder, type LaunchOrderInput } from "./runtime/launch-order.js";
+export { waitForOrder, orderSummary, type WaitSummary, type WaitInput } from "./runtime/wait-order.js";
+export { executeTask, type ExecuteInput, type ExecuteResult } from "./runtime/execute-task.js";
+export { killAction, retryAction, pauseAction } from "./runtime/task-actions.js";
+export { resolveRuntimeOptions, type RuntimeOptions } from "./config/runtime-options.js";
+
+export { AgentStream, type AgentSummary } from "./agent/stream-json.js";
+export { agentOutcome } from "./agent/agent-outcome.js";
+export { notifySettings, type NotifySettings, type NotifierConfig } from "./notify/notify-config.js";
+export { NotifyDispatcher } from "./notify/dispatcher.js";
+export { startDashboard, type Dashboard, type DashboardOptions } from "./dashboard/server.js";
