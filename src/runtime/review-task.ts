@@ -6,20 +6,19 @@
  * and answering with a verdict). It runs like a worker — under the same
  * wrapper, in its own process group, detached — with the review prompt on
  * stdin (unless the template places `{prompt}`), the task's AIPM_* variables
- * plus AIPM_REVIEW=1, its output in `<attempt>.review.log`.
- *
- * Each run has its own log, `<attempt>.review-<run>.log`.
+ * plus AIPM_REVIEW=1, each run's output in its own `<attempt>.review-<run>.log`.
  *
  * Its end decides: exit 0 approves (DONE); exit 75 (or a review process that
  * vanished or went silent) means no verdict — the review runs again after a
- * backoff (5 s, doubling), at most MAX_REVIEW_RUNS runs, then the task FAILS
+ * backoff (AIPM_RETRY_BACKOFF_S, doubling), at most MAX_REVIEW_RUNS runs, then the task FAILS
  * as `review_error`; a reviewer that hit a usage limit (the default review
  * command says `[aipm-review] rate limited until <time>`) runs again after
  * the reset, and that run does not count; any other
  * exit rejects: the review's answer becomes the feedback the next attempt
  * reads, and the task is QUEUED again (FAILED as `review_rejected` when no
- * attempt remains). A review command that cannot start FAILS the task at
- * once (`review_error`): retrying the work cannot fix a missing reviewer.
+ * attempt remains). A review command whose program is missing FAILS the
+ * task at once (`review_error`): retrying the work cannot fix a missing
+ * reviewer; any other start failure counts as a run without a verdict.
  */
 import { join } from "node:path";
 import type { Store } from "../store/open.js";
