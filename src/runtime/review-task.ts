@@ -138,21 +138,6 @@ export function spawnReview(
   return { ok: true, worker, logPath: files.log };
 }
 
-/** The review's answer as feedback: a stream-json reviewer's final result, else the end of its output. */
-export function reviewFeedback(logPath: string): string {
-  const text = stripTrailer(readTail(logPath, 64 * 1024));
-  const stream = new AgentStream();
-  for (const line of text.split("\n")) stream.push(line);
-  const answer = stream.summary.result?.result ?? (stream.summary.streaming ? stream.summary.textTail.join("\n") : text);
-  const feedback = parseVerdict(answer).feedback
-    .split("\n")
-    .filter((l) => !l.startsWith("[aipm-review] "))
-    .join("\n")
-    .trim();
-  const cut = feedback.length > FEEDBACK_MAX ? `...${feedback.slice(-FEEDBACK_MAX)}` : feedback;
-  return cut || "(the reviewer rejected the change without saying why)";
-}
-
 export interface ReviewEnd {
   project: string;
   task: string;
@@ -166,16 +151,32 @@ export interface ReviewEnd {
   backoffS?: number;
 }
 
-/** What the reviewer's run reported: its cost, and a usage limit's reset when it hit one. */
-function reviewerReport(logPath: string, now: number): { cost: ReviewerCost | null; rateLimitedUntil: number | null } {
-  const text = readTail(logPath, 256 * 1024);
+/**
+ * What one review run left in its log, read once: its cost (a stream-json
+ * reviewer's result), a usage limit's reset when it hit one, and its answer
+ * as feedback — the reviewer's final result, else the end of its output,
+ * without the verdict line and aipm's own lines, cut to FEEDBACK_MAX.
+ */
+function readReview(logPath: string, now: number): { cost: ReviewerCost | null; rateLimitedUntil: number | null; feedback: string } {
+  const text = stripTrailer(readTail(logPath, 256 * 1024));
   const stream = new AgentStream();
   for (const line of text.split("\n")) stream.push(line);
   const r = stream.summary.result;
   const cost = r ? { costUsd: r.total_cost_usd, numTurns: r.num_turns } : null;
   const m = /^\[aipm-review\] rate limited until (\S+)/m.exec(text);
   const until = m ? Date.parse(m[1]!) : NaN;
-  return { cost, rateLimitedUntil: Number.isFinite(until) ? Math.max(until, now) : null };
+  const answer = r?.result ?? (stream.summary.streaming ? stream.summary.textTail.join("\n") : text);
+  const said = parseVerdict(answer)
+    .feedback.split("\n")
+    .filter((l) => !l.startsWith("[aipm-review] "))
+    .join("\n")
+    .trim();
+  const feedback = said.length > FEEDBACK_MAX ? `...${said.slice(-FEEDBACK_MAX)}` : said;
+  return {
+    cost,
+    rateLimitedUntil: Number.isFinite(until) ? Math.max(until, now) : null,
+    feedback: feedback || "(the reviewer rejected the change without saying why)",
+  };
 }
 
 /**
@@ -201,7 +202,7 @@ export function concludeReview(store: Store, e: ReviewEnd): FinishResult | Revie
   ).get(e.project, e.task, e.attempt) as { kill_request: "cancel" | "requeue" | null; review_runs: number } | undefined;
   const base = { project: e.project, task: e.task, attempt: e.attempt };
   const now = store.now();
-  const { cost, rateLimitedUntil } = reviewerReport(e.logPath, now);
+  const { cost, rateLimitedUntil, feedback } = readReview(e.logPath, now);
   if (run?.kill_request) return finishReview(store, { ...base, verdict: { kind: "killed", request: run.kill_request }, cost });
   if (e.lost || e.exitCode === null || e.exitCode === REVIEW_TEMPFAIL) {
     const runs = run?.review_runs ?? 0;
@@ -216,5 +217,5 @@ export function concludeReview(store: Store, e: ReviewEnd): FinishResult | Revie
     return finishReview(store, { ...base, verdict: { kind: "error", error: `no review verdict after ${MAX_REVIEW_RUNS} runs: ${why}` }, cost });
   }
   if (e.exitCode === 0) return finishReview(store, { ...base, verdict: { kind: "approved" }, cost });
-  return finishReview(store, { ...base, verdict: { kind: "rejected", feedback: reviewFeedback(e.logPath) }, cost });
+  return finishReview(store, { ...base, verdict: { kind: "rejected", feedback }, cost });
 }

@@ -116,6 +116,8 @@ export class Supervisor {
   private readonly children = new Set<ChildProcess>();
   /** Claimed attempts whose process the spawner is starting. */
   private starting = 0;
+  /** Reviews to run again at their retry time (see reviewAgainAt). */
+  private readonly reviewTimers = new Set<NodeJS.Timeout>();
   private readonly notifier: NotifyDispatcher | null;
   private readonly alarm: ResourceAlarm;
 
@@ -194,9 +196,16 @@ export class Supervisor {
     });
   }
 
-  private attempt(l: Omit<PreparedLaunch, "spawn">, pid: number, procStart: string | null, events: boolean): WatchedAttempt {
+  /** What is watched of a process: a worker (`work`) or the review of its attempt (`review`). */
+  private attempt(
+    l: Pick<PreparedLaunch, "project" | "order" | "task" | "attempt" | "logPath" | "startedAt" | "timeoutS">,
+    pid: number,
+    procStart: string | null,
+    events: boolean,
+    phase: WatchedAttempt["phase"] = "work",
+  ): WatchedAttempt {
     return {
-      phase: "work",
+      phase,
       project: l.project,
       order: l.order,
       task: l.task,
@@ -236,44 +245,15 @@ export class Supervisor {
         if (v.reviewRetryAt === null || v.reviewRetryAt <= this.store.now()) this.beginReview(v.order, v.task, v.attempt);
         continue;
       }
-      this.watchAdopted({
-        project: v.project,
-        order: v.order,
-        task: v.task,
-        attempt: v.attempt,
-        pid: v.reviewPid,
-        procStart: v.reviewProcStart,
-        ownerPid: process.pid,
-        ownerStart: this.ownStart,
-        logPath: v.reviewLogPath,
-        startedAt: this.store.now(),
-        timeoutS: null,
-        killRequest: null,
-      }, "review");
+      const now = this.store.now();
+      const base = { ...v, logPath: v.reviewLogPath, startedAt: now, timeoutS: null };
+      this.watched.set(v.task, this.attempt(base, v.reviewPid, v.reviewProcStart, false, "review"));
     }
   }
 
-  private watchAdopted(f: InFlight, phase: WatchedAttempt["phase"] = "work"): void {
-    const now = this.store.now();
-    this.watched.set(f.task, {
-      phase,
-      project: f.project,
-      order: f.order,
-      task: f.task,
-      attempt: f.attempt,
-      pid: f.pid!,
-      procStart: f.procStart,
-      events: false,
-      logPath: f.logPath,
-      startedAt: f.startedAt,
-      timeoutS: f.timeoutS,
-      log: newLogState(f.logPath),
-      lastOutputAt: now,
-      stallWarned: false,
-      killedFor: null,
-      killTimer: null,
-      ended: false,
-    });
+  /** A worker some other process started: its exit status comes from its log; the stall clock starts now. */
+  private watchAdopted(f: InFlight): void {
+    this.watched.set(f.task, { ...this.attempt(f, f.pid!, f.procStart, false), lastOutputAt: this.store.now() });
   }
 
   // ------------------------------------------------------------ the tick
@@ -355,7 +335,7 @@ export class Supervisor {
 
   // ------------------------------------------------------------ an attempt ends
 
- private ended(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+  private ended(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     if (w.ended) return;
     w.ended = true;
     this.watched.delete(w.task);
@@ -383,10 +363,8 @@ export class Supervisor {
             rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
           });
     if (r.ok) this.recorded(w.order, w.task, w.attempt, w.pid, r.status, r.retryAt);
-    else if (isRerun(r)) {
-      // Started again by the housekeeping once its retry time has come.
-      if (r.retryAt === null || r.retryAt <= this.store.now()) this.beginReview(w.order, w.task, w.attempt);
-    } else this.view.reload();
+    else if (isRerun(r)) this.reviewAgainAt(w.order, w.task, w.attempt, r.retryAt);
+    else this.view.reload();
     this.opts.onChange?.();
     this.schedulePass();
   }
@@ -405,6 +383,23 @@ export class Supervisor {
     settleOrders(this.store, this.view, [order]);
   }
 
+  /**
+   * Starts the review again at its retry time. This process owns it meanwhile
+   * (a follower too: no leader adopts a review whose owner lives).
+   */
+  private reviewAgainAt(order: string, task: string, attempt: number, at: number | null): void {
+    const delay = at === null ? 0 : at - this.store.now();
+    if (delay <= 0) {
+      this.beginReview(order, task, attempt);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.reviewTimers.delete(t);
+      this.beginReview(order, task, attempt);
+    }, delay);
+    this.reviewTimers.add(t);
+  }
+
   /** Starts the review of a REVIEW task's attempt and watches it. */
   private beginReview(order: string, task: string, attempt: number): void {
     if (this.stopped) return;
@@ -415,26 +410,8 @@ export class Supervisor {
       else this.view.reload();
       return;
     }
-    const now = this.store.now();
-    const w: WatchedAttempt = {
-      phase: "review",
-      project: this.project,
-      order,
-      task,
-      attempt,
-      pid: r.worker.pid,
-      procStart: r.worker.procStart,
-      events: r.worker.child !== null,
-      logPath: r.logPath,
-      startedAt: now,
-      timeoutS: null,
-      log: newLogState(r.logPath),
-      lastOutputAt: now,
-      stallWarned: false,
-      killedFor: null,
-      killTimer: null,
-      ended: false,
-    };
+    const base = { project: this.project, order, task, attempt, logPath: r.logPath, startedAt: this.store.now(), timeoutS: null };
+    const w = this.attempt(base, r.worker.pid, r.worker.procStart, r.worker.child !== null, "review");
     this.watched.set(task, w);
     if (r.worker.child) this.followChild(r.worker.child, w);
   }
@@ -590,7 +567,7 @@ export class Supervisor {
     if (!this.leader) return false;
     if (this.starting > 0) return false;
     if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
-    if (this.nextRetryAt !== null) return false;
+    if (this.nextRetryAt !== null || this.reviewTimers.size > 0) return false;
     return this.view.running() === 0;
   }
 
@@ -630,6 +607,7 @@ export class Supervisor {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const w of this.watched.values()) if (w.killTimer) clearTimeout(w.killTimer);
+    for (const t of this.reviewTimers) clearTimeout(t);
     this.spawner?.close();
     this.spawner = null;
     // Workers outlive us: do not keep this process alive for them.
