@@ -158,6 +158,9 @@ export function generate(n: number, root: string, seed = 0x5eed ^ n): Workload {
       deps: [...deps],
       targetFiles: [...files],
       command: ["true"],
+      allowedTools: [],
+      maxTurns: null,
+      maxBudgetUsd: null,
       prompt: null,
       timeoutS: null,
       maxAttempts: 3,
@@ -208,7 +211,12 @@ export function generate(n: number, root: string, seed = 0x5eed ^ n): Workload {
   }
 
   return {
-    plan: { project: PROJECT, root, orders: [{ id: ORDER, title: `generated order of ${n} tasks`, tasks, place: "orders[0]" }] },
+    plan: {
+      project: PROJECT,
+      root,
+      allowedTools: null,
+      orders: [{ id: ORDER, title: `generated order of ${n} tasks`, tasks, allowedTools: null, budgetUsd: null, place: "orders[0]" }],
+    },
     running: [...runningIds],
     backoff,
     locks,

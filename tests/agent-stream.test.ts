@@ -45,7 +45,7 @@ describe("AgentStream", () => {
     expect(s.summary.textTail).toEqual(["Error: something on stderr", "{not json"]);
     s.push(JSON.stringify(result({ result: "All done" })));
     expect(s.summary.result).toMatchObject({ is_error: false, num_turns: 4, total_cost_usd: 0.5, result: "All done" });
-    expect(s.lastActivity).toBe("result: All done");
+    expect(s.lastActivity).toBe("result (success, 4 turns, $0.5000): All done");
     expect(describeToolUse("Bash", { command: "npm test" })).toBe("Bash npm test");
   });
 });
@@ -96,7 +96,10 @@ describe("agentOutcome", () => {
     // An allowed rate_limit_event is only information.
     expect(outcome(ok, { type: "rate_limit_event", rate_limit_info: { status: "allowed", resetsAt: reset } }, result({}))).toEqual(ok);
     const noTime = outcome(exit1, "Error: 429 rate_limit_error: would exceed your account's rate limit");
-    expect(noTime).toMatchObject({ failureKind: "rate_limit", retry: "free", retryAt: NOW + 300_000 });
+    // A request rate limit with no time given: no attempt spent, a capped backoff (decided by finish), no hold of the project.
+    expect(noTime).toMatchObject({ failureKind: "rate_limit", retry: "free", retryAt: undefined });
+    expect(noTime).not.toHaveProperty("holdProject");
+    expect(byPipe).toMatchObject({ holdProject: true });
     // A reset in the past: wait the usual time rather than not at all.
     expect(outcome(exit1, result({ is_error: true, result: "Claude AI usage limit reached|1000000000" }))).toMatchObject({
       retryAt: NOW + 300_000,

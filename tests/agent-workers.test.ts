@@ -100,7 +100,7 @@ describe("agent workers: outcomes", () => {
     db.close();
     // `logs` shows the stream as one line per event; --raw as it is.
     const logs = await aipm(ctx, ["logs", "A"]);
-    expect(logs.stdout).toContain("> TodoWrite 2/2 done\n> schema in src/db.ts\n> result: schema in src/db.ts");
+    expect(logs.stdout).toContain("> TodoWrite 2/2 done\nschema in src/db.ts\nresult (success, 5 turns, $0.0123): schema in src/db.ts");
     expect(logs.stdout).not.toContain('{"type"');
     expect((await aipm(ctx, ["logs", "A", "--raw"])).stdout).toContain('{"type":"result"');
   });
@@ -117,13 +117,18 @@ describe("agent workers: outcomes", () => {
     expect((await runOrder(ctx, ["--model", "sonnet"])).code).toBe(0);
     const own = runsOf(ctx, "OWN")[0]!.argv;
     const flag = runsOf(ctx, "FLAG")[0]!.argv;
-    expect(own).toEqual(["-p", "--output-format", "stream-json", "--verbose", "--model", "opus"]);
-    expect(flag.slice(-2)).toEqual(["--model", "sonnet"]);
+    expect(own.slice(0, 6)).toEqual(["-p", "--output-format", "stream-json", "--verbose", "--model", "opus"]);
+    // The task's permissions: refuse what is not allowed, from the attempt's own settings file only.
+    expect(own.slice(6, 8)).toEqual(["--permission-mode", "dontAsk"]);
+    expect(own[8]).toBe("--settings");
+    expect(own[9]).toMatch(/logs\/p\/OWN\/1\.settings\.json$/);
+    expect(own.slice(10)).toEqual(["--setting-sources", "", "--strict-mcp-config"]);
+    expect(flag.slice(4, 6)).toEqual(["--model", "sonnet"]);
 
     const ctx2 = agentSetup();
     await importPlan(ctx2, plan([{ id: "NONE", prompt: "x", review: false }]));
     expect((await runOrder(ctx2)).code).toBe(0);
-    expect(runsOf(ctx2, "NONE")[0]!.argv).toEqual(["-p", "--output-format", "stream-json", "--verbose"]);
+    expect(runsOf(ctx2, "NONE")[0]!.argv.slice(0, 5)).toEqual(["-p", "--output-format", "stream-json", "--verbose", "--permission-mode"]);
   });
 
   it("exit 0 with is_error: true is a failure (agent_error); a crash without a result is `crashed`", async () => {
@@ -191,7 +196,7 @@ describe("agent workers: execute-task", () => {
     expect(r.stdout).not.toContain('{"type"');
     // Two attempts and two reviews, each reporting $0.0123.
     expect(r.stdout).toMatch(/p\/E: DONE after 2 attempt\(s\), \$0\.0492 in \d+ turns/);
-    expect(runsOf(ctx, "E").map((x) => x.argv.slice(-1)[0])).toEqual(["haiku", "haiku"]);
+    expect(runsOf(ctx, "E").map((x) => x.argv[x.argv.indexOf("--model") + 1])).toEqual(["haiku", "haiku"]);
     const j = await aipm(ctx, ["--json", "execute-task", "p", "E"]);
     expect(j.code).toBe(2); // DONE already: not QUEUED
     const ctx2 = agentSetup();

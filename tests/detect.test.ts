@@ -12,6 +12,7 @@ function task(id: string, o: Partial<Omit<TaskNode, "id">> = {}): TaskNode {
     status: "QUEUED" as TaskStatus,
     priority: "P2" as Priority,
     retryAt: null,
+    agent: false,
     deps: [],
     targetFiles: [],
     ...o,

@@ -14,7 +14,7 @@
  *       verdict — aipm runs the review again later (EX_TEMPFAIL)
  */
 import { spawn } from "node:child_process";
-import { DEFAULT_AGENT_CMD, expandTemplate, parseTemplate } from "../src/runtime/task-command.js";
+import { defaultAgentArgv, expandTemplate, parseTemplate } from "../src/runtime/task-command.js";
 import { AgentStream } from "../src/agent/stream-json.js";
 import { agentOutcome } from "../src/agent/agent-outcome.js";
 import { parseVerdict, REVIEW_TEMPFAIL } from "../src/agent/verdict.js";
@@ -30,17 +30,27 @@ async function main(): Promise<number> {
   const m = args.indexOf("--model");
   const model = m >= 0 ? (args[m + 1] ?? null) : null;
   const prompt = await readStdin();
-  const template = parseTemplate(process.env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD") ?? DEFAULT_AGENT_CMD;
+  const template = parseTemplate(process.env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD");
   const env = process.env;
-  const { argv, promptPlaced } = expandTemplate(template, {
-    prompt,
-    model: model || null,
-    task: env.AIPM_TASK ?? "",
-    order: env.AIPM_ORDER ?? "",
-    project: env.AIPM_PROJECT ?? "",
-  });
+  // The read-only settings aipm wrote for this review run (src/agent/permissions.ts reviewerRules).
+  const settings = env.AIPM_AGENT_SETTINGS ?? "";
+  const { argv, promptPlaced } =
+    template === null && settings
+      ? { argv: defaultAgentArgv(model || null, { settingsPath: settings, maxTurns: null, maxBudgetUsd: null, resumeSession: null }), promptPlaced: false }
+      : expandTemplate(template ?? ["claude", "-p", "--output-format", "stream-json", "--verbose", "--model", "{model}"], {
+          prompt,
+          model: model || null,
+          task: env.AIPM_TASK ?? "",
+          order: env.AIPM_ORDER ?? "",
+          project: env.AIPM_PROJECT ?? "",
+          settings,
+        });
   const stream = new AgentStream();
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+  // A reviewer that gave its result and does not exit is stopped after a grace period.
+  const graceMs = (Number(env.AIPM_RESULT_GRACE_S) || 10) * 1000;
+  let graceTimer: NodeJS.Timeout | null = null;
+  let stoppedAfterResult = false;
   let partial = "";
   let text = "";
   const onData = (chunk: Buffer) => {
@@ -49,18 +59,28 @@ async function main(): Promise<number> {
     const lines = (partial + chunk.toString("utf8")).split("\n");
     partial = lines.pop() ?? "";
     for (const l of lines) stream.push(l);
+    if (stream.summary.result && !graceTimer) {
+      graceTimer = setTimeout(() => {
+        stoppedAfterResult = true;
+        child.kill("SIGKILL");
+      }, graceMs);
+      graceTimer.unref();
+    }
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", (c: Buffer) => process.stdout.write(c));
   child.stdin.on("error", () => {});
   child.stdin.end(promptPlaced ? "" : prompt);
-  const code = await new Promise<number | null>((resolve) => {
+  const exit = await new Promise<number | null>((resolve) => {
     child.on("error", (err) => {
       process.stdout.write(`[aipm-review] cannot start the reviewer: ${err.message}\n`);
       resolve(null);
     });
     child.on("close", (c) => resolve(c));
   });
+  if (graceTimer) clearTimeout(graceTimer);
+  // Stopped after its result: the result stands.
+  const code = stoppedAfterResult ? 0 : exit;
   if (partial) stream.push(partial);
   const r = stream.summary.result;
   const limited = agentOutcome({

@@ -9,7 +9,7 @@
  * parallel. It loads nothing but node:child_process and node:fs.
  *
  * Protocol (JSON messages):
- *   in   { t: "spawn", id, args, cwd, env }      args for /bin/sh; env: overrides of the spawner's env
+ *   in   { t: "spawn", id, args, cwd, env, unset }  args for /bin/sh; env: overrides of the spawner's env; unset: names removed
  *   out  { t: "spawned", id, pid, procStart }  |  { t: "error", id, error }
  *   out  { t: "exit", id, code, signal }
  * When the channel closes (the supervisor stopped or died) the spawner exits;
@@ -24,6 +24,7 @@ interface SpawnMessage {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  unset?: string[];
 }
 
 function procStart(pid: number): string | null {
@@ -40,9 +41,11 @@ const send = (m: unknown) => process.send?.(m);
 process.on("message", (m: SpawnMessage) => {
   if (m.t !== "spawn") return;
   try {
+    const env = { ...process.env, ...m.env };
+    for (const k of m.unset ?? []) delete env[k];
     const child = spawn("/bin/sh", m.args, {
       cwd: m.cwd,
-      env: { ...process.env, ...m.env },
+      env,
       detached: true,
       stdio: "ignore",
     });

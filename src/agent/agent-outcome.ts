@@ -1,32 +1,30 @@
 /**
- * How an agent attempt ended, from its exit and its stream: the outcome is
- * the final `result` event together with the exit code.
+ * How an agent attempt ended, from its exit and its stream. The CLI's
+ * structured fields decide first — the result's `subtype`, `is_error`,
+ * `terminal_reason`, `api_error_status`, `permission_denials`; the `error`
+ * of an assistant message (`rate_limit`, `overloaded`, `server_error`,
+ * `authentication_failed`, `billing_error`...); a rejected
+ * `rate_limit_event` with its `resetsAt` — and Claude Code's own wording
+ * only as a fallback (it has changed several times: anchored patterns, so
+ * an error that merely mentions a quota or a status code is not taken for one).
  *
- * | seen                                        | outcome                             |
- * |---------------------------------------------|-------------------------------------|
- * | exit 0, result not an error                 | success                             |
- * | exit 0, no stream-json at all               | success (a plain agent command)     |
- * | result `is_error` (any exit)                | failure, classified from the result |
- * | exit != 0, no result                        | `crashed` (unless its text says a   |
- * |                                             | usage/rate limit or an API error)   |
- * | stream-json seen, exit 0, no result         | `crashed`                           |
- * | killed for silence / time limit / by hand   | unchanged (`stalled`, `timeout`...) |
- *
- * The texts recognised are Claude Code's own messages (anchored), so that an
- * error that merely mentions a quota or a status code is not taken for one;
- * and a task that keeps hitting "limits" spends its attempts after
- * MAX_FREE_RETRIES of them (src/store/transitions.ts), so a misreading cannot
- * loop forever.
- *
- * Failure classes: `max_turns`, `budget`, `rate_limit`, `api_error`,
- * `permission_denied`, `agent_error` (any other error result), `crashed`.
- * A `rate_limit` does not spend an attempt: the task waits until the reset
- * time the output gives (`...limit reached|<epoch>`, a rejected
- * `rate_limit_event`, an ISO time after "resets"), else for the rate-limit
- * wait, and goes on.
+ * | seen                                                | failure kind        | what then                          |
+ * |-----------------------------------------------------|---------------------|------------------------------------|
+ * | success result, no refusal, exit 0                  | (success)           |                                    |
+ * | success result listing `permission_denials`         | `permission_denied` | FAILED at once (same prompt, same wall) |
+ * | `error_max_turns`                                   | `max_turns`         | FAILED at once                     |
+ * | `error_max_budget_usd` (any budget subtype)         | `budget`            | FAILED at once                     |
+ * | 401/403, authentication or billing error            | `auth`              | FAILED at once                     |
+ * | rejected usage limit (event, or its text)           | `rate_limit`        | no attempt spent; the project's agent tasks wait for the reset |
+ * | 429 / rate_limit                                    | `rate_limit`        | no attempt spent; waits (retry time, else capped backoff) |
+ * | 529, 5xx, request timeout, connection error         | `api_error`         | no attempt spent; capped backoff; `api_error` after AIPM_TRANSIENT_MAX_S |
+ * | any other error result                              | `agent_error`       | retried while attempts remain      |
+ * | exit != 0 or stream-json without a result           | `crashed`           | retried while attempts remain      |
+ * | exit 0, no stream-json at all                       | (success: a plain agent command) |                       |
+ * | killed by aipm (time limit, stall, by hand)         | unchanged           |                                    |
  */
 import type { AttemptEnd } from "../store/transitions.js";
-import type { AgentSummary } from "./stream-json.js";
+import { describeDenial, type AgentSummary, type Denial } from "./stream-json.js";
 
 export type AgentFailureClass =
   | "max_turns"
@@ -34,16 +32,24 @@ export type AgentFailureClass =
   | "rate_limit"
   | "api_error"
   | "permission_denied"
+  | "auth"
   | "agent_error"
   | "crashed";
 
-/** Claude Code's own words for a usage or rate limit — not any text that mentions a limit or a quota. */
+/** Claude Code's own words for a usage limit (several wordings since 2025). */
+const USAGE_LIMIT =
+  /usage limit reached|hit your (?:usage |session |weekly )?limit|\b(?:5-hour|weekly|session|opus) limit reached|limit reached\|\d{9,13}/i;
+/** Its words for a request rate limit. */
 const RATE_LIMIT =
-  /usage limit reached|hit your (?:usage )?limit|rate_limit_error|API Error: 429|429 Too Many Requests|exceed your (?:account's|organization's) rate limit|\b(?:5-hour|weekly|session) limit reached/i;
+  /rate_limit_error|API Error: 429|Request rejected \(429\)|429 Too Many Requests|exceed your (?:account's|organization's) rate limit|Rate limited\. Please try again/i;
+const AUTH = /authentication_error|invalid x-api-key|Invalid API key|OAuth token has expired|credit balance is too low|billing_error|Please run \/login/i;
 const API_ERROR =
-  /API Error|overloaded_error|\bOverloaded\b|api_error|Internal server error|Connection error|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|credit balance is too low/i;
-const BUDGET = /budget/i;
-const PERMISSION = /permission/i;
+  /API Error|overloaded_error|\bOverloaded\b|api_error|Internal server error|Request timed out|Connection error|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|fetch failed/i;
+
+/** `error` values of assistant messages, by class. */
+const AUTH_ERRORS = new Set(["authentication_failed", "billing_error", "permission_error", "oauth_token_expired"]);
+const RATE_ERRORS = new Set(["rate_limit", "rate_limit_error"]);
+const TRANSIENT_ERRORS = new Set(["overloaded", "server_error", "api_error", "timeout", "connection_error", "request_timeout", "unknown"]);
 
 /** Epoch ms of the reset a rate-limit message names, or null. */
 export function parseResetTime(text: string, now: number): number | null {
@@ -62,41 +68,70 @@ export function parseResetTime(text: string, now: number): number | null {
   return null;
 }
 
-function classifyText(text: string): AgentFailureClass | null {
-  if (RATE_LIMIT.test(text)) return "rate_limit";
-  if (API_ERROR.test(text)) return "api_error";
-  return null;
-}
-
 export interface AgentOutcomeInput {
   base: AttemptEnd;
   agent: AgentSummary;
   now: number;
-  /** Seconds to wait after a rate limit that names no reset time. */
+  /** Seconds to wait after a usage limit that names no reset time. */
   rateLimitWaitS: number;
 }
 
-function fail(
-  base: AttemptEnd,
-  failureKind: AgentFailureClass,
-  error: string,
-  extra: { free?: boolean; retryAt?: number } = {},
-): AttemptEnd {
+interface FailExtra {
+  retry?: "free" | "never";
+  retryAt?: number | undefined;
+  holdProject?: boolean;
+}
+
+function fail(base: AttemptEnd, failureKind: AgentFailureClass, error: string, extra: FailExtra = {}): AttemptEnd {
   const exitCode = base.exitCode;
   const signal = base.kind === "failed" ? base.signal : null;
-  return {
-    kind: "failed",
-    failureKind,
-    exitCode,
-    signal,
-    error,
-    ...(extra.free ? { retry: "free" as const, retryAt: extra.retryAt } : {}),
-  };
+  return { kind: "failed", failureKind, exitCode, signal, error, ...extra };
 }
 
 function short(text: string, n = 300): string {
   const t = text.replace(/\s+/g, " ").trim();
   return t.length > n ? `${t.slice(0, n - 3)}...` : t;
+}
+
+/** `permission denied: Write b.ts, Bash rm -rf x`. */
+export function denialError(denials: readonly Denial[]): string {
+  const shown = denials.slice(0, 5).map(describeDenial).join(", ");
+  const more = denials.length > 5 ? `, and ${denials.length - 5} more` : "";
+  return `permission denied: ${shown}${more} (outside the task's permissions: add the file to target_files or the rule to allowed_tools)`;
+}
+
+type ApiClass = "auth" | "usage_limit" | "rate_limit" | "transient" | null;
+
+/** The API trouble the structured fields show, if any. */
+function apiClass(agent: AgentSummary): ApiClass {
+  const r = agent.result;
+  if (agent.rateLimitResetAt !== null) return "usage_limit";
+  const status = r?.api_error_status ?? agent.lastRetry?.status ?? null;
+  const err = agent.apiError;
+  const type = r?.api_error_type ?? null;
+  if (status === 401 || status === 403 || (err !== null && AUTH_ERRORS.has(err)) || type === "authentication_error" || type === "permission_error" || type === "billing_error") {
+    return "auth";
+  }
+  if (status === 429 || (err !== null && RATE_ERRORS.has(err)) || type === "rate_limit_error") return "rate_limit";
+  if (
+    (status !== null && (status >= 500 || status === 408)) ||
+    (err !== null && TRANSIENT_ERRORS.has(err)) ||
+    type === "overloaded_error" ||
+    type === "api_error" ||
+    r?.terminal_reason === "api_error"
+  ) {
+    return "transient";
+  }
+  return null;
+}
+
+/** The same, from the words of the result and the last lines of text: the fallback. */
+function textClass(text: string): ApiClass {
+  if (USAGE_LIMIT.test(text)) return "usage_limit";
+  if (AUTH.test(text)) return "auth";
+  if (RATE_LIMIT.test(text)) return "rate_limit";
+  if (API_ERROR.test(text)) return "transient";
+  return null;
 }
 
 export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
@@ -108,43 +143,57 @@ export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
   }
   const r = agent.result;
   const text = [r?.result ?? "", ...agent.textTail].join("\n");
-  const rateLimited = () => {
-    const reset = agent.rateLimitResetAt ?? parseResetTime(text, now);
-    const retryAt = reset !== null && reset > now ? reset : now + input.rateLimitWaitS * 1000;
-    const when = new Date(retryAt).toISOString();
-    return fail(base, "rate_limit", `usage or rate limit: waiting until ${when}${reset === null ? " (no reset time given)" : ""}`, {
-      free: true,
-      retryAt,
-    });
+  const what = short(r?.result ?? agent.textTail[agent.textTail.length - 1] ?? r?.subtype ?? "");
+
+  const byApi = (cls: Exclude<ApiClass, null>): AttemptEnd => {
+    const status = r?.api_error_status ?? agent.lastRetry?.status ?? null;
+    const label = `${status !== null ? `${status} ` : ""}${agent.apiError ?? r?.api_error_type ?? ""}`.trim();
+    const detail = `${label ? `${label}: ` : ""}${what}`;
+    switch (cls) {
+      case "auth":
+        return fail(base, "auth", `authentication or billing error: ${detail}`, { retry: "never" });
+      case "usage_limit": {
+        const reset = agent.rateLimitResetAt ?? parseResetTime(text, now);
+        const retryAt = reset !== null && reset > now ? reset : now + input.rateLimitWaitS * 1000;
+        const when = new Date(retryAt).toISOString();
+        return fail(base, "rate_limit", `usage limit: waiting until ${when}${reset === null ? " (no reset time given)" : ""}`, {
+          retry: "free",
+          retryAt,
+          holdProject: true,
+        });
+      }
+      case "rate_limit": {
+        const reset = parseResetTime(text, now);
+        return fail(base, "rate_limit", `rate limited (${detail})`, { retry: "free", retryAt: reset !== null && reset > now ? reset : undefined });
+      }
+      case "transient":
+        return fail(base, "api_error", `API error (${detail})`, { retry: "free" });
+    }
   };
+
   if (r) {
     if (!r.is_error && r.subtype === "success") {
+      const denials = agent.denials;
+      if (denials.length > 0) return fail(base, "permission_denied", denialError(denials), { retry: "never" });
       if (base.kind === "success") return base;
       return fail(base, "agent_error", `${base.error} after a successful result`);
     }
-    const what = short(r.result ?? r.subtype);
-    if (r.subtype === "error_max_turns") return fail(base, "max_turns", `max turns reached (${r.num_turns ?? "?"} turns)`);
-    if (r.subtype.includes("budget") || (BUDGET.test(r.subtype) || /max.?budget|budget.*exceeded|exceeded.*budget/i.test(what))) {
-      return fail(base, "budget", `budget exhausted: ${what}`);
+    if (r.subtype === "error_max_turns" || r.terminal_reason === "max_turns") {
+      return fail(base, "max_turns", `max turns reached (${r.num_turns ?? "?"} turns)`, { retry: "never" });
     }
-    const byText = classifyText(what);
-    if (byText === "rate_limit" || agent.rateLimitResetAt !== null) return rateLimited();
-    if (byText === "api_error") return fail(base, "api_error", `API error: ${what}`);
-    if (r.permission_denials.length > 0 || PERMISSION.test(what)) {
-      const tools = [...new Set(r.permission_denials.map((d) => d.tool_name ?? "?"))].join(", ");
-      return fail(base, "permission_denied", `permission denied${tools ? ` (${tools})` : ""}: ${what}`);
+    if (/budget/i.test(r.subtype) || /budget/i.test(r.terminal_reason ?? "")) {
+      return fail(base, "budget", `budget exhausted: ${what}`, { retry: "never" });
     }
+    const cls = apiClass(agent) ?? textClass(text);
+    if (cls) return byApi(cls);
+    if (agent.denials.length > 0) return fail(base, "permission_denied", denialError(agent.denials), { retry: "never" });
     return fail(base, "agent_error", `agent error (${r.subtype}): ${what}`);
   }
   // No result event.
-  if (agent.rateLimitResetAt !== null) return rateLimited();
-  const byText = classifyText(agent.textTail.join("\n"));
-  if (base.kind === "success") {
-    if (!agent.streaming) return base; // a plain agent command: its exit code is the outcome
-    return fail(base, "crashed", "the agent ended without a result event");
-  }
-  if (byText === "rate_limit") return rateLimited();
+  if (base.kind === "success" && !agent.streaming) return base; // a plain agent command: its exit code is the outcome
+  const cls = apiClass(agent) ?? textClass(agent.textTail.join("\n"));
+  if (cls) return byApi(cls);
+  if (base.kind === "success") return fail(base, "crashed", "the agent ended without a result event");
   const last = agent.textTail.length ? `: ${short(agent.textTail[agent.textTail.length - 1]!)}` : "";
-  if (byText === "api_error") return fail(base, "api_error", `API error${last}`);
   return fail(base, "crashed", `${base.error} with no result${last}`);
 }

@@ -1,8 +1,9 @@
 /**
- * An agent's stream-json made readable for a person following a task in the
- * foreground (`aipm execute-task`): each event becomes one short line — a
- * tool call (`> Edit src/a.ts`), a line of the agent's text, its result —
- * and lines that are not stream-json pass through unchanged.
+ * An agent's stream-json made readable for a person (`aipm logs`,
+ * `aipm execute-task`): each event becomes one short line — a tool call
+ * (`> Edit src/a.ts`), a line of the agent's text, an API retry, a refusal,
+ * its result — and lines that are not stream-json pass through unchanged.
+ * Raw JSON is shown only with `--raw`.
  */
 import { AgentStream } from "./stream-json.js";
 
@@ -16,14 +17,9 @@ export class ReadableAgentOutput {
     this.partial = lines.pop() ?? "";
     const out: string[] = [];
     for (const line of lines) {
-      if (!line.startsWith('{"type"')) {
-        out.push(line);
-        continue;
-      }
-      const before = this.agent.lastActivity;
-      this.agent.push(line);
-      const now = this.agent.lastActivity;
-      if (now && now !== before) out.push(`> ${now}`);
+      this.agent.push(line.replace(/\r$/, ""));
+      if (this.agent.lines.length) out.push(...this.agent.lines);
+      else if (line.trim() === "") out.push(line);
     }
     return out.length ? `${out.join("\n")}\n` : "";
   }
@@ -32,6 +28,8 @@ export class ReadableAgentOutput {
   flush(): string {
     const rest = this.partial;
     this.partial = "";
-    return rest && !rest.startsWith('{"type"') ? `${rest}\n` : "";
+    if (!rest) return "";
+    this.agent.push(rest);
+    return this.agent.lines.length ? `${this.agent.lines.join("\n")}\n` : "";
   }
 }

@@ -1,19 +1,31 @@
 /**
  * Reading a Claude Code `--output-format stream-json --verbose` stream: one
- * JSON object per line —
+ * JSON object per line, recognised by its `type` wherever the key stands
+ * (the real `result` line begins `{"duration_api_ms":...`) —
  *
- *   {"type":"system","subtype":"init","session_id":..., "model":...}
+ *   {"type":"system","subtype":"init","session_id":..., "model":..., "tools":[...]}
  *   {"type":"assistant","message":{"content":[{"type":"tool_use","name":"Edit","input":{...}}]}}
- *   {"type":"user","message":{"content":[{"type":"tool_result",...}]}}
+ *   {"type":"assistant","message":{...},"error":"rate_limit"}        an API error, as a message
+ *   {"type":"system","subtype":"api_retry","attempt":3,"max_retries":10,"error_status":529,...}
+ *   {"type":"system","subtype":"permission_denied", "tool_name":"Write", ...}
  *   {"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1771390800}}
- *   {"type":"result","subtype":"success","is_error":false,"num_turns":3,"total_cost_usd":0.01,...}
+ *   {"type":"result","subtype":"success","is_error":false,"terminal_reason":...,"api_error_status":...,
+ *    "permission_denials":[...],"num_turns":3,"total_cost_usd":0.01,"modelUsage":{...}}
  *
- * `AgentStream` folds lines into what aipm needs: the session, the last
- * thing the agent did (for `status`), its progress (a TodoWrite list:
- * completed / all), a rejected rate limit's reset time, the final result, and
- * the last plain-text lines (an agent that dies prints its error as text).
- * Lines that are not JSON objects are kept as text, never an error.
+ * `AgentStream` folds lines into what aipm needs — the session, the final
+ * result with its structured fields, API errors and retries, refusals, the
+ * files its own Edit/Write calls touched, its progress (a TodoWrite list),
+ * a rejected rate limit's reset time — and renders each event as one short
+ * readable line (`lastActivity`, and `push`'s `line`) for `status`, `logs`,
+ * `execute-task`, the live display and the dashboard. Lines that are not
+ * JSON objects with a `type` are kept as text, never an error.
  */
+
+export interface Denial {
+  tool: string;
+  /** The path or command refused, when the event names one. */
+  target: string | null;
+}
 
 export interface ResultEvent {
   subtype: string;
@@ -24,7 +36,20 @@ export interface ResultEvent {
   duration_ms: number | null;
   total_cost_usd: number | null;
   usage: unknown;
-  permission_denials: Array<{ tool_name?: string }>;
+  permission_denials: Denial[];
+  /** Why the CLI stopped (`completed`, `api_error`, `max_turns`...), when it says. */
+  terminal_reason: string | null;
+  /** The HTTP status of the API error that ended it, when one did. */
+  api_error_status: number | null;
+  /** The API error's type (`rate_limit_error`, `overloaded_error`, `authentication_error`...), when given. */
+  api_error_type: string | null;
+}
+
+export interface ApiRetry {
+  attempt: number | null;
+  maxRetries: number | null;
+  status: number | null;
+  error: string | null;
 }
 
 export interface AgentSummary {
@@ -35,6 +60,17 @@ export interface AgentSummary {
   result: ResultEvent | null;
   /** Epoch ms of a rejected rate limit's reset, from a rate_limit_event. */
   rateLimitResetAt: number | null;
+  /** The `error` of the last assistant message that carried one (`rate_limit`, `overloaded`...). */
+  apiError: string | null;
+  /** The last `system/api_retry` event, and how many were seen. */
+  lastRetry: ApiRetry | null;
+  apiRetries: number;
+  /** Refusals seen (from `system/permission_denied` events and the result). */
+  denials: Denial[];
+  /** Files the agent's own file tools wrote (Edit, Write, MultiEdit, NotebookEdit), as given. */
+  editedFiles: string[];
+  /** It ran shell commands: files may have changed that its file tools do not show. */
+  ranCommands: boolean;
   /** The last few non-JSON lines (stderr of a crashing agent, API errors). */
   textTail: string[];
   toolUses: number;
@@ -42,6 +78,8 @@ export interface AgentSummary {
 
 const TEXT_TAIL = 20;
 const SHORT = 160;
+const FILE_TOOLS = new Set(["Edit", "Write", "MultiEdit", "NotebookEdit"]);
+const MAX_EDITED = 1000;
 
 function str(v: unknown): string | null {
   return typeof v === "string" ? v : null;
@@ -51,9 +89,9 @@ function num(v: unknown): number | null {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
-function oneLine(text: string): string {
+export function oneLine(text: string, n = SHORT): string {
   const line = text.replace(/\s+/g, " ").trim();
-  return line.length > SHORT ? `${line.slice(0, SHORT - 3)}...` : line;
+  return line.length > n ? `${line.slice(0, n - 3)}...` : line;
 }
 
 /** A short description of a tool call: `Edit src/a.ts`, `Bash npm test`. */
@@ -61,7 +99,8 @@ export function describeToolUse(name: string, input: unknown): string {
   const todo = name === "TodoWrite" ? todoProgress(input) : null;
   if (todo) return `TodoWrite ${todo.done}/${todo.total} done`;
   const i = (input ?? {}) as Record<string, unknown>;
-  const arg = str(i.file_path) ?? str(i.path) ?? str(i.command) ?? str(i.pattern) ?? str(i.url) ?? str(i.description) ?? "";
+  const arg =
+    str(i.file_path) ?? str(i.notebook_path) ?? str(i.path) ?? str(i.command) ?? str(i.pattern) ?? str(i.url) ?? str(i.description) ?? "";
   return oneLine(arg ? `${name} ${arg}` : name);
 }
 
@@ -72,6 +111,50 @@ function todoProgress(input: unknown): { done: number; total: number } | null {
   return { done, total: todos.length };
 }
 
+/** A refusal as the CLI lists it: `{tool_name, tool_input: {file_path | command ...}}`. */
+export function toDenial(v: unknown): Denial {
+  const d = (v ?? {}) as Record<string, unknown>;
+  const input = (d.tool_input ?? d.input ?? {}) as Record<string, unknown>;
+  const target = str(input.file_path) ?? str(input.notebook_path) ?? str(input.path) ?? str(input.command) ?? str(input.url) ?? str(d.path) ?? null;
+  return { tool: str(d.tool_name) ?? str(d.tool) ?? "?", target: target === null ? null : oneLine(target, 200) };
+}
+
+/** `Write b.ts`, `Bash rm -rf x`. */
+export function describeDenial(d: Denial): string {
+  return d.target ? `${d.tool} ${d.target}` : d.tool;
+}
+
+/** Cost of the result: the sum of `modelUsage[*].costUSD` when present, else `total_cost_usd`. */
+function resultCost(ev: Record<string, unknown>): number | null {
+  const mu = ev.modelUsage;
+  if (mu && typeof mu === "object" && !Array.isArray(mu)) {
+    let sum = 0;
+    let any = false;
+    for (const m of Object.values(mu as Record<string, unknown>)) {
+      const c = num((m as Record<string, unknown> | null)?.costUSD);
+      if (c !== null) {
+        sum += c;
+        any = true;
+      }
+    }
+    if (any) return sum;
+  }
+  return num(ev.total_cost_usd) ?? num(ev.cost_usd);
+}
+
+/** Parses a line as a stream-json event: a JSON object with a string `type`, else null. */
+export function parseEvent(line: string): Record<string, unknown> | null {
+  const trimmed = line.trim();
+  if (trimmed.charCodeAt(0) !== 123 /* { */) return null;
+  try {
+    const v: unknown = JSON.parse(trimmed);
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return null;
+    return typeof (v as Record<string, unknown>).type === "string" ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 export class AgentStream {
   readonly summary: AgentSummary = {
     streaming: false,
@@ -79,93 +162,168 @@ export class AgentStream {
     model: null,
     result: null,
     rateLimitResetAt: null,
+    apiError: null,
+    lastRetry: null,
+    apiRetries: 0,
+    denials: [],
+    editedFiles: [],
+    ranCommands: false,
     textTail: [],
     toolUses: 0,
   };
-  /** What the agent did last, for `status`: a tool call, a line of its text, its result. */
+  /** What the agent did last, for `status`: a tool call, a line of its text, a retry, its result. */
   lastActivity: string | null = null;
+  /** The readable line(s) for the last line pushed (none for events not worth a line). */
+  lines: string[] = [];
   progress: { done: number; total: number } | null = null;
 
   /** Feeds one line (without its newline). Returns true when progress changed. */
   push(line: string): boolean {
-    const trimmed = line.trim();
-    if (trimmed === "") return false;
-    if (trimmed.charCodeAt(0) !== 123 /* { */) {
-      this.text(trimmed);
-      return false;
-    }
-    let ev: Record<string, unknown>;
-    try {
-      const v: unknown = JSON.parse(trimmed);
-      if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error();
-      ev = v as Record<string, unknown>;
-    } catch {
-      this.text(trimmed);
-      return false;
-    }
-    const type = str(ev.type);
-    if (type === null) {
-      this.text(trimmed);
+    this.lines = [];
+    const ev = parseEvent(line);
+    if (ev === null) {
+      const t = line.trim();
+      if (t !== "") {
+        this.text(t);
+        this.lines.push(line);
+      }
       return false;
     }
     const s = this.summary;
     s.streaming = true;
     s.sessionId = str(ev.session_id) ?? s.sessionId;
-    switch (type) {
+    switch (ev.type) {
       case "system":
-        if (ev.subtype === "init") s.model = str(ev.model) ?? s.model;
+        this.system(ev);
         return false;
       case "assistant":
-        return this.assistant(ev.message);
+        return this.assistant(ev);
       case "rate_limit_event": {
         const info = (ev.rate_limit_info ?? {}) as Record<string, unknown>;
         const at = num(info.resetsAt) ?? num(info.resets_at);
-        if (info.status === "rejected" && at !== null) s.rateLimitResetAt = at < 1e12 ? at * 1000 : at;
+        if (info.status === "rejected") {
+          if (at !== null) s.rateLimitResetAt = at < 1e12 ? at * 1000 : at;
+          const when = s.rateLimitResetAt ? ` until ${new Date(s.rateLimitResetAt).toISOString()}` : "";
+          this.show(`usage limit reached${when}`);
+        }
         return false;
       }
-      case "result": {
-        const r: ResultEvent = {
-          subtype: str(ev.subtype) ?? "success",
-          is_error: ev.is_error === true,
-          result: str(ev.result),
-          session_id: str(ev.session_id),
-          num_turns: num(ev.num_turns),
-          duration_ms: num(ev.duration_ms),
-          total_cost_usd: num(ev.total_cost_usd) ?? num(ev.cost_usd),
-          usage: ev.usage ?? null,
-          permission_denials: Array.isArray(ev.permission_denials) ? (ev.permission_denials as ResultEvent["permission_denials"]) : [],
-        };
-        s.result = r;
-        this.lastActivity = `${r.is_error ? "error" : "result"}: ${oneLine(r.result ?? r.subtype)}`;
+      case "result":
+        this.resultEvent(ev);
         return false;
-      }
       default:
         return false;
     }
   }
 
-  private assistant(message: unknown): boolean {
-    const content = (message as { content?: unknown } | null)?.content;
-    if (!Array.isArray(content)) return false;
+  private show(line: string): void {
+    this.lastActivity = line.startsWith("> ") ? line.slice(2) : line;
+    this.lines.push(line);
+  }
+
+  private system(ev: Record<string, unknown>): void {
+    const s = this.summary;
+    switch (ev.subtype) {
+      case "init": {
+        s.model = str(ev.model) ?? s.model;
+        const id = str(ev.session_id);
+        this.show(`session ${id ? id.slice(0, 8) : "?"} started${s.model ? ` (${s.model})` : ""}`);
+        return;
+      }
+      case "api_retry": {
+        const r: ApiRetry = {
+          attempt: num(ev.attempt),
+          maxRetries: num(ev.max_retries),
+          status: num(ev.error_status) ?? num(ev.status),
+          error: str(ev.error) ?? str(ev.error_type),
+        };
+        s.lastRetry = r;
+        s.apiRetries++;
+        const what = r.status ?? r.error ?? "error";
+        this.show(`API retry ${r.attempt ?? "?"}/${r.maxRetries ?? "?"} (${what})`);
+        return;
+      }
+      case "permission_denied": {
+        const d = toDenial(ev);
+        this.addDenial(d);
+        this.show(`permission denied: ${describeDenial(d)}`);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private addDenial(d: Denial): void {
+    const list = this.summary.denials;
+    if (!list.some((x) => x.tool === d.tool && x.target === d.target)) list.push(d);
+  }
+
+  private resultEvent(ev: Record<string, unknown>): void {
+    const denials = Array.isArray(ev.permission_denials) ? ev.permission_denials.map(toDenial) : [];
+    for (const d of denials) this.addDenial(d);
+    const r: ResultEvent = {
+      subtype: str(ev.subtype) ?? "success",
+      is_error: ev.is_error === true,
+      result: str(ev.result),
+      session_id: str(ev.session_id),
+      num_turns: num(ev.num_turns),
+      duration_ms: num(ev.duration_ms),
+      total_cost_usd: resultCost(ev),
+      usage: ev.usage ?? null,
+      permission_denials: denials,
+      terminal_reason: str(ev.terminal_reason),
+      api_error_status: num(ev.api_error_status),
+      api_error_type: str(ev.api_error_type) ?? str((ev.api_error as Record<string, unknown> | undefined)?.type),
+    };
+    this.summary.result = r;
+    const facts = [r.subtype, r.num_turns !== null ? `${r.num_turns} turns` : null, r.total_cost_usd !== null ? `$${r.total_cost_usd.toFixed(4)}` : null]
+      .filter(Boolean)
+      .join(", ");
+    this.show(`${r.is_error ? "error" : "result"} (${facts}): ${oneLine(r.result ?? r.subtype)}`);
+  }
+
+  private assistant(ev: Record<string, unknown>): boolean {
+    const error = str(ev.error);
+    if (error) {
+      this.summary.apiError = error;
+    }
+    const content = (ev.message as { content?: unknown } | null)?.content;
     let changed = false;
-    for (const block of content as Array<Record<string, unknown>>) {
-      if (block?.type === "tool_use") {
-        const name = str(block.name) ?? "tool";
-        this.summary.toolUses++;
-        this.lastActivity = describeToolUse(name, block.input);
-        if (name === "TodoWrite") {
-          const p = todoProgress(block.input);
-          if (p && (p.done !== this.progress?.done || p.total !== this.progress?.total)) {
-            this.progress = p;
-            changed = true;
+    if (Array.isArray(content)) {
+      for (const block of content as Array<Record<string, unknown>>) {
+        if (block?.type === "tool_use") {
+          const name = str(block.name) ?? "tool";
+          this.summary.toolUses++;
+          this.toolUse(name, block.input);
+          this.show(`> ${describeToolUse(name, block.input)}`);
+          if (name === "TodoWrite") {
+            const p = todoProgress(block.input);
+            if (p && (p.done !== this.progress?.done || p.total !== this.progress?.total)) {
+              this.progress = p;
+              changed = true;
+            }
           }
+        } else if (block?.type === "text") {
+          const t = str(block.text);
+          if (t && t.trim()) this.show(oneLine(t));
         }
-      } else if (block?.type === "text") {
-        const t = str(block.text);
-        if (t && t.trim()) this.lastActivity = oneLine(t);
       }
     }
+    if (error && !this.lines.length) this.show(`API error: ${error}`);
     return changed;
+  }
+
+  private toolUse(name: string, input: unknown): void {
+    const i = (input ?? {}) as Record<string, unknown>;
+    if (FILE_TOOLS.has(name)) {
+      const f = str(i.file_path) ?? str(i.notebook_path);
+      const list = this.summary.editedFiles;
+      if (f && !list.includes(f) && list.length < MAX_EDITED) list.push(f);
+    } else if (name === "Bash" || name === "Task" || name === "Agent") {
+      // A shell command, or a subagent whose own calls may not all be in this stream.
+      this.summary.ranCommands = true;
+    }
   }
 
   private text(line: string): void {

@@ -19,6 +19,7 @@ import { registerLogs } from "./commands/logs.js";
 import { registerEnqueue } from "./commands/enqueue.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerDashboard } from "./commands/dashboard.js";
+import { registerProgress } from "./commands/progress.js";
 
 class UsageProblem extends Error {}
 
@@ -49,6 +50,7 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   y = registerEnqueue(y, io);
   y = registerNotify(y, io);
   y = registerDashboard(y, io);
+  y = registerProgress(y, io);
   y = registerDemo(y, io);
   return y.help().alias("h", "help").version().alias("v", "version");
 }

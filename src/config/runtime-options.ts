@@ -10,6 +10,9 @@
  * | killGraceS    | AIPM_KILL_GRACE_S     | 5       | SIGTERM, then SIGKILL after this
  * | pollMs        | AIPM_POLL_MS          | 100     | how often logs, timeouts and adopted workers are checked
  * | rateLimitWaitS| AIPM_RATE_LIMIT_WAIT_S| 300     | wait after an agent's usage/rate limit that names no reset time
+ * | resultGraceS  | AIPM_RESULT_GRACE_S   | 10      | an agent still running this long after its final `result` event is killed (the result stands)
+ * | transientMaxS | AIPM_TRANSIENT_MAX_S  | 3600    | a task meeting only transient API errors this long fails as `api_error`
+ * | transientBackoffMaxS | AIPM_TRANSIENT_BACKOFF_MAX_S | 300 | cap of the doubling wait after a transient API error
  */
 import { usageError } from "../errors.js";
 
@@ -20,6 +23,9 @@ export interface RuntimeOptions {
   killGraceS: number;
   pollMs: number;
   rateLimitWaitS: number;
+  resultGraceS: number;
+  transientMaxS: number;
+  transientBackoffMaxS: number;
 }
 
 export const RUNTIME_DEFAULTS: RuntimeOptions = {
@@ -29,6 +35,9 @@ export const RUNTIME_DEFAULTS: RuntimeOptions = {
   killGraceS: 5,
   pollMs: 100,
   rateLimitWaitS: 300,
+  resultGraceS: 10,
+  transientMaxS: 3600,
+  transientBackoffMaxS: 300,
 };
 
 function envSeconds(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
@@ -47,5 +56,8 @@ export function resolveRuntimeOptions(env: NodeJS.ProcessEnv = process.env): Run
     killGraceS: envSeconds(env, "AIPM_KILL_GRACE_S", RUNTIME_DEFAULTS.killGraceS),
     pollMs: Math.max(10, envSeconds(env, "AIPM_POLL_MS", RUNTIME_DEFAULTS.pollMs, 10)),
     rateLimitWaitS: envSeconds(env, "AIPM_RATE_LIMIT_WAIT_S", RUNTIME_DEFAULTS.rateLimitWaitS),
+    resultGraceS: envSeconds(env, "AIPM_RESULT_GRACE_S", RUNTIME_DEFAULTS.resultGraceS),
+    transientMaxS: envSeconds(env, "AIPM_TRANSIENT_MAX_S", RUNTIME_DEFAULTS.transientMaxS),
+    transientBackoffMaxS: envSeconds(env, "AIPM_TRANSIENT_BACKOFF_MAX_S", RUNTIME_DEFAULTS.transientBackoffMaxS, 0.01),
   };
 }

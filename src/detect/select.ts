@@ -11,6 +11,8 @@
  *   paused         its order is paused
  *   dependency     some dependency is not DONE (`waiting_for`)
  *   backoff        waiting out a retry backoff (`retry_at`)
+ *   rate_limit     an agent task while a usage limit holds the project's agents (`retry_at`)
+ *   budget         an agent task of an order whose spent cost reached its budget
  *   file_conflict  a target conflicts with a held lock or with a task chosen
  *                  earlier in this pass (`file` is the other side's entry)
  *   capacity       chosen tasks already fill the free slots
@@ -19,12 +21,15 @@ import type { Priority } from "../store/schema.js";
 import type { TaskNode, HeldLock } from "../store/read-project.js";
 import { blockedBy } from "./dep-graph.js";
 import { LockIndex } from "../paths/lock-index.js";
+import type { AgentGate } from "../store/agent-gates.js";
 
 export type SkipReason =
   | { task: string; reason: "blocked"; failed_dependency: string }
   | { task: string; reason: "paused" }
   | { task: string; reason: "dependency"; waiting_for: string[] }
   | { task: string; reason: "backoff"; retry_at: string }
+  | { task: string; reason: "rate_limit"; retry_at: string }
+  | { task: string; reason: "budget"; budget_usd: number; spent_usd: number }
   | { task: string; reason: "file_conflict"; file: string; held_by: string }
   | { task: string; reason: "capacity" };
 
@@ -45,6 +50,8 @@ export interface DetectInput {
   stopWhenFull?: boolean;
   /** Blocked tasks, when the caller already knows them. */
   blocked?: Map<string, string>;
+  /** A usage-limit hold and the order's budget: they hold back agent tasks only. */
+  agentGate?: AgentGate | undefined;
 }
 
 export interface Detection {
@@ -91,6 +98,10 @@ export function detect(input: DetectInput): Detection {
   const launchable: TaskNode[] = [];
   const skipped: SkipReason[] = [];
   const orderBlocked = new Map<string, string>();
+  const hold = input.agentGate?.holdUntil ?? null;
+  const heldUntil = hold !== null && hold > now ? new Date(hold).toISOString() : null;
+  const budget = input.agentGate?.budget ?? null;
+  const overBudget = budget !== null && budget.spentUsd >= budget.budgetUsd;
   for (const t of queued) {
     if (t.status !== "QUEUED") continue;
     const failed = blocked.get(t.id);
@@ -106,6 +117,14 @@ export function detect(input: DetectInput): Detection {
     const waiting = t.deps.filter((d) => tasks.get(d)?.status !== "DONE");
     if (waiting.length > 0) {
       skipped.push({ task: t.id, reason: "dependency", waiting_for: waiting });
+      continue;
+    }
+    if (t.agent && overBudget) {
+      skipped.push({ task: t.id, reason: "budget", budget_usd: budget.budgetUsd, spent_usd: Math.round(budget.spentUsd * 1e4) / 1e4 });
+      continue;
+    }
+    if (t.agent && heldUntil !== null) {
+      skipped.push({ task: t.id, reason: "rate_limit", retry_at: heldUntil });
       continue;
     }
     if (t.retryAt !== null && t.retryAt > now) {

@@ -5,6 +5,7 @@
  * claims the `launchable` tasks one by one (each claim re-checks everything
  * inside its own transaction).
  */
+import { agentGate } from "../store/agent-gates.js";
 import type { Store } from "../store/open.js";
 import { countRunning, getOrder, loadLocks, loadProjectTasks } from "../store/read-project.js";
 import { detect, type Detection, type SkipReason } from "../detect/select.js";
@@ -80,6 +81,7 @@ export async function planLaunch(store: Store, input: PlanLaunchInput): Promise<
     locks: loadLocks(store, input.project),
     freeSlots: scaling.effectiveWorkers - running,
     now: store.now(),
+    agentGate: agentGate(store, input.project, input.order),
   });
   return {
     detection,

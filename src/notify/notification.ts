@@ -11,6 +11,8 @@
  * | resource_alarm               | CPU/memory over the limit too long     | 1       |
  * | resource_recovered           | back under it                          | 0       |
  * | order_finished / order_idle  | an order's end                         | 0 (1 with failures) |
+ * | project_rate_limited         | a usage limit holds the project's agent tasks | 1 |
+ * | order_budget_reached         | an order's spent cost reached its budget_usd | 1 |
  *
  * The key of a task's failure is `<kind>:<project>/<task>#<attempt>`: the
  * same failure is sent once, whichever process or event reports it.
@@ -45,6 +47,8 @@ export const NOTIFIED_KINDS = [
   "resource_recovered",
   "order_finished",
   "order_idle",
+  "project_rate_limited",
+  "order_budget_reached",
 ] as const;
 
 function where(e: EventRow): string {
@@ -109,6 +113,22 @@ export function toNotification(e: EventRow): Notification | null {
       };
       break;
     }
+    case "project_rate_limited":
+      n = {
+        dedupeKey: `event:${e.id}`,
+        title: `Usage limit: ${e.project_id ?? "?"} agents wait`,
+        message: `Agent tasks of ${e.project_id ?? "?"} wait until ${String(data.until ?? "?")} (seen by ${task}): ${error}`,
+        priority: 1,
+      };
+      break;
+    case "order_budget_reached":
+      n = {
+        dedupeKey: `budget:${e.project_id}/${e.order_id}`,
+        title: `Budget reached: ${at}`,
+        message: `${at} has spent $${String(data.spent_usd ?? "?")} of its $${String(data.budget_usd ?? "?")} budget: no new agent task of it launches`,
+        priority: 1,
+      };
+      break;
     case "order_finished":
     case "order_idle": {
       const counts = (data.counts ?? {}) as Record<string, number>;

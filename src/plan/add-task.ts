@@ -28,6 +28,7 @@ export function addTask(store: Store, input: AddTaskInput): ImportResult {
   return applyPlan(store, {
     project: input.project,
     root: project.root,
-    orders: [{ id: input.order, title: null, tasks: [spec], place: "task" }],
+    allowedTools: null,
+    orders: [{ id: input.order, title: null, tasks: [spec], allowedTools: null, budgetUsd: null, place: "task" }],
   });
 }

@@ -56,9 +56,9 @@ export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
       const existing = loadProjectTasks(store, plan.project);
       const errors = checkAgainstProject(plan, existing);
       if (errors.length > 0) throw invalid(errors);
-      upsertProject(tx, plan.project, plan.root, now);
+      upsertProject(tx, plan.project, plan.root, now, plan.allowedTools);
       for (const order of plan.orders) {
-        upsertOrder(tx, plan.project, order.id, order.title, now);
+        upsertOrder(tx, plan.project, order.id, order.title, now, order);
         const fresh: TaskSpec[] = [];
         for (const t of order.tasks) {
           const old = existing.get(t.id);

@@ -23,6 +23,11 @@ export interface TaskSpec {
   maxAttempts: number;
   model: string | null;
   review: boolean;
+  /** Claude Code permission rules this task's agent may use besides its own files (`Bash(npm test *)`). */
+  allowedTools: string[];
+  /** Agent limits: turns, and USD per attempt. */
+  maxTurns: number | null;
+  maxBudgetUsd: number | null;
   status: InputStatus;
   /** Where this task sits in its input, for error messages (`orders[0].tasks[3]`). */
   place: string;
@@ -33,6 +38,9 @@ export interface OrderSpec {
   /** Null: keep the order's current title. */
   title: string | null;
   tasks: TaskSpec[];
+  /** Null: keep what the order has. */
+  allowedTools: string[] | null;
+  budgetUsd: number | null;
   place: string;
 }
 
@@ -40,8 +48,16 @@ export interface PlanSpec {
   project: string;
   /** Absolute project root. */
   root: string;
+  /** Null: keep what the project has. */
+  allowedTools: string[] | null;
   orders: OrderSpec[];
 }
 
 export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/**
+ * A Claude Code permission rule: a tool name, optionally with a specifier in
+ * parentheses (`Bash(npm test *)`, `WebFetch(domain:example.com)`, `mcp__srv__tool`).
+ */
+export const PERMISSION_RULE = /^[A-Za-z][A-Za-z0-9_-]*(\([^()\n]*(\([^()\n]*\)[^()\n]*)*\))?$/;

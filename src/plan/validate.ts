@@ -13,6 +13,7 @@ import { normalizeTargetPath } from "../paths/target-path.js";
 import {
   DEFAULT_MAX_ATTEMPTS,
   ID_PATTERN,
+  PERMISSION_RULE,
   type CommandSpec,
   type InputStatus,
   type OrderSpec,
@@ -23,9 +24,10 @@ import {
 const TASK_KEYS = new Set([
   "id", "title", "priority", "deps", "target_files", "command", "prompt",
   "timeout_s", "max_attempts", "model", "review", "status",
+  "allowed_tools", "max_turns", "max_budget_usd",
 ]);
-const ORDER_KEYS = new Set(["id", "title", "tasks"]);
-const PLAN_KEYS = new Set(["project", "root", "orders"]);
+const ORDER_KEYS = new Set(["id", "title", "tasks", "allowed_tools", "budget_usd"]);
+const PLAN_KEYS = new Set(["project", "root", "orders", "allowed_tools"]);
 
 export interface Problems {
   errors: string[];
@@ -125,6 +127,19 @@ function parseStringList(v: unknown, place: string, p: Problems): string[] {
   return out;
 }
 
+/** `allowed_tools`: Claude Code permission rules; null when the key is absent. */
+export function parseAllowedTools(v: unknown, place: string, p: Problems): string[] | null {
+  if (v === undefined || v === null) return null;
+  const out: string[] = [];
+  parseStringList(v, place, p).forEach((rule, i) => {
+    const r = rule.trim();
+    if (!PERMISSION_RULE.test(r)) {
+      p.errors.push(`${place}[${i}]: not a permission rule ${show(rule)} (expected Tool or Tool(specifier), e.g. "Bash(npm test *)")`);
+    } else if (!out.includes(r)) out.push(r);
+  });
+  return out;
+}
+
 function parseTargets(v: unknown, place: string, p: Problems): string[] {
   const out: string[] = [];
   parseStringList(v, place, p).forEach((raw, i) => {
@@ -174,6 +189,9 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
     maxAttempts: parseNumber(raw, "max_attempts", place, p, true) ?? DEFAULT_MAX_ATTEMPTS,
     model: optString(raw, "model", place, p),
     review,
+    allowedTools: parseAllowedTools(raw.allowed_tools, `${place}.allowed_tools`, p) ?? [],
+    maxTurns: parseNumber(raw, "max_turns", place, p, true),
+    maxBudgetUsd: parseNumber(raw, "max_budget_usd", place, p, false),
     status: parseStatus(raw.status, place, p),
     place,
   };
@@ -191,13 +209,14 @@ export interface ValidatedPlan {
  */
 export function validatePlan(raw: unknown, baseDir: string): ValidatedPlan {
   const p: Problems = { errors: [], warnings: [] };
-  const plan: PlanSpec = { project: "", root: resolve(baseDir), orders: [] };
+  const plan: PlanSpec = { project: "", root: resolve(baseDir), allowedTools: null, orders: [] };
   if (!isObj(raw)) {
     p.errors.push(`plan: expected a mapping with project and orders, got ${show(raw)}`);
     return { plan, problems: p };
   }
   unknownKeys(raw, PLAN_KEYS, "plan", p);
   plan.project = checkId(raw.project, "project", "project", p) ?? "";
+  plan.allowedTools = parseAllowedTools(raw.allowed_tools, "allowed_tools", p);
   const root = optString(raw, "root", "plan", p);
   if (root !== null) {
     if (root.trim() === "") p.errors.push("root: empty path");
@@ -222,7 +241,14 @@ export function validatePlan(raw: unknown, baseDir: string): ValidatedPlan {
       if (first) p.errors.push(`${place}.id: duplicate order id ${id} (first at ${first})`);
       else orderIds.set(id, place);
     }
-    const order: OrderSpec = { id: id ?? "", title: optString(o, "title", place, p), tasks: [], place };
+    const order: OrderSpec = {
+      id: id ?? "",
+      title: optString(o, "title", place, p),
+      tasks: [],
+      allowedTools: parseAllowedTools(o.allowed_tools, `${place}.allowed_tools`, p),
+      budgetUsd: parseNumber(o, "budget_usd", place, p, false),
+      place,
+    };
     if (!Array.isArray(o.tasks)) {
       p.errors.push(`${place}.tasks: expected a list of tasks, got ${show(o.tasks)}`);
     } else {

@@ -30,7 +30,8 @@ export interface TaskStatusJson {
   error: string | null;
   /** How the latest attempt failed: exit_code, timeout, stalled, rate_limit, max_turns, review_rejected, scope... */
   failure_kind: string | null;
-  progress: { done: number; total: number } | null;
+  /** `label`: its current item, when the worker said (`aipm progress 3/10 "file.png"`). */
+  progress: { done: number; total: number; label?: string } | null;
   target_files: string[];
   deps: string[];
   /** Agent tasks: summed over attempts; null for tasks no agent reported on. */
@@ -38,6 +39,8 @@ export interface TaskStatusJson {
   num_turns: number | null;
   /** Files its attempts changed outside its target_files (git projects). */
   out_of_scope: string[];
+  /** Attempts that continued the previous attempt's Claude session rather than starting afresh. */
+  resumed_attempts: number[];
   /** QUEUED after a failure or a rate limit: not launched before this time. */
   retry_at: string | null;
 }
@@ -98,6 +101,7 @@ interface TaskRowLite {
   retry_at: number | null;
   progress_done: number | null;
   progress_total: number | null;
+  progress_label: string | null;
   log_path: string | null;
 }
 
@@ -129,7 +133,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   const rows = store.sqlite
     .prepare(
       `SELECT t.project_id, t.id, t.order_id, t.title, t.status, t.priority, t.attempt, t.max_attempts, t.pid,
-              t.started_at, t.finished_at, t.exit_code, t.error, t.failure_kind, t.retry_at, t.progress_done, t.progress_total,
+              t.started_at, t.finished_at, t.exit_code, t.error, t.failure_kind, t.retry_at, t.progress_done, t.progress_total, t.progress_label,
               CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log_path
          FROM tasks t
          LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
@@ -176,12 +180,16 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
       exit_code: r.exit_code,
       error: r.error,
       failure_kind: r.failure_kind,
-      progress: r.progress_total != null ? { done: r.progress_done ?? 0, total: r.progress_total } : null,
+      progress:
+        r.progress_total != null
+          ? { done: r.progress_done ?? 0, total: r.progress_total, ...(r.progress_label ? { label: r.progress_label } : {}) }
+          : null,
       target_files: node.targetFiles,
       deps: node.deps,
       cost_usd: cost.cost_usd,
       num_turns: cost.num_turns,
       out_of_scope: cost.out_of_scope,
+      resumed_attempts: cost.resumed_attempts,
       retry_at: r.status === "QUEUED" ? isoOrNull(r.retry_at) : null,
     });
     if (r.status === "IN_PROGRESS" || r.status === "REVIEW") {

@@ -11,6 +11,8 @@ export interface TaskCost {
   cost_usd: number | null;
   num_turns: number | null;
   out_of_scope: string[];
+  /** Attempts that continued the previous attempt's Claude session (`--resume`). */
+  resumed_attempts: number[];
 }
 
 interface Row {
@@ -18,6 +20,7 @@ interface Row {
   cost: number | null;
   turns: number | null;
   scopes: string | null;
+  resumed: string | null;
 }
 
 export function roundUsd(n: number): number {
@@ -33,7 +36,8 @@ export function taskCosts(store: Store, project: string, order?: string): Map<st
                  THEN COALESCE(SUM(r.cost_usd), 0) + COALESCE(SUM(r.review_cost_usd), 0) END AS cost,
             CASE WHEN COUNT(r.num_turns) + COUNT(r.review_num_turns) > 0
                  THEN COALESCE(SUM(r.num_turns), 0) + COALESCE(SUM(r.review_num_turns), 0) END AS turns,
-            json_group_array(r.out_of_scope) FILTER (WHERE r.out_of_scope IS NOT NULL) AS scopes
+            json_group_array(r.out_of_scope) FILTER (WHERE r.out_of_scope IS NOT NULL) AS scopes,
+            json_group_array(r.attempt) FILTER (WHERE r.resumed_from IS NOT NULL) AS resumed
        FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
       WHERE r.project_id = @project AND (@order IS NULL OR t.order_id = @order)
       GROUP BY r.task_id`,
@@ -46,12 +50,13 @@ export function taskCosts(store: Store, project: string, order?: string): Map<st
       cost_usd: r.cost === null ? null : roundUsd(r.cost),
       num_turns: r.turns,
       out_of_scope: [...files].sort(),
+      resumed_attempts: (JSON.parse(r.resumed ?? "[]") as number[]).sort((a, b) => a - b),
     });
   }
   return out;
 }
 
-export const NO_COST: TaskCost = { cost_usd: null, num_turns: null, out_of_scope: [] };
+export const NO_COST: TaskCost = { cost_usd: null, num_turns: null, out_of_scope: [], resumed_attempts: [] };
 
 /** Sums over tasks: null when no task reported a cost. */
 export function totals(costs: Iterable<TaskCost>): { cost_usd: number | null; num_turns: number | null } {

@@ -1,14 +1,16 @@
 /**
  * The prompt an agent worker receives: the task's title and prompt, the
  * order's title, the files it may edit (and the rule that only those may be
- * edited), the final results of its finished dependencies (an agent's last
- * answer; a command's last lines of output), and the feedback
- * of a rejected review on the next attempt.
+ * edited), what else it may run (the plan's `allowed_tools`: anything else
+ * is refused), how to report progress (`aipm progress`), the final results
+ * of its finished dependencies (an agent's last answer; a command's last
+ * lines of output), and the feedback of a rejected review on the next attempt.
  */
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
 import { readTail } from "../util/tail.js";
 import { stripTrailer } from "../../worker/task-wrapper.js";
+import { mergeRuleLists } from "../agent/permissions.js";
 
 interface PromptRow {
   title: string;
@@ -16,6 +18,9 @@ interface PromptRow {
   review_feedback: string | null;
   order_title: string | null;
   order_id: string;
+  project_tools: string | null;
+  order_tools: string | null;
+  task_tools: string | null;
 }
 
 const MAX_DEP_RESULT = 1500;
@@ -29,7 +34,9 @@ function outputTail(logPath: string): string {
 export function buildAgentPrompt(store: Store, project: string, task: string): string {
   const t = stmt(
     store,
-    `SELECT t.title, t.prompt, t.review_feedback, o.title AS order_title, t.order_id FROM tasks t
+    `SELECT t.title, t.prompt, t.review_feedback, o.title AS order_title, t.order_id,
+            p.allowed_tools AS project_tools, o.allowed_tools AS order_tools, t.allowed_tools AS task_tools
+       FROM tasks t JOIN projects p ON p.id = t.project_id
        LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
       WHERE t.project_id = ? AND t.id = ?`,
   ).get(project, task) as PromptRow;
@@ -54,6 +61,14 @@ export function buildAgentPrompt(store: Store, project: string, task: string): s
   } else {
     out.push("None: do not edit any file of the repository.");
   }
+  const tools = mergeRuleLists(t.project_tools, t.order_tools, t.task_tools);
+  out.push("", "## What you may run");
+  out.push(
+    tools.length
+      ? `Besides reading any file and editing the files above: ${tools.join(", ")}. Anything else is refused; do not ask for it.`
+      : "You may read any file and edit the files above; no other command or tool is allowed, so do not try.",
+  );
+  out.push("Report progress as you go with `aipm progress DONE/TOTAL \"what you are on\"` (for example `aipm progress 2/5 \"tests\"`).");
   if (deps.length) {
     out.push("", "## Finished before you");
     for (const d of deps) {

@@ -13,8 +13,8 @@ export interface Observed {
   signal: string | null;
   /** The worker is gone and left no exit status (kill -9 of its group, a reboot). */
   vanished: boolean;
-  /** aipm killed it: its time limit or the stall limit. */
-  killedFor: "timeout" | "stalled" | null;
+  /** aipm killed it: its time limit, the stall limit, or an agent still running after its final result. */
+  killedFor: "timeout" | "stalled" | "after_result" | null;
   killRequest: "cancel" | "requeue" | null;
   timeoutS?: number | null;
   stallKillS?: number;
@@ -28,6 +28,8 @@ export function classifyEnd(o: Observed): AttemptEnd {
   if (o.killedFor === "stalled") {
     return { kind: "failed", failureKind: "stalled", exitCode: o.exitCode, signal: o.signal, error: `no output for ${o.stallKillS ?? "?"}s: killed` };
   }
+  // The agent had given its result and hung: the result decides (src/agent/agent-outcome.ts).
+  if (o.killedFor === "after_result") return { kind: "success", exitCode: 0 };
   if (o.vanished) {
     return { kind: "failed", failureKind: "crashed", exitCode: null, signal: o.signal, error: "worker vanished without an exit status" };
   }

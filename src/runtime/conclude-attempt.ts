@@ -12,7 +12,8 @@
  */
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
-import { finish, type AttemptEnd, type AttemptReport, type FinishResult } from "../store/transitions.js";
+import { finish, type AttemptEnd, type AttemptReport, type FinishResult, type TransientPolicy } from "../store/transitions.js";
+import { isAbsolute, normalize, relative } from "node:path";
 import { classifyEnd, type Observed } from "./attempt-end.js";
 import { readAgentLog } from "../agent/read-agent-log.js";
 import { agentOutcome } from "../agent/agent-outcome.js";
@@ -34,6 +35,7 @@ export interface ConcludeInput {
     };
   backoffS: number;
   rateLimitWaitS: number;
+  transient?: TransientPolicy | undefined;
 }
 
 interface AttemptRow {
@@ -48,8 +50,39 @@ const RESULT_MAX = 4000;
 /** Recovery reads this much of a log's end for a GPU failure (a supervisor saw all of it as it came). */
 const GPU_SCAN_BYTES = 64 * 1024;
 
-/** Files changed during the attempt that neither its target_files nor another task running meanwhile may edit. */
-export function outOfScope(store: Store, input: { project: string; task: string; root: string; startedAt: number; base: ScopeBase }): string[] {
+/** What an agent attempt's own stream says it did: the files its file tools wrote, whether it ran commands. */
+export interface AgentFootprint {
+  editedFiles: readonly string[];
+  ranCommands: boolean;
+}
+
+/** A path an agent gave (absolute, or relative to the root) as a path relative to the root, or null outside it. */
+function relativeToRoot(root: string, file: string): string | null {
+  const rel = isAbsolute(file) ? relative(root, file) : normalize(file);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? null : rel;
+}
+
+interface ConcurrentRun {
+  task_id: string;
+  log_path: string;
+  edited_files: string | null;
+  finished_at: number | null;
+  agent: number;
+}
+
+/**
+ * Files changed during the attempt that it may not edit: neither its own
+ * target_files nor those of a task running meanwhile, nor written by the file
+ * tools of an agent running meanwhile (its own stream says so). An agent
+ * attempt is blamed only for files its own file tools wrote, or — when it ran
+ * shell commands, which leave no such trace — for changes nobody else's tools
+ * account for. A command task cannot be told apart from its neighbours'
+ * shell commands: it is blamed for what no one else accounts for.
+ */
+export function outOfScope(
+  store: Store,
+  input: { project: string; task: string; root: string; startedAt: number; base: ScopeBase; agent?: AgentFootprint | undefined },
+): string[] {
   const dbDir = insideRoot(input.root, store.dir);
   const changed = changedSince(input.root, input.base, dbDir === "." ? null : dbDir);
   if (changed.length === 0) return [];
@@ -62,10 +95,43 @@ export function outOfScope(store: Store, input: { project: string; task: string;
     .pluck()
     .all(input.project, input.task, store.now(), input.startedAt) as string[];
   const allowed = [...own, ...others];
-  return changed.filter((file) => {
+  const candidates = changed.filter((file) => {
     if (dbDir !== null && (dbDir === "." || pathsOverlap(dbDir, file))) return false;
     return !allowed.some((entry) => targetsConflict(entry, file));
   });
+  if (candidates.length === 0) return [];
+  const mine = new Set<string>();
+  for (const f of input.agent?.editedFiles ?? []) {
+    const rel = relativeToRoot(input.root, f);
+    if (rel !== null) mine.add(rel);
+  }
+  const theirs = editedByOthers(store, input);
+  return candidates.filter((file) => {
+    if (mine.has(file)) return true;
+    if (theirs.has(file)) return false;
+    return input.agent ? input.agent.ranCommands : true;
+  });
+}
+
+/** Files written by the file tools of other agent attempts that ran during this one. */
+function editedByOthers(store: Store, input: { project: string; task: string; root: string; startedAt: number }): Set<string> {
+  const runs = stmt(
+    store,
+    `SELECT r.task_id, r.log_path, r.edited_files, r.finished_at, t.prompt IS NOT NULL AS agent
+       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
+      WHERE r.project_id = ? AND r.task_id <> ? AND r.started_at <= ? AND (r.finished_at IS NULL OR r.finished_at >= ?)`,
+  ).all(input.project, input.task, store.now(), input.startedAt) as ConcurrentRun[];
+  const out = new Set<string>();
+  for (const r of runs) {
+    if (!r.agent) continue;
+    // A finished attempt recorded its files; a running one's are in its log so far.
+    const files = r.finished_at !== null ? (r.edited_files ? (JSON.parse(r.edited_files) as string[]) : []) : readAgentLog(r.log_path).editedFiles;
+    for (const f of files) {
+      const rel = relativeToRoot(input.root, f);
+      if (rel !== null) out.add(rel);
+    }
+  }
+  return out;
 }
 
 export function concludeAttempt(store: Store, input: ConcludeInput): FinishResult {
@@ -94,6 +160,7 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
   let report: AttemptReport | undefined;
   if (row && end.kind !== "killed" && (row.agent || row.scope_base)) {
     report = {};
+    let footprint: AgentFootprint | undefined;
     if (row.agent) {
       const agent = readAgentLog(input.logPath);
       end = agentOutcome({ base: end, agent, now: store.now(), rateLimitWaitS: input.rateLimitWaitS });
@@ -104,10 +171,13 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
       report.costUsd = r?.total_cost_usd ?? null;
       report.usage = r?.usage ?? null;
       report.result = r?.result ? r.result.slice(0, RESULT_MAX) : null;
+      report.editedFiles = agent.editedFiles;
+      report.denials = agent.denials;
+      footprint = { editedFiles: agent.editedFiles, ranCommands: agent.ranCommands };
     }
     const base = row.scope_base ? (JSON.parse(row.scope_base) as ScopeBase) : null;
     if (base && base.mode !== "off") {
-      const files = outOfScope(store, { project, task, root: row.root, startedAt: row.started_at, base });
+      const files = outOfScope(store, { project, task, root: row.root, startedAt: row.started_at, base, agent: footprint });
       report.outOfScope = files;
       if (files.length > 0 && base.mode === "fail" && end.kind === "success") {
         const shown = files.slice(0, 5).join(", ") + (files.length > 5 ? `, and ${files.length - 5} more` : "");
@@ -115,5 +185,5 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
       }
     }
   }
-  return finish(store, { project, task, attempt, end, backoffS: input.backoffS, report });
+  return finish(store, { project, task, attempt, end, backoffS: input.backoffS, report, transient: input.transient });
 }

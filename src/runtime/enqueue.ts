@@ -36,10 +36,13 @@ export function enqueue(store: Store, input: EnqueueInput): { task: string; posi
   applyPlan(store, {
     project: QUEUE_PROJECT,
     root,
+    allowedTools: null,
     orders: [
       {
         id: QUEUE_ORDER,
         title: null,
+        allowedTools: null,
+        budgetUsd: null,
         place: "enqueue",
         tasks: [
           {
@@ -54,6 +57,9 @@ export function enqueue(store: Store, input: EnqueueInput): { task: string; posi
             maxAttempts: input.maxAttempts ?? 1,
             model: null,
             review: false,
+            allowedTools: [],
+            maxTurns: null,
+            maxBudgetUsd: null,
             status: "QUEUED",
             place: "enqueue",
           },

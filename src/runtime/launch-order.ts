@@ -41,6 +41,10 @@ function refusalToSkip(task: string, r: ClaimRefusal): SkipReason | null {
       return { task, reason: "dependency", waiting_for: r.waiting_for };
     case "backoff":
       return { task, reason: "backoff", retry_at: new Date(r.retry_at).toISOString() };
+    case "rate_limit":
+      return { task, reason: "rate_limit", retry_at: new Date(r.retry_at).toISOString() };
+    case "budget":
+      return { task, reason: "budget", budget_usd: r.budget_usd, spent_usd: Math.round(r.spent_usd * 1e4) / 1e4 };
     case "file_conflict":
       return { task, reason: "file_conflict", file: r.file, held_by: r.held_by };
     default:

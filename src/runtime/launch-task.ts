@@ -11,8 +11,11 @@
 import type { Store } from "../store/open.js";
 import { claim, recordSpawn, rollbackSpawn, type ClaimRefusal } from "../store/transitions.js";
 import { stmt } from "../store/statements.js";
-import { attemptFiles, prepareSpawn, spawnPrepared, type PreparedSpawn, type SpawnedWorker } from "./spawn-worker.js";
-import { taskCommand } from "./task-command.js";
+import { attemptFiles, prepareSpawn, spawnPrepared, type AttemptFiles, type PreparedSpawn, type SpawnedWorker } from "./spawn-worker.js";
+import { parseTemplate, taskCommand, type AgentLaunch } from "./task-command.js";
+import { mergeRuleLists, settingsJson, workerRules } from "../agent/permissions.js";
+import { resumableSession, resumeMessage } from "../agent/resume.js";
+import { agentApiTimeoutS } from "../config/agent-options.js";
 import { buildAgentPrompt } from "./agent-prompt.js";
 import { procStartTime } from "./proc.js";
 import { insideRoot, scopeBase, scopeMode } from "../scope/git-scope.js";
@@ -64,6 +67,18 @@ interface Definition {
   model: string | null;
   timeout_s: number | null;
   root: string;
+  project_tools: string | null;
+  order_tools: string | null;
+  task_tools: string | null;
+  max_turns: number | null;
+  max_budget_usd: number | null;
+  review_feedback: string | null;
+}
+
+interface PreviousRun {
+  outcome: string;
+  session_id: string | null;
+  error: string | null;
 }
 
 export function prepareLaunch(
@@ -86,8 +101,12 @@ export function prepareLaunch(
   const files = attemptFiles(store.dir, project, task, c.attempt);
   const def = stmt(
     store,
-    `SELECT t.command, t.prompt, t.model, t.timeout_s, COALESCE(t.cwd, p.root) AS root FROM tasks t
-       JOIN projects p ON p.id = t.project_id WHERE t.project_id = ? AND t.id = ?`,
+    `SELECT t.command, t.prompt, t.model, t.timeout_s, COALESCE(t.cwd, p.root) AS root,
+            p.allowed_tools AS project_tools, o.allowed_tools AS order_tools, t.allowed_tools AS task_tools,
+            t.max_turns, t.max_budget_usd, t.review_feedback
+       FROM tasks t JOIN projects p ON p.id = t.project_id
+       LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
+      WHERE t.project_id = ? AND t.id = ?`,
   ).get(project, task) as Definition;
   try {
     // The scope check applies to agent tasks, and to commands that name the files they edit.
@@ -103,14 +122,16 @@ export function prepareLaunch(
         );
       }
     }
+    const agent = def.prompt === null ? null : agentLaunch(store, { project, task, attempt: c.attempt, def, files, targetFiles: c.targetFiles, env: input.env });
     const cmd = taskCommand(
       {
         project,
         order: c.orderId,
         task,
         command: def.command,
-        prompt: def.prompt === null ? null : buildAgentPrompt(store, project, task),
+        prompt: agent ? (agent.resumeMessage ?? buildAgentPrompt(store, project, task)) : null,
         model: def.model ?? input.model,
+        agent: agent?.launch,
       },
       input.env,
     );
@@ -126,6 +147,7 @@ export function prepareLaunch(
       stdin: cmd.stdin,
       files,
       env: input.env,
+      agent: agent ? { settings: agent.settings, apiTimeoutS: agentApiTimeoutS(input.env) } : undefined,
     });
     return {
       ok: true,
@@ -146,6 +168,34 @@ export function prepareLaunch(
     rollbackSpawn(store, { project, order: c.orderId, task, attempt: c.attempt, error });
     return { ok: false, error };
   }
+}
+
+/** An agent attempt's permissions, limits and the session it continues, if any. */
+function agentLaunch(
+  store: Store,
+  a: { project: string; task: string; attempt: number; def: Definition; files: AttemptFiles; targetFiles: string[]; env: NodeJS.ProcessEnv },
+): { launch: AgentLaunch; settings: string; resumeMessage: string | null } {
+  const rules = workerRules({
+    root: a.def.root,
+    targetFiles: a.targetFiles,
+    allowedTools: mergeRuleLists(a.def.project_tools, a.def.order_tools, a.def.task_tools),
+  });
+  const prev = stmt(store, "SELECT outcome, session_id, error FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").get(
+    a.project,
+    a.task,
+    a.attempt - 1,
+  ) as PreviousRun | undefined;
+  const custom = parseTemplate(a.env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD") !== null;
+  const previous = prev ? { outcome: prev.outcome, sessionId: prev.session_id, error: prev.error } : undefined;
+  const session = custom ? null : resumableSession(previous, a.env);
+  if (session) {
+    stmt(store, "UPDATE runs SET resumed_from = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(session, a.project, a.task, a.attempt);
+  }
+  return {
+    launch: { settingsPath: a.files.settings, maxTurns: a.def.max_turns, maxBudgetUsd: a.def.max_budget_usd, resumeSession: session },
+    settings: settingsJson(rules),
+    resumeMessage: session && previous ? resumeMessage(previous, a.def.review_feedback) : null,
+  };
 }
 
 export function completeLaunch(store: Store, p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {

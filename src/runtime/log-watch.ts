@@ -8,7 +8,7 @@
  * is its TodoWrite list (completed / all). Every line is a heartbeat.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { AgentStream } from "../agent/stream-json.js";
+import { AgentStream, parseEvent } from "../agent/stream-json.js";
 import { findGpuError, worse, type GpuFinding } from "../resources/gpu-errors.js";
 
 export interface LogState {
@@ -17,7 +17,7 @@ export interface LogState {
   /** Bytes after the last newline, carried to the next read. */
   partial: string;
   lastLine: string | null;
-  progress: { done: number; total: number } | null;
+  progress: { done: number; total: number; label?: string | null } | null;
   progressChanged: boolean;
   /** Created at the first stream-json line. */
   agent: AgentStream | null;
@@ -29,7 +29,8 @@ export function newLogState(path: string): LogState {
   return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false, agent: null, gpuError: null };
 }
 
-const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)\s*$/;
+/** `AIPM_PROGRESS <done>/<total> [label]`. */
+export const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)(?:\s+(.*\S))?\s*$/;
 const MAX_READ = 1 << 20;
 
 /** Reads what was appended; returns true when the log grew. */
@@ -53,7 +54,7 @@ export function pollLog(state: LogState): boolean {
     state.partial = lines.pop() ?? "";
     for (const raw of lines) {
       const line = raw.replace(/\r$/, "");
-      if (line.startsWith('{"type"')) {
+      if (line.charCodeAt(0) === 123 /* { */ && (state.agent !== null || parseEvent(line) !== null)) {
         state.agent ??= new AgentStream();
         if (state.agent.push(line)) {
           state.progress = state.agent.progress;
@@ -65,8 +66,8 @@ export function pollLog(state: LogState): boolean {
       if (!state.gpuError?.hard) state.gpuError = worse(state.gpuError, findGpuError(line));
       const m = PROGRESS.exec(line.trim());
       if (m) {
-        const p = { done: Number(m[1]), total: Number(m[2]) };
-        if (!state.progress || state.progress.done !== p.done || state.progress.total !== p.total) {
+        const p = { done: Number(m[1]), total: Number(m[2]), label: m[3] ? m[3].slice(0, 200) : null };
+        if (!state.progress || state.progress.done !== p.done || state.progress.total !== p.total || state.progress.label !== p.label) {
           state.progress = p;
           state.progressChanged = true;
         }

@@ -25,6 +25,8 @@ export class ProjectView {
   locks: HeldLock[] = [];
   orders: ActiveOrder[] = [];
   blocked = new Map<string, string>();
+  /** Some task of the project is an agent task (usage-limit holds and budgets then apply). */
+  hasAgents = false;
   private candidates = new Map<string, TaskNode[]>();
   private dataVersion = -1;
 
@@ -48,6 +50,8 @@ export class ProjectView {
     this.tasks = loadProjectTasks(this.store, this.project);
     this.locks = loadLocks(this.store, this.project);
     this.blocked = findBlocked(this.tasks);
+    this.hasAgents = false;
+    for (const t of this.tasks.values()) if (t.agent) this.hasAgents = true;
     this.candidates.clear();
     const rows = this.store.sqlite
       .prepare("SELECT id, paused, launch_options FROM orders WHERE project_id = ? AND active = 1 ORDER BY created_at, id")

@@ -27,6 +27,8 @@ import { finishReview, rerunReview, startReview, type FinishResult, type Reviewe
 import { packageRoot } from "../util/package-root.js";
 import { expandTemplate, parseTemplate } from "./task-command.js";
 import { buildReviewPrompt } from "../agent/review-prompt.js";
+import { reviewerRules, settingsJson } from "../agent/permissions.js";
+import { agentApiTimeoutS } from "../config/agent-options.js";
 import { prepareSpawn, spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { procStartTime, signalGroup } from "./proc.js";
 import { readTail } from "../util/tail.js";
@@ -44,9 +46,10 @@ export function defaultReviewCommand(): string[] {
 }
 
 /** One log and one prompt file per review run: `<attempt>.review-<run>.log` (a wrapper appends; runs must not share). */
-export function reviewFiles(dbDir: string, project: string, task: string, attempt: number, run: number): { log: string; prompt: string } {
+export function reviewFiles(dbDir: string, project: string, task: string, attempt: number, run: number): { log: string; prompt: string; settings: string } {
   const dir = join(dbDir, "logs", project, task);
-  return { log: join(dir, `${attempt}.review-${run}.log`), prompt: join(dir, `${attempt}.review-${run}.prompt`) };
+  const base = join(dir, `${attempt}.review-${run}`);
+  return { log: `${base}.log`, prompt: `${base}.prompt`, settings: `${base}.settings.json` };
 }
 
 interface ReviewDef {
@@ -105,6 +108,8 @@ export function spawnReview(
       stdin: promptPlaced ? null : prompt,
       files,
       env: r.env,
+      // The reviewer reads and answers: it edits nothing and runs nothing.
+      agent: { settings: settingsJson(reviewerRules()), apiTimeoutS: agentApiTimeoutS(r.env) },
     });
     prepared.vars.AIPM_REVIEW = "1";
     worker = spawnPrepared(prepared, r.env);

@@ -14,16 +14,20 @@ import { mkdir } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { wrapperArgv } from "../../worker/task-wrapper.js";
 import { procStartTime } from "./proc.js";
+import { packageRoot } from "../util/package-root.js";
+import { agentVars, sessionVarsIn } from "../agent/worker-env.js";
 
 export interface AttemptFiles {
   log: string;
   prompt: string;
+  /** An agent's permission settings (see src/agent/permissions.ts). */
+  settings: string;
 }
 
-/** `<db folder>/logs/<project>/<task>/<attempt>.log`, and the prompt file beside it. */
+/** `<db folder>/logs/<project>/<task>/<attempt>.log`, and the prompt and settings files beside it. */
 export function attemptFiles(dbDir: string, project: string, task: string, attempt: number): AttemptFiles {
   const dir = join(dbDir, "logs", project, task);
-  return { log: join(dir, `${attempt}.log`), prompt: join(dir, `${attempt}.prompt`) };
+  return { log: join(dir, `${attempt}.log`), prompt: join(dir, `${attempt}.prompt`), settings: join(dir, `${attempt}.settings.json`) };
 }
 
 export interface SpawnRequest {
@@ -36,8 +40,10 @@ export interface SpawnRequest {
   targetFiles: readonly string[];
   argv: readonly string[];
   stdin: string | null;
-  files: AttemptFiles;
+  files: Pick<AttemptFiles, "log" | "prompt"> & Partial<Pick<AttemptFiles, "settings">>;
   env: NodeJS.ProcessEnv;
+  /** An agent worker: its settings file's content; the parent session's variables are removed. */
+  agent?: { settings: string; apiTimeoutS: number } | undefined;
 }
 
 export interface SpawnedWorker {
@@ -96,7 +102,15 @@ export function workerVars(req: SpawnRequest): Record<string, string> {
     AIPM_ATTEMPT: String(req.attempt),
     AIPM_TARGET_FILES: JSON.stringify(req.targetFiles),
     AIPM_DB: req.dbPath,
+    // `aipm progress` works in every worker, whether or not aipm is installed on the PATH.
+    PATH: `${aipmBinDir()}${delimiter}${req.env.PATH ?? ""}`,
   };
+}
+
+let binDir: string | undefined;
+/** dist/bin: holds an `aipm` that runs this very installation (made by the build). */
+export function aipmBinDir(): string {
+  return (binDir ??= join(packageRoot(), "dist", "bin"));
 }
 
 /** Creates log folders ahead of need, off the main thread (a pass calls this for its next candidates). */
@@ -114,6 +128,8 @@ export interface PreparedSpawn {
   args: string[];
   cwd: string;
   vars: Record<string, string>;
+  /** Variables of the environment not to pass on (a parent Claude Code session's). */
+  unset?: string[];
 }
 
 /**
@@ -132,16 +148,29 @@ export function prepareSpawn(req: SpawnRequest): PreparedSpawn {
   resolveProgram(program, req.root, req.env.PATH);
   ensureDir(dirname(req.files.log));
   if (req.stdin !== null) writeFileSync(req.files.prompt, req.stdin);
-  return {
+  const prepared: PreparedSpawn = {
     args: wrapperArgv(req.files.log, req.stdin !== null ? req.files.prompt : null, req.argv),
     cwd: req.root,
     vars: workerVars(req),
   };
+  if (req.agent && req.files.settings) {
+    writeFileSync(req.files.settings, req.agent.settings);
+    Object.assign(prepared.vars, agentVars(req.env, req.files.settings, req.agent.apiTimeoutS));
+    prepared.unset = sessionVarsIn(req.env);
+  }
+  return prepared;
+}
+
+/** The environment of a prepared worker: `env` plus its variables, less the ones it must not see. */
+export function workerEnv(env: NodeJS.ProcessEnv, p: Pick<PreparedSpawn, "vars" | "unset">): NodeJS.ProcessEnv {
+  const out = { ...env, ...p.vars };
+  for (const k of p.unset ?? []) delete out[k];
+  return out;
 }
 
 /** Starts a prepared worker from this process; throws when the process cannot start. */
 export function spawnPrepared(p: PreparedSpawn, env: NodeJS.ProcessEnv): SpawnedWorker {
-  const child = spawn("/bin/sh", p.args, { cwd: p.cwd, env: { ...env, ...p.vars }, detached: true, stdio: "ignore" });
+  const child = spawn("/bin/sh", p.args, { cwd: p.cwd, env: workerEnv(env, p), detached: true, stdio: "ignore" });
   const pid = child.pid;
   if (pid === undefined) {
     // spawn reports its failure asynchronously; the pid is missing when it failed.

@@ -58,7 +58,7 @@ export class SpawnerClient {
       if (!this.child) return reject(new Error("spawner is not running"));
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject, onExit, onLost });
-      this.child.send({ t: "spawn", id, args: p.args, cwd: p.cwd, env: p.vars });
+      this.child.send({ t: "spawn", id, args: p.args, cwd: p.cwd, env: p.vars, unset: p.unset ?? [] });
     });
   }
 

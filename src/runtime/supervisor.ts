@@ -48,6 +48,7 @@ import {
   type InFlight,
 } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
+import { agentGate } from "../store/agent-gates.js";
 import { dispatcherFor, type NotifyDispatcher } from "../notify/dispatcher.js";
 import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
 
@@ -68,7 +69,9 @@ export interface WatchedAttempt {
   log: LogState;
   lastOutputAt: number;
   stallWarned: boolean;
-  killedFor: "timeout" | "stalled" | null;
+  killedFor: "timeout" | "stalled" | "after_result" | null;
+  /** When its final result event was read (agents): the process has a grace period to exit. */
+  resultSeenAt?: number;
   killTimer: NodeJS.Timeout | null;
   ended: boolean;
 }
@@ -274,6 +277,15 @@ export class Supervisor {
         if (w.ended) continue;
       }
       if (w.killedFor) continue;
+      if (w.phase === "work" && w.log.agent?.summary.result) {
+        // The agent has given its final result: it gets a short grace to exit, then it is stopped.
+        w.resultSeenAt ??= now;
+        if (now - w.resultSeenAt >= rt.resultGraceS * 1000) {
+          this.event(w, "task_result_grace_kill", { grace_s: rt.resultGraceS });
+          this.kill(w, "after_result");
+          continue;
+        }
+      }
       if (w.timeoutS !== null && now - w.startedAt >= w.timeoutS * 1000) this.kill(w, "timeout");
       else if (now - w.lastOutputAt >= rt.stallKillS * 1000) {
         this.event(w, "task_stall_killed", { silent_s: Math.round((now - w.lastOutputAt) / 1000) });
@@ -313,13 +325,13 @@ export class Supervisor {
       const p = w.log.progress!;
       stmt(
         this.store,
-        "UPDATE tasks SET progress_done = ?, progress_total = ? WHERE project_id = ? AND id = ? AND attempt = ? AND status = 'IN_PROGRESS'",
-      ).run(p.done, p.total, w.project, w.task, w.attempt);
+        "UPDATE tasks SET progress_done = ?, progress_total = ?, progress_label = ? WHERE project_id = ? AND id = ? AND attempt = ? AND status = 'IN_PROGRESS'",
+      ).run(p.done, p.total, p.label ?? null, w.project, w.task, w.attempt);
     }
     this.opts.onChange?.();
   }
 
-  private kill(w: WatchedAttempt, why: "timeout" | "stalled"): void {
+  private kill(w: WatchedAttempt, why: NonNullable<WatchedAttempt["killedFor"]>): void {
     w.killedFor = why;
     signalGroup(w.pid, "SIGTERM");
     w.killTimer = setTimeout(() => signalGroup(w.pid, "SIGKILL"), this.opts.runtime.killGraceS * 1000);
@@ -361,6 +373,7 @@ export class Supervisor {
             seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
             backoffS: this.opts.runtime.backoffS,
             rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
+            transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
           });
     if (r.ok) this.recorded(w.order, w.task, w.attempt, w.pid, r.status, r.retryAt);
     else if (isRerun(r)) this.reviewAgainAt(w.order, w.task, w.attempt, r.retryAt);
@@ -463,9 +476,10 @@ export class Supervisor {
           candidates: this.view.candidatesOf(order.id),
           blocked: this.view.blocked,
           stopWhenFull: true,
+          agentGate: this.view.hasAgents ? agentGate(this.store, this.project, order.id) : undefined,
         });
         for (const s of d.skipped) {
-          if (s.reason === "backoff") {
+          if (s.reason === "backoff" || s.reason === "rate_limit") {
             const at = Date.parse(s.retry_at);
             this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, at);
           }

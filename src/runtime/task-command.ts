@@ -4,15 +4,48 @@
  * JSON argv template, default Claude Code — with the prompt on stdin unless
  * the template places `{prompt}` itself.
  *
- * Placeholders `{prompt}`, `{model}`, `{task}`, `{order}`, `{project}` are
- * replaced inside each argument; nothing goes through a shell. With no model
- * anywhere (task, launch, AIPM_MODEL), an argument that is exactly `{model}`
- * is dropped together with a `--model` flag just before it, so the agent
- * picks its own default.
+ * Placeholders `{prompt}`, `{model}`, `{task}`, `{order}`, `{project}` and
+ * `{settings}` (the attempt's generated permission settings file, see
+ * src/agent/permissions.ts) are replaced inside each argument; nothing goes
+ * through a shell. With no model anywhere (task, launch, AIPM_MODEL), an
+ * argument that is exactly `{model}` is dropped together with a `--model`
+ * flag just before it, so the agent picks its own default.
+ *
+ * The default agent command is Claude Code with the task's permissions:
+ *
+ *   claude -p --output-format stream-json --verbose [--model M]
+ *     --permission-mode dontAsk --settings <attempt>.settings.json
+ *     --setting-sources "" --strict-mcp-config
+ *     [--max-turns N] [--max-budget-usd X] [--resume SESSION]
+ *
+ * `--setting-sources ""` and `--strict-mcp-config` keep the PM's own Claude
+ * settings, hooks and MCP servers (user or project) out of the worker.
  */
 import { usageError } from "../errors.js";
 
+/** The agent command's template (the permission flags are added to it, see defaultAgentArgv). */
 export const DEFAULT_AGENT_CMD = ["claude", "-p", "--output-format", "stream-json", "--verbose", "--model", "{model}"];
+
+/** What aipm adds to the default agent command for one attempt. */
+export interface AgentLaunch {
+  /** The generated settings file (permissions). */
+  settingsPath: string;
+  maxTurns: number | null;
+  maxBudgetUsd: number | null;
+  /** Continue this Claude session (`--resume`) rather than start a new one. */
+  resumeSession: string | null;
+}
+
+/** The default agent argv for one attempt. */
+export function defaultAgentArgv(model: string | null, launch: AgentLaunch): string[] {
+  const argv = ["claude", "-p", "--output-format", "stream-json", "--verbose"];
+  if (model) argv.push("--model", model);
+  argv.push("--permission-mode", "dontAsk", "--settings", launch.settingsPath, "--setting-sources", "", "--strict-mcp-config");
+  if (launch.maxTurns !== null) argv.push("--max-turns", String(launch.maxTurns));
+  if (launch.maxBudgetUsd !== null) argv.push("--max-budget-usd", String(launch.maxBudgetUsd));
+  if (launch.resumeSession) argv.push("--resume", launch.resumeSession);
+  return argv;
+}
 
 export interface TaskCommandInput {
   project: string;
@@ -23,6 +56,8 @@ export interface TaskCommandInput {
   /** The full prompt text for a prompt task. */
   prompt: string | null;
   model: string | null;
+  /** For a prompt task: the settings file and limits of this attempt. */
+  agent?: AgentLaunch | undefined;
 }
 
 export interface TaskCommand {
@@ -48,7 +83,7 @@ export function parseTemplate(raw: string | undefined, name: string): string[] |
 /** Expands an argv template; returns the argv and whether `{prompt}` was placed in it. */
 export function expandTemplate(
   template: readonly string[],
-  values: { prompt: string; model: string | null; task: string; order: string; project: string },
+  values: { prompt: string; model: string | null; task: string; order: string; project: string; settings?: string },
 ): { argv: string[]; promptPlaced: boolean } {
   const argv: string[] = [];
   let promptPlaced = false;
@@ -59,7 +94,7 @@ export function expandTemplate(
     }
     if (arg.includes("{prompt}")) promptPlaced = true;
     argv.push(
-      arg.replace(/\{(prompt|model|task|order|project)\}/g, (_m, key: string) => {
+      arg.replace(/\{(prompt|model|task|order|project|settings)\}/g, (_m, key: string) => {
         const v = values[key as keyof typeof values];
         return v ?? "";
       }),
@@ -73,14 +108,16 @@ export function taskCommand(input: TaskCommandInput, env: NodeJS.ProcessEnv): Ta
     const c = JSON.parse(input.command) as string[] | string;
     return { argv: typeof c === "string" ? ["/bin/sh", "-c", c] : c, stdin: null };
   }
-  const template = parseTemplate(env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD") ?? DEFAULT_AGENT_CMD;
+  const template = parseTemplate(env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD");
   const prompt = input.prompt ?? "";
-  const { argv, promptPlaced } = expandTemplate(template, {
+  if (template === null && input.agent) return { argv: defaultAgentArgv(input.model, input.agent), stdin: prompt };
+  const { argv, promptPlaced } = expandTemplate(template ?? DEFAULT_AGENT_CMD, {
     prompt,
     model: input.model,
     task: input.task,
     order: input.order,
     project: input.project,
+    settings: input.agent?.settingsPath ?? "",
   });
   return { argv, stdin: promptPlaced ? null : prompt };
 }

@@ -15,6 +15,8 @@ export interface TaskNode {
   status: TaskStatus;
   priority: Priority;
   retryAt: number | null;
+  /** A prompt task (an agent worker). */
+  agent: boolean;
   deps: string[];
   targetFiles: string[];
 }
@@ -25,17 +27,17 @@ export interface HeldLock {
   acquiredAt: number;
 }
 
-type TaskTuple = [number, string, string, TaskStatus, Priority, number | null];
+type TaskTuple = [number, string, string, TaskStatus, Priority, number | null, number];
 
 export function loadProjectTasks(store: Store, projectId: string): Map<string, TaskNode> {
   const s = store.sqlite;
   const out = new Map<string, TaskNode>();
   const rows = s
-    .prepare("SELECT seq, id, order_id, status, priority, retry_at FROM tasks WHERE project_id = ? ORDER BY seq")
+    .prepare("SELECT seq, id, order_id, status, priority, retry_at, prompt IS NOT NULL FROM tasks WHERE project_id = ? ORDER BY seq")
     .raw()
     .all(projectId) as TaskTuple[];
-  for (const [seq, id, orderId, status, priority, retryAt] of rows) {
-    out.set(id, { seq, id, orderId, status, priority, retryAt, deps: [], targetFiles: [] });
+  for (const [seq, id, orderId, status, priority, retryAt, agent] of rows) {
+    out.set(id, { seq, id, orderId, status, priority, retryAt, agent: agent === 1, deps: [], targetFiles: [] });
   }
   const deps = s.prepare("SELECT task_id, dep_id FROM task_deps WHERE project_id = ?").raw().all(projectId) as Array<
     [string, string]

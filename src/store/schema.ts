@@ -25,6 +25,11 @@ export const projects = sqliteTable("projects", {
   id: text("id").primaryKey(),
   root: text("root").notNull(),
   createdAt: integer("created_at").notNull(),
+  /** JSON array of Claude Code permission rules every agent task of the project may use (`Bash(npm test *)`). */
+  allowedTools: text("allowed_tools"),
+  /** A usage limit holds every agent task of the project until this time (epoch ms). */
+  agentHoldUntil: integer("agent_hold_until"),
+  agentHoldReason: text("agent_hold_reason"),
 });
 
 export const orders = sqliteTable(
@@ -41,6 +46,10 @@ export const orders = sqliteTable(
     /** JSON LaunchOptions of the last launch: successors launch under the same limits. */
     launchOptions: text("launch_options"),
     createdAt: integer("created_at").notNull(),
+    /** JSON array of permission rules for the order's agent tasks (added to the project's). */
+    allowedTools: text("allowed_tools"),
+    /** No new agent task of the order launches once its spent cost (USD) reaches this. */
+    budgetUsd: real("budget_usd"),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.id] })],
 );
@@ -81,6 +90,15 @@ export const tasks = sqliteTable(
     progressTotal: integer("progress_total"),
     reviewFeedback: text("review_feedback"),
     result: text("result"),
+    /** The current item of its progress (`aipm progress 3/10 "file.png"`). */
+    progressLabel: text("progress_label"),
+    /** JSON array of permission rules for this task (added to its order's and project's). */
+    allowedTools: text("allowed_tools"),
+    /** Agent limits passed to the agent: turns, and USD for one attempt. */
+    maxTurns: integer("max_turns"),
+    maxBudgetUsd: real("max_budget_usd"),
+    /** Since when the task has met nothing but transient API trouble (no attempt spent); null otherwise. */
+    transientSince: integer("transient_since"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     startedAt: integer("started_at"),
@@ -180,6 +198,12 @@ export const runs = sqliteTable(
     reviewRetryAt: integer("review_retry_at"),
     /** Review processes started for this attempt (a review that vanished is run again, up to a limit). */
     reviewRuns: integer("review_runs").notNull().default(0),
+    /** JSON array: the files this attempt's own Edit/Write tool calls touched (agents). */
+    editedFiles: text("edited_files"),
+    /** JSON array: what the agent was refused ([{tool, target}]). */
+    denials: text("denials"),
+    /** The session this attempt continued (`--resume`), when it did. */
+    resumedFrom: text("resumed_from"),
   },
   (t) => [
     uniqueIndex("runs_task_attempt").on(t.projectId, t.taskId, t.attempt),

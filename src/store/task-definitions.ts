@@ -29,6 +29,9 @@ function definitionColumns(t: TaskSpec) {
     maxAttempts: t.maxAttempts,
     model: t.model,
     review: t.review,
+    allowedTools: t.allowedTools.length ? JSON.stringify(t.allowedTools) : null,
+    maxTurns: t.maxTurns,
+    maxBudgetUsd: t.maxBudgetUsd,
   };
 }
 
@@ -36,20 +39,37 @@ function finishedAtFor(t: TaskSpec, now: number): number | null {
   return t.status === "QUEUED" ? null : now;
 }
 
-export function upsertProject(db: Db, id: string, root: string, now: number): void {
+function rulesColumn(rules: readonly string[] | null): string | null | undefined {
+  if (rules === null) return undefined;
+  return rules.length ? JSON.stringify(rules) : null;
+}
+
+/** Creates or updates a project; `allowedTools` null keeps what it has. */
+export function upsertProject(db: Db, id: string, root: string, now: number, allowedTools: readonly string[] | null = null): void {
+  const rules = rulesColumn(allowedTools);
   db.insert(projects)
-    .values({ id, root, createdAt: now })
-    .onConflictDoUpdate({ target: projects.id, set: { root } })
+    .values({ id, root, createdAt: now, allowedTools: rules ?? null })
+    .onConflictDoUpdate({ target: projects.id, set: rules === undefined ? { root } : { root, allowedTools: rules } })
     .run();
 }
 
-export function upsertOrder(db: Db, projectId: string, id: string, title: string | null, now: number): void {
+/** Creates or updates an order; a null field keeps what the order has. */
+export function upsertOrder(
+  db: Db,
+  projectId: string,
+  id: string,
+  title: string | null,
+  now: number,
+  extra: { allowedTools: readonly string[] | null; budgetUsd: number | null } = { allowedTools: null, budgetUsd: null },
+): void {
+  const rules = rulesColumn(extra.allowedTools);
+  const set: Partial<typeof orders.$inferInsert> = { projectId };
+  if (title !== null) set.title = title;
+  if (rules !== undefined) set.allowedTools = rules;
+  if (extra.budgetUsd !== null) set.budgetUsd = extra.budgetUsd;
   db.insert(orders)
-    .values({ projectId, id, title: title ?? "", createdAt: now })
-    .onConflictDoUpdate({
-      target: [orders.projectId, orders.id],
-      set: title === null ? { projectId } : { title },
-    })
+    .values({ projectId, id, title: title ?? "", createdAt: now, allowedTools: rules ?? null, budgetUsd: extra.budgetUsd })
+    .onConflictDoUpdate({ target: [orders.projectId, orders.id], set })
     .run();
 }
 

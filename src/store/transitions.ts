@@ -25,6 +25,7 @@ import type Database from "better-sqlite3";
 import type { Store } from "./open.js";
 import type { TaskStatus } from "./schema.js";
 import { LockIndex } from "../paths/lock-index.js";
+import { SPENT_SQL } from "./agent-gates.js";
 
 type Stmt = Database.Statement;
 
@@ -32,8 +33,12 @@ function statements(db: Database.Database) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
     task: p(
-      "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id FROM tasks WHERE project_id = ? AND id = ?",
+      "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent FROM tasks WHERE project_id = ? AND id = ?",
     ),
+    agentHold: p("SELECT agent_hold_until FROM projects WHERE id = ?").pluck(),
+    orderBudget: p("SELECT budget_usd FROM orders WHERE project_id = ? AND id = ?").pluck(),
+    orderSpent: p(SPENT_SQL).pluck(),
+    budgetEvent: p("SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' LIMIT 1").pluck(),
     orderPaused: p("SELECT paused FROM orders WHERE project_id = ? AND id = ?"),
     depsNotDone: p(
       `SELECT d.dep_id FROM task_deps d LEFT JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
@@ -87,10 +92,18 @@ function statements(db: Database.Database) {
       `UPDATE runs SET kill_request = ? WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome IN ('running', 'reviewing')`,
     ),
     runReview: p("SELECT review FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck(),
-    rateLimited: p("SELECT COUNT(*) FROM runs WHERE project_id = ? AND task_id = ? AND outcome = 'rate_limit'").pluck(),
+    transientRuns: p(
+      `SELECT COUNT(*) FROM runs WHERE project_id = ? AND task_id = ? AND started_at >= ? AND outcome IN ('rate_limit', 'api_error')`,
+    ).pluck(),
+    transientSince: p("SELECT transient_since FROM tasks WHERE project_id = ? AND id = ?").pluck(),
+    setTransientSince: p("UPDATE tasks SET transient_since = ? WHERE project_id = ? AND id = ?"),
+    holdProject: p(
+      `UPDATE projects SET agent_hold_until = ?, agent_hold_reason = ?
+        WHERE id = ? AND (agent_hold_until IS NULL OR agent_hold_until < ?)`,
+    ),
     runStats: p(
       `UPDATE runs SET session_id = @session_id, num_turns = @num_turns, duration_ms = @duration_ms, cost_usd = @cost_usd,
-              usage = @usage, out_of_scope = @out_of_scope
+              usage = @usage, out_of_scope = @out_of_scope, edited_files = @edited_files, denials = @denials
         WHERE project_id = @project AND task_id = @task AND attempt = @attempt`,
     ),
     taskResult: p("UPDATE tasks SET result = ? WHERE project_id = ? AND id = ?"),
@@ -140,6 +153,7 @@ interface TaskState {
   max_attempts: number;
   retry_at: number | null;
   order_id: string;
+  agent: number;
 }
 
 function event(
@@ -163,6 +177,8 @@ export type ClaimRefusal =
   | { ok: false; reason: "paused" }
   | { ok: false; reason: "dependency"; waiting_for: string[] }
   | { ok: false; reason: "backoff"; retry_at: number }
+  | { ok: false; reason: "rate_limit"; retry_at: number }
+  | { ok: false; reason: "budget"; budget_usd: number; spent_usd: number }
   | { ok: false; reason: "capacity"; running: number }
   | { ok: false; reason: "file_conflict"; file: string; held_by: string };
 
@@ -200,6 +216,15 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     if (paused?.paused) return { ok: false, reason: "paused" };
     const waiting = s.depsNotDone.all(project, task) as string[];
     if (waiting.length > 0) return { ok: false, reason: "dependency", waiting_for: waiting };
+    if (t.agent) {
+      const budget = s.orderBudget.get(project, t.order_id) as number | null;
+      if (budget !== null) {
+        const spent = s.orderSpent.get(project, t.order_id) as number;
+        if (spent >= budget) return { ok: false, reason: "budget", budget_usd: budget, spent_usd: spent };
+      }
+      const hold = s.agentHold.get(project) as number | null;
+      if (hold !== null && hold > now) return { ok: false, reason: "rate_limit", retry_at: hold };
+    }
     if (t.retry_at !== null && t.retry_at > now) return { ok: false, reason: "backoff", retry_at: t.retry_at };
     if (!input.ignoreCapacity) {
       const running = s.running.get(project) as number;
@@ -269,11 +294,14 @@ export type AttemptEnd =
       error: string;
       failureKind: string;
       /**
-       * `free`: the attempt is given back and the task waits until `retryAt` (a usage
-       * or rate limit); `never`: FAILED at once, whatever attempts remain.
+       * `free`: transient trouble (API errors, rate and usage limits): the attempt is
+       * given back and the task waits until `retryAt`, or a capped doubling backoff
+       * when no time is known; `never`: FAILED at once, whatever attempts remain.
        */
       retry?: "free" | "never" | undefined;
       retryAt?: number | undefined;
+      /** A usage limit: every agent task of the project waits until `retryAt`. */
+      holdProject?: boolean | undefined;
     }
   | { kind: "killed"; request: "cancel" | "requeue"; exitCode: number | null; signal: string | null };
 
@@ -281,8 +309,16 @@ export type FinishResult =
   | { ok: true; status: TaskStatus; retryAt: number | null }
   | { ok: false; status: TaskStatus | null };
 
-/** Rate-limited attempts a task gets back; past this many, they count like any failure. */
-export const MAX_FREE_RETRIES = 20;
+/** Attempts given back in a row (transient trouble); past this many, they count like any failure. */
+export const MAX_FREE_RETRIES = 30;
+
+/** How long transient trouble may last, and the cap of its doubling backoff (src/config/runtime-options.ts). */
+export interface TransientPolicy {
+  maxS: number;
+  backoffMaxS: number;
+}
+
+const DEFAULT_TRANSIENT: TransientPolicy = { maxS: 3600, backoffMaxS: 300 };
 
 export interface FinishInput {
   project: string;
@@ -293,6 +329,7 @@ export interface FinishInput {
   backoffS: number;
   /** What the agent reported, files changed out of scope, the text its dependents see as its result. */
   report?: AttemptReport | undefined;
+  transient?: TransientPolicy | undefined;
 }
 
 export interface AttemptReport {
@@ -304,6 +341,9 @@ export interface AttemptReport {
   outOfScope?: readonly string[] | null;
   /** The task's `result` (the agent's final text, or the end of a command's output). */
   result?: string | null;
+  /** Files its own file tools wrote; what it was refused. */
+  editedFiles?: readonly string[] | null;
+  denials?: ReadonlyArray<{ tool: string; target: string | null }> | null;
 }
 
 /**
@@ -341,11 +381,34 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         error = end.error;
         failureKind = end.failureKind;
         outcome = end.failureKind;
-        free = end.retry === "free" && (s.rateLimited.get(project, task) as number) < MAX_FREE_RETRIES;
-        if (free) {
+        /** Transient trouble that has lasted past the ceiling: FAILED. */
+        let giveUp = false;
+        if (end.retry === "free") {
+          const policy = input.transient ?? DEFAULT_TRANSIENT;
+          const since = (s.transientSince.get(project, task) as number | null) ?? now;
+          const inARow = (s.transientRuns.get(project, task, since) as number) + 1;
+          // A known reset time (a usage limit) is waited for; unknown ones end after the ceiling.
+          giveUp = end.retryAt === undefined && now - since > policy.maxS * 1000;
+          // Past MAX_FREE_RETRIES in a row, an attempt counts like any failure (a misreading cannot loop forever).
+          free = !giveUp && inARow <= MAX_FREE_RETRIES;
+          if (giveUp) error = `${end.error}; transient API errors for ${Math.round((now - since) / 1000)}s (${inARow} runs): giving up`;
+          if (free) {
+            s.setTransientSince.run(since, project, task);
+            const backoff = Math.min(policy.backoffMaxS * 1000, input.backoffS * 1000 * 2 ** (inARow - 1));
+            retryAt = Math.max(now, end.retryAt ?? now + Math.round(backoff));
+          }
+        }
+        if (giveUp) {
+          status = "FAILED";
+        } else if (free) {
           status = "QUEUED";
-          retryAt = Math.max(now, end.retryAt ?? now);
           s.giveBackAttempt.run(project, task);
+          if (end.holdProject && retryAt !== null && s.holdProject.run(retryAt, error, project, retryAt).changes === 1) {
+            event(s, now, project, t.order_id, task, attempt, "project_rate_limited", {
+              until: new Date(retryAt).toISOString(),
+              error,
+            });
+          }
         } else if (end.retry !== "never" && t.spent_attempts < t.max_attempts) {
           status = "QUEUED";
           retryAt = now + Math.round(input.backoffS * 1000 * 2 ** Math.max(0, t.spent_attempts - 1));
@@ -353,6 +416,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
           status = "FAILED";
         }
       }
+      if (!free) s.setTransientSince.run(null, project, task);
       s.endTask.run({
         status,
         finished: status === "QUEUED" ? null : now,
@@ -369,7 +433,10 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       const signal = end.kind === "success" ? null : end.signal;
       s.closeRun.run(now, end.exitCode, signal, outcome, error, project, task, attempt);
       const rep = input.report;
-      if (rep && (rep.sessionId != null || rep.costUsd != null || rep.numTurns != null || rep.outOfScope?.length)) {
+      if (
+        rep &&
+        (rep.sessionId != null || rep.costUsd != null || rep.numTurns != null || rep.outOfScope?.length || rep.editedFiles?.length || rep.denials?.length)
+      ) {
         s.runStats.run({
           session_id: rep.sessionId ?? null,
           num_turns: rep.numTurns ?? null,
@@ -377,12 +444,15 @@ export function finish(store: Store, input: FinishInput): FinishResult {
           cost_usd: rep.costUsd ?? null,
           usage: rep.usage === undefined || rep.usage === null ? null : JSON.stringify(rep.usage),
           out_of_scope: rep.outOfScope?.length ? JSON.stringify(rep.outOfScope) : null,
+          edited_files: rep.editedFiles?.length ? JSON.stringify(rep.editedFiles) : null,
+          denials: rep.denials?.length ? JSON.stringify(rep.denials) : null,
           project,
           task,
           attempt,
         });
       }
       if (rep?.result != null) s.taskResult.run(rep.result, project, task);
+      if (rep?.costUsd != null) noteBudget(s, now, project, t.order_id);
       const kind =
         status === "DONE" ? "task_done"
         : status === "REVIEW" ? "task_review"
@@ -449,6 +519,17 @@ export interface ReviewerCost {
 function addReviewerCost(s: Statements, r: { project: string; task: string; attempt: number }, cost: ReviewerCost | null | undefined): void {
   if (!cost || (cost.costUsd === null && cost.numTurns === null)) return;
   s.reviewerCost.run(cost.costUsd ?? 0, cost.numTurns ?? 0, r.project, r.task, r.attempt);
+  const t = s.task.get(r.project, r.task) as TaskState | undefined;
+  if (t && cost.costUsd) noteBudget(s, Date.now(), r.project, t.order_id);
+}
+
+/** Once an order's spent cost reaches its budget: one `order_budget_reached` event (notified). */
+function noteBudget(s: Statements, now: number, project: string, order: string): void {
+  const budget = s.orderBudget.get(project, order) as number | null | undefined;
+  if (budget == null) return;
+  const spent = s.orderSpent.get(project, order) as number;
+  if (spent < budget || s.budgetEvent.get(project, order)) return;
+  event(s, now, project, order, null, null, "order_budget_reached", { budget_usd: budget, spent_usd: Math.round(spent * 1e4) / 1e4 });
 }
 
 /**

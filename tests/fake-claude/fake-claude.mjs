@@ -47,7 +47,10 @@ function readStdin() {
 
 const modelAt = argv.indexOf("--model");
 const model = modelAt >= 0 ? argv[modelAt + 1] : null;
-const flagsWithValue = new Set(["--model", "--output-format", "--max-turns", "--permission-mode"]);
+const flagsWithValue = new Set([
+  "--model", "--output-format", "--max-turns", "--permission-mode", "--settings", "--setting-sources",
+  "--max-budget-usd", "--resume", "--allowedTools", "--disallowedTools",
+]);
 let positional = null;
 for (let i = 0; i < argv.length; i++) {
   if (flagsWithValue.has(argv[i])) i++;

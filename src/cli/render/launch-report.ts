@@ -16,6 +16,10 @@ export function describeSkip(s: SkipReason): string {
       return "no free worker slot";
     case "paused":
       return "order is paused";
+    case "rate_limit":
+      return `usage limit: agent tasks wait until ${s.retry_at}`;
+    case "budget":
+      return `order budget reached ($${s.spent_usd} of $${s.budget_usd})`;
   }
 }
 
