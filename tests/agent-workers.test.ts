@@ -166,6 +166,51 @@ describe("agent workers: outcomes", () => {
     expect(kinds).toEqual(expect.arrayContaining(["task_stall_warning", "task_stall_killed", "task_failed"]));
   });
 
+  it("an agent that gives its result and does not exit is stopped after the grace period; the result stands", async () => {
+    const ctx = agentSetup({ AIPM_RESULT_GRACE_S: "0.5", AIPM_STALL_KILL_S: "30" });
+    await importPlan(ctx, plan([{ id: "HR", prompt: "[fake:hang_after_result] [fake:result:all done]", review: false, max_attempts: 1 }]));
+    const { code, summary } = await runOrder(ctx);
+    expect(code).toBe(0);
+    expect(summary).toMatchObject({ done: true, failed: [] });
+    expect(await statusOf(ctx, "HR")).toMatchObject({ status: "DONE", attempt: 1 });
+    const kinds = (await eventsOf(ctx, "HR")).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["task_result_grace_kill", "task_done"]));
+  });
+
+  it("a worker never sees a parent Claude Code session's variables; it gets its settings file and an API timeout", async () => {
+    const ctx = agentSetup({ CLAUDECODE: "1", CLAUDE_CODE_ENTRYPOINT: "cli", CLAUDE_CODE_SSE_PORT: "1234", CLAUDE_CODE_MAX_RETRIES: "2" });
+    await importPlan(
+      ctx,
+      plan([{ id: "ENV", prompt: "x", target_files: ["src/a.ts", "docs/"], allowed_tools: ["Bash(npm test *)"], review: false }], {
+        allowed_tools: ["Bash(make lint)"],
+      }),
+    );
+    expect((await runOrder(ctx)).code).toBe(0);
+    const [run] = runsOf(ctx, "ENV");
+    expect(run!.vars).not.toHaveProperty("CLAUDECODE");
+    expect(run!.vars).not.toHaveProperty("CLAUDE_CODE_ENTRYPOINT");
+    expect(run!.vars).not.toHaveProperty("CLAUDE_CODE_SSE_PORT");
+    expect(run!.vars).toMatchObject({ CLAUDE_CODE_MAX_RETRIES: "2", API_TIMEOUT_MS: "300000" });
+    const settings = JSON.parse(readFileSync(run!.vars.AIPM_AGENT_SETTINGS!, "utf8"));
+    const root = join(ctx.dir, "ws");
+    expect(settings.permissions.defaultMode).toBe("dontAsk");
+    expect(settings.permissions.allow).toEqual(
+      expect.arrayContaining([
+        "Read",
+        `Edit(/${root}/src/a.ts)`,
+        `Edit(/${root}/docs)`,
+        `Edit(/${root}/docs/**)`,
+        "Bash(npm test *)",
+        "Bash(make lint)",
+        "Bash(aipm progress *)",
+      ]),
+    );
+    expect(settings.permissions.allow.filter((r: string) => r.startsWith("Edit("))).toHaveLength(4);
+    // The prompt says what it may run and how to report progress.
+    expect(run!.prompt).toContain("Bash(make lint), Bash(npm test *)");
+    expect(run!.prompt).toContain("aipm progress");
+  });
+
   it("a usage limit with a reset time spends no attempt: the task waits for the reset, says so, then runs", async () => {
     const ctx = agentSetup();
     await importPlan(ctx, plan([{ id: "RL", prompt: "[fake:rate_limit:2@1]", review: false, max_attempts: 1 }]));

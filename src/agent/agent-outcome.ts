@@ -105,9 +105,9 @@ type ApiClass = "auth" | "usage_limit" | "rate_limit" | "transient" | null;
 /** The API trouble the structured fields show, if any. */
 function apiClass(agent: AgentSummary): ApiClass {
   const r = agent.result;
-  if (agent.rateLimitResetAt !== null) return "usage_limit";
+  if (agent.rateLimitResetAt !== null || agent.usageLimit) return "usage_limit";
   const status = r?.api_error_status ?? agent.lastRetry?.status ?? null;
-  const err = agent.apiError;
+  const err = agent.apiError ?? (r?.api_error === "connection_failed" ? "connection_error" : null);
   const type = r?.api_error_type ?? null;
   if (status === 401 || status === 403 || (err !== null && AUTH_ERRORS.has(err)) || type === "authentication_error" || type === "permission_error" || type === "billing_error") {
     return "auth";
@@ -143,7 +143,7 @@ export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
   }
   const r = agent.result;
   const text = [r?.result ?? "", ...agent.textTail].join("\n");
-  const what = short(r?.result ?? agent.textTail[agent.textTail.length - 1] ?? r?.subtype ?? "");
+  const what = short(r?.result ?? r?.errors[0] ?? agent.textTail[agent.textTail.length - 1] ?? r?.subtype ?? "");
 
   const byApi = (cls: Exclude<ApiClass, null>): AttemptEnd => {
     const status = r?.api_error_status ?? agent.lastRetry?.status ?? null;
@@ -183,6 +183,10 @@ export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
     }
     if (/budget/i.test(r.subtype) || /budget/i.test(r.terminal_reason ?? "")) {
       return fail(base, "budget", `budget exhausted: ${what}`, { retry: "never" });
+    }
+    // `--resume` of a session this machine no longer has: start afresh, no attempt spent.
+    if (r.errors.some((e) => /No conversation found/i.test(e))) {
+      return fail(base, "agent_error", `could not resume: ${what}`, { retry: "free" });
     }
     const cls = apiClass(agent) ?? textClass(text);
     if (cls) return byApi(cls);

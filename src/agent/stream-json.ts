@@ -43,6 +43,10 @@ export interface ResultEvent {
   api_error_status: number | null;
   /** The API error's type (`rate_limit_error`, `overloaded_error`, `authentication_error`...), when given. */
   api_error_type: string | null;
+  /** The CLI's own name for it (`usage_limit_reached`, `connection_failed`...), when given. */
+  api_error: string | null;
+  /** `errors` of an error result (`Reached maximum number of turns (3)`, `No conversation found...`). */
+  errors: string[];
 }
 
 export interface ApiRetry {
@@ -60,8 +64,10 @@ export interface AgentSummary {
   result: ResultEvent | null;
   /** Epoch ms of a rejected rate limit's reset, from a rate_limit_event. */
   rateLimitResetAt: number | null;
-  /** The `error` of the last assistant message that carried one (`rate_limit`, `overloaded`...). */
+  /** The `error` of the last assistant message that carried one (`rate_limit`, `server_error`...). */
   apiError: string | null;
+  /** The CLI said a usage limit was reached (`api_error: "usage_limit_reached"`). */
+  usageLimit: boolean;
   /** The last `system/api_retry` event, and how many were seen. */
   lastRetry: ApiRetry | null;
   apiRetries: number;
@@ -163,6 +169,7 @@ export class AgentStream {
     result: null,
     rateLimitResetAt: null,
     apiError: null,
+    usageLimit: false,
     lastRetry: null,
     apiRetries: 0,
     denials: [],
@@ -274,19 +281,32 @@ export class AgentStream {
       permission_denials: denials,
       terminal_reason: str(ev.terminal_reason),
       api_error_status: num(ev.api_error_status),
-      api_error_type: str(ev.api_error_type) ?? str((ev.api_error as Record<string, unknown> | undefined)?.type),
+      api_error_type: str(ev.api_error_type),
+      api_error: str(ev.api_error),
+      errors: Array.isArray(ev.errors) ? ev.errors.filter((e): e is string => typeof e === "string").map((e) => oneLine(e, 300)) : [],
     };
+    this.noteResetIn(ev.api_error_params);
     this.summary.result = r;
+    if (r.api_error === "usage_limit_reached") this.summary.usageLimit = true;
     const facts = [r.subtype, r.num_turns !== null ? `${r.num_turns} turns` : null, r.total_cost_usd !== null ? `$${r.total_cost_usd.toFixed(4)}` : null]
       .filter(Boolean)
       .join(", ");
-    this.show(`${r.is_error ? "error" : "result"} (${facts}): ${oneLine(r.result ?? r.subtype)}`);
+    this.show(`${r.is_error ? "error" : "result"} (${facts}): ${oneLine(r.result ?? r.errors[0] ?? r.subtype)}`);
+  }
+
+  /** A rejected rate limit's reset given with an API error (`api_error_params.rate_limit_info`). */
+  private noteResetIn(params: unknown): void {
+    const info = (params as { rate_limit_info?: Record<string, unknown> } | null | undefined)?.rate_limit_info;
+    const at = num(info?.resetsAt) ?? num(info?.resets_at);
+    if (info?.status === "rejected" && at !== null) this.summary.rateLimitResetAt = at < 1e12 ? at * 1000 : at;
   }
 
   private assistant(ev: Record<string, unknown>): boolean {
     const error = str(ev.error);
     if (error) {
       this.summary.apiError = error;
+      if (str(ev.api_error) === "usage_limit_reached") this.summary.usageLimit = true;
+      this.noteResetIn(ev.api_error_params);
     }
     const content = (ev.message as { content?: unknown } | null)?.content;
     let changed = false;

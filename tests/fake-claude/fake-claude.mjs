@@ -17,6 +17,7 @@
  *   [fake:rate_limit:S]     a rejected rate_limit_event and "Claude AI usage limit
  *                           reached|<now+S>" as an error result, exit 1
  *   [fake:result:TEXT]      the result text (up to the closing bracket)
+ *   [fake:hang_after_result] print the final result, then never exit (a known hazard of `claude -p`)
  *
  * With AIPM_REVIEW=1 it is a reviewer: it approves (`VERDICT: APPROVE`)
  * unless `[fake-review:reject]` (optionally `@N`) says to reject, fails as a
@@ -60,7 +61,7 @@ const prompt = positional ?? (await readStdin());
 
 if (env.FAKE_CLAUDE_RECORD) {
   mkdirSync(env.FAKE_CLAUDE_RECORD, { recursive: true });
-  const vars = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("AIPM_")));
+  const vars = Object.fromEntries(Object.entries(env).filter(([k]) => /^(AIPM_|CLAUDE|API_TIMEOUT_MS$)/.test(k)));
   const name = `${env.AIPM_TASK ?? "task"}-${attempt}${reviewing ? "-review" : ""}-${process.pid}.json`;
   writeFileSync(join(env.FAKE_CLAUDE_RECORD, name), JSON.stringify({ argv, prompt, cwd: process.cwd(), vars }, null, 2));
 }
@@ -183,4 +184,8 @@ if (has(d, "permission")) {
 const text = has(d, "result")?.arg || `Finished ${env.AIPM_TASK ?? "the task"}: made the change.`;
 assistant([{ type: "text", text }]);
 result({ result: text });
+if (has(d, "hang_after_result")) {
+  await new Promise((r) => process.stdout.write("", r));
+  for (;;) await sleep(3600);
+}
 await finish(0);
