@@ -7,8 +7,9 @@
  * the main agent loop ("main") or a side call ("side": title/topic/summary/
  * quota checks...), see `classifyMessagesCall`. Side calls get a trivial text
  * reply (unless the script sets `onSide`), so a script only sees the main
- * conversation. Anything else (count_tokens, HEAD, unknown paths) gets a
- * harmless answer and is logged in `requests` with kind "other".
+ * conversation. Anything else (count_tokens, `HEAD /api/hello` which the CLI
+ * sends when nonessential traffic is allowed, unknown paths) gets a harmless
+ * answer and is logged in `requests` with kind "other".
  *
  * Usage:
  *   const api = await startScriptedApi(steps([
@@ -145,11 +146,19 @@ export interface ScriptedApi {
 }
 
 /**
- * Tells the main agent loop from side calls. Observed with 2.1.332 (see FINDINGS.md):
- * the main loop always sends a non-empty `tools` array and a system prompt that
- * starts with the billing header / "You are Claude Code..." identity. Side calls
- * (session title, topic, summaries, quota probe) send no tools (or an empty list)
- * and/or a tiny max_tokens.
+ * Tells the main agent loop from side calls.
+ *
+ * Observed with 2.1.332 in `-p` mode (FINDINGS.md, "API traffic"): every
+ * /v1/messages call was a main-loop call — model = the session model
+ * (claude-opus-5-5 by default), a non-empty `tools` array (12 schemas, the rest
+ * deferred behind ToolSearch), `max_tokens` 128000, `stream: true`, and
+ * `system[0]` = "x-anthropic-billing-header: ...; cc_entrypoint=sdk-cli;".
+ * No title/topic/summary/quota calls were seen (with or without
+ * CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC). Should other versions make them,
+ * they are recognisable because they carry no tools (title/topic/summary on the
+ * small fast model), or a `max_tokens` of 1 (quota probe), or a title/summary
+ * system prompt — those are answered with a trivial text and never reach the
+ * script.
  */
 export function classifyMessagesCall(body: any): { kind: "main" | "side"; reason: string } {
   if (!body || typeof body !== "object") return { kind: "side", reason: "no JSON body" };

@@ -17,6 +17,7 @@ export interface ProbeCase {
   apiOptions?: ScriptedApiOptions;
   prompt?: string;
   env?: Record<string, string>;
+  unsetEnv?: string[];
   /** Files to create in the cwd before the run (relative path -> content). */
   files?: Record<string, string>;
   /** Files whose existence to report after the run. */
@@ -69,7 +70,7 @@ export async function probe(c: ProbeCase): Promise<any> {
     writeFileSync(join(cwd, p), content);
   }
   const home = c.home ?? newHome();
-  const run = await runClaude({ url: api.url, cwd, home, args: c.args, prompt: c.prompt ?? "Do the task.", env: c.env, timeoutMs: c.timeoutMs ?? 60_000, keepStdinOpen: c.keepStdinOpen });
+  const run = await runClaude({ url: api.url, cwd, home, args: c.args, prompt: c.prompt ?? "Do the task.", env: c.env, unsetEnv: c.unsetEnv, timeoutMs: c.timeoutMs ?? 60_000, keepStdinOpen: c.keepStdinOpen });
   await api.close();
   const report = {
     name: c.name,

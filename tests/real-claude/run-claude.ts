@@ -37,6 +37,8 @@ export interface RunOptions {
   keepStdinOpen?: boolean;
   home?: string;
   env?: Record<string, string>;
+  /** Variables to remove from the child's environment (e.g. ANTHROPIC_API_KEY to test OAuth). */
+  unsetEnv?: string[];
   timeoutMs?: number;
 }
 
@@ -48,7 +50,9 @@ export function runClaude(o: RunOptions): Promise<ClaudeRun> {
   const home = o.home ?? newHome();
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(CLAUDE_BIN, o.args, { cwd: o.cwd, env: claudeEnv(o.url, home, o.env), stdio: ["pipe", "pipe", "pipe"] });
+    const env = claudeEnv(o.url, home, o.env);
+    for (const k of o.unsetEnv ?? []) delete env[k];
+    const child = spawn(CLAUDE_BIN, o.args, { cwd: o.cwd, env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let resultAt: number | undefined;
