@@ -27,6 +27,11 @@ export interface Denial {
   target: string | null;
 }
 
+/** A refusal as read, with the tool call it refused (to tell repeats apart). */
+interface SeenDenial extends Denial {
+  id: string | null;
+}
+
 export interface ResultEvent {
   subtype: string;
   is_error: boolean;
@@ -71,7 +76,7 @@ export interface AgentSummary {
   /** The last `system/api_retry` event, and how many were seen. */
   lastRetry: ApiRetry | null;
   apiRetries: number;
-  /** Refusals seen (from `system/permission_denied` events and the result). */
+  /** Refusals seen (from `system/permission_denied` events and the result), one per refused call. */
   denials: Denial[];
   /** Files the agent's own file tools wrote (Edit, Write, MultiEdit, NotebookEdit), as given. */
   editedFiles: string[];
@@ -117,12 +122,17 @@ function todoProgress(input: unknown): { done: number; total: number } | null {
   return { done, total: todos.length };
 }
 
-/** A refusal as the CLI lists it: `{tool_name, tool_input: {file_path | command ...}}`. */
+/** What a tool call acts on: its file, command or address. */
+function toolTarget(input: unknown): string | null {
+  const i = (input ?? {}) as Record<string, unknown>;
+  const target = str(i.file_path) ?? str(i.notebook_path) ?? str(i.path) ?? str(i.command) ?? str(i.url) ?? null;
+  return target === null ? null : oneLine(target, 200);
+}
+
+/** A refusal as the CLI lists it: `{tool_name, tool_use_id, tool_input: {file_path | command ...}}`. */
 export function toDenial(v: unknown): Denial {
   const d = (v ?? {}) as Record<string, unknown>;
-  const input = (d.tool_input ?? d.input ?? {}) as Record<string, unknown>;
-  const target = str(input.file_path) ?? str(input.notebook_path) ?? str(input.path) ?? str(input.command) ?? str(input.url) ?? str(d.path) ?? null;
-  return { tool: str(d.tool_name) ?? str(d.tool) ?? "?", target: target === null ? null : oneLine(target, 200) };
+  return { tool: str(d.tool_name) ?? str(d.tool) ?? "?", target: toolTarget(d.tool_input ?? d.input) };
 }
 
 /** `Write b.ts`, `Bash rm -rf x`. */
@@ -183,6 +193,9 @@ export class AgentStream {
   /** The readable line(s) for the last line pushed (none for events not worth a line). */
   lines: string[] = [];
   progress: { done: number; total: number } | null = null;
+  /** What recent tool calls acted on, by tool_use id (a refusal event names only the id). */
+  private readonly calls = new Map<string, string>();
+  private seenDenials: SeenDenial[] = [];
 
   /** Feeds one line (without its newline). Returns true when progress changed. */
   push(line: string): boolean {
@@ -251,7 +264,10 @@ export class AgentStream {
         return;
       }
       case "permission_denied": {
-        const d = toDenial(ev);
+        const id = str(ev.tool_use_id);
+        // The event names the tool; the call it refused names the file or command.
+        const d = { ...toDenial(ev), id };
+        if (d.target === null && id !== null) d.target = this.calls.get(id) ?? null;
         this.addDenial(d);
         this.show(`permission denied: ${describeDenial(d)}`);
         return;
@@ -261,14 +277,18 @@ export class AgentStream {
     }
   }
 
-  private addDenial(d: Denial): void {
-    const list = this.summary.denials;
-    if (!list.some((x) => x.tool === d.tool && x.target === d.target)) list.push(d);
+  private addDenial(d: SeenDenial): void {
+    const list = this.seenDenials;
+    const same = list.findIndex((x) => (d.id !== null && x.id === d.id) || (x.tool === d.tool && x.target === d.target));
+    if (same < 0) list.push(d);
+    else if (list[same]!.target === null) list[same] = d;
+    this.summary.denials = list.map(({ tool, target }) => ({ tool, target }));
   }
 
   private resultEvent(ev: Record<string, unknown>): void {
-    const denials = Array.isArray(ev.permission_denials) ? ev.permission_denials.map(toDenial) : [];
-    for (const d of denials) this.addDenial(d);
+    const raw: unknown[] = Array.isArray(ev.permission_denials) ? ev.permission_denials : [];
+    const denials = raw.map(toDenial);
+    raw.forEach((v, i) => this.addDenial({ ...denials[i]!, id: str((v as Record<string, unknown> | null)?.tool_use_id) }));
     const r: ResultEvent = {
       subtype: str(ev.subtype) ?? "success",
       is_error: ev.is_error === true,
@@ -315,6 +335,12 @@ export class AgentStream {
         if (block?.type === "tool_use") {
           const name = str(block.name) ?? "tool";
           this.summary.toolUses++;
+          const id = str(block.id);
+          const target = toolTarget(block.input);
+          if (id !== null && target !== null) {
+            this.calls.set(id, target);
+            if (this.calls.size > 200) this.calls.delete(this.calls.keys().next().value!);
+          }
           this.toolUse(name, block.input);
           this.show(`> ${describeToolUse(name, block.input)}`);
           if (name === "TodoWrite") {
