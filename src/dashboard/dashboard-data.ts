@@ -15,7 +15,7 @@ import { ReadableAgentOutput } from "../agent/readable-output.js";
 
 /** Log text for people: an agent's stream-json as one line per event. */
 function readable(text: string): string {
-  if (!text.includes('{"type"')) return text;
+  if (!text.includes('"type":')) return text;
   const r = new ReadableAgentOutput();
   return r.push(text.endsWith("\n") ? text : `${text}\n`) + r.flush();
 }

@@ -48,7 +48,8 @@ const FALLBACKS: RegExp[] = [
 /** What a line shows about the GPU, or null (the line cut to 200 characters). */
 export function findGpuError(line: string): GpuFinding | null {
   if (!QUICK.test(line)) return null;
-  if (line.trimStart().startsWith('{"type"')) return null;
+  // An agent's stream-json event (its `type` anywhere in the line) is not the program's own output.
+  if (line.trimStart().startsWith("{") && line.includes('"type":')) return null;
   for (const p of ERRORS) if (p.test(line)) return { line: line.trim().slice(0, 200), hard: true };
   for (const p of FALLBACKS) if (p.test(line)) return { line: line.trim().slice(0, 200), hard: false };
   return null;
