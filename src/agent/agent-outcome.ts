@@ -100,7 +100,8 @@ export function denialError(denials: readonly Denial[]): string {
   return `permission denied: ${shown}${more} (outside the task's permissions: add the file to target_files or the rule to allowed_tools)`;
 }
 
-type ApiClass = "auth" | "usage_limit" | "rate_limit" | "transient" | null;
+/** `refused`: the API turned the request down for what it is: not transient, and no text says otherwise. */
+type ApiClass = "auth" | "usage_limit" | "rate_limit" | "transient" | "refused" | null;
 
 /** The API trouble the structured fields show, if any. */
 function apiClass(agent: AgentSummary): ApiClass {
@@ -113,6 +114,8 @@ function apiClass(agent: AgentSummary): ApiClass {
     return "auth";
   }
   if (status === 429 || (err !== null && RATE_ERRORS.has(err)) || type === "rate_limit_error") return "rate_limit";
+  // A request refused for what it is (400 invalid_request, prompt too long) will be refused again.
+  if ((status !== null && status >= 400 && status < 500 && status !== 408) || err === "invalid_request") return "refused";
   if (
     (status !== null && (status >= 500 || status === 408)) ||
     (err !== null && TRANSIENT_ERRORS.has(err)) ||
@@ -145,7 +148,7 @@ export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
   const text = [r?.result ?? "", ...agent.textTail].join("\n");
   const what = short(r?.result ?? r?.errors[0] ?? agent.textTail[agent.textTail.length - 1] ?? r?.subtype ?? "");
 
-  const byApi = (cls: Exclude<ApiClass, null>): AttemptEnd => {
+  const byApi = (cls: Exclude<ApiClass, null | "refused">): AttemptEnd => {
     const status = r?.api_error_status ?? agent.lastRetry?.status ?? null;
     const label = `${status !== null ? `${status} ` : ""}${agent.apiError ?? r?.api_error_type ?? ""}`.trim();
     const detail = `${label ? `${label}: ` : ""}${what}`;
@@ -189,14 +192,14 @@ export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
       return fail(base, "agent_error", `could not resume: ${what}`, { retry: "free" });
     }
     const cls = apiClass(agent) ?? textClass(text);
-    if (cls) return byApi(cls);
+    if (cls && cls !== "refused") return byApi(cls);
     if (agent.denials.length > 0) return fail(base, "permission_denied", denialError(agent.denials), { retry: "never" });
     return fail(base, "agent_error", `agent error (${r.subtype}): ${what}`);
   }
   // No result event.
   if (base.kind === "success" && !agent.streaming) return base; // a plain agent command: its exit code is the outcome
   const cls = apiClass(agent) ?? textClass(agent.textTail.join("\n"));
-  if (cls) return byApi(cls);
+  if (cls && cls !== "refused") return byApi(cls);
   if (base.kind === "success") return fail(base, "crashed", "the agent ended without a result event");
   const last = agent.textTail.length ? `: ${short(agent.textTail[agent.textTail.length - 1]!)}` : "";
   return fail(base, "crashed", `${base.error} with no result${last}`);
