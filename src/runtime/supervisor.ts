@@ -1,8 +1,8 @@
 /**
  * The supervisor: runs a project's active orders to their end. It holds the
  * project's lease (one supervisor per project), watches every running attempt
- * — its own children through their exit events, adopted ones through the exit
- * file their wrapper leaves and their pid — follows their logs (progress,
+ * — its own children through their exit events, adopted ones through their
+ * pid and, once gone, the exit file their wrapper left — follows their logs (progress,
  * last output, stall clock), enforces time limits, records each end, and
  * launches what became launchable, under each order's stored limits.
  *
@@ -34,6 +34,7 @@ import { SpawnerClient } from "./spawner-client.js";
 import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
+import { resolveLogMaxBytes } from "./log-cap.js";
 import { concludeAttempt } from "./conclude-attempt.js";
 import { concludeReview, isRerun, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
@@ -120,6 +121,8 @@ export class Supervisor {
   private readonly reviewTimers = new Set<NodeJS.Timeout>();
   private readonly notifier: NotifyDispatcher | null;
   private readonly alarm: ResourceAlarm;
+  /** AIPM_LOG_MAX_MB in bytes: a followed log over it is compacted. */
+  private readonly logMaxBytes: number;
 
   constructor(
     private readonly store: Store,
@@ -135,6 +138,7 @@ export class Supervisor {
     }
     this.notifier = notifier;
     this.alarm = new ResourceAlarm(store, resolveAlarmAfterS(opts.env));
+    this.logMaxBytes = resolveLogMaxBytes(opts.env);
   }
 
   /** Feeds the resource alarm with a sample, while some active order measures resources. */
@@ -216,7 +220,7 @@ export class Supervisor {
       logPath: l.logPath,
       startedAt: l.startedAt,
       timeoutS: l.timeoutS,
-      log: newLogState(l.logPath),
+      log: newLogState(l.logPath, this.logMaxBytes),
       lastOutputAt: l.startedAt,
       stallWarned: false,
       killedFor: null,
@@ -251,7 +255,7 @@ export class Supervisor {
     }
   }
 
-  /** A worker some other process started: its exit status comes from its log; the stall clock starts now. */
+  /** A worker some other process started: its exit status comes from its exit file once it is gone; the stall clock starts now. */
   private watchAdopted(f: InFlight): void {
     this.watched.set(f.task, { ...this.attempt(f, f.pid!, f.procStart, false), lastOutputAt: this.store.now() });
   }
@@ -264,14 +268,11 @@ export class Supervisor {
     const rt = this.opts.runtime;
     for (const w of this.watched.values()) {
       this.followLog(w, now);
-      if (!w.events) {
+      if (!w.events && !isAlive(w.pid, w.procStart)) {
+        // The wrapper is gone: its exit file holds the status, or it died without one.
         const status = readExitStatus(w.logPath);
-        if (status !== null) this.ended(w, { exitCode: status, signal: null, vanished: false });
-        else if (!isAlive(w.pid, w.procStart)) {
-          const late = readExitStatus(w.logPath);
-          this.ended(w, { exitCode: late, signal: null, vanished: late === null });
-        }
-        if (w.ended) continue;
+        this.ended(w, { exitCode: status, signal: null, vanished: status === null });
+        continue;
       }
       if (w.killedFor) continue;
       if (w.timeoutS !== null && now - w.startedAt >= w.timeoutS * 1000) this.kill(w, "timeout");
