@@ -507,7 +507,7 @@ export class Supervisor {
       try {
         this.watchLaunched(completeLaunch(this.store, p, spawnPrepared(p.spawn, this.opts.env)));
       } catch (err) {
-        this.launchFailed(p, (err as Error).message);
+        this.launchFailed(p, err);
       }
       return;
     }
@@ -531,7 +531,7 @@ export class Supervisor {
         },
         (err: Error) => {
           this.starting--;
-          this.launchFailed(p, err.message);
+          this.launchFailed(p, err);
         },
       );
   }
@@ -543,9 +543,11 @@ export class Supervisor {
     else this.spawnerFailed = true;
   }
 
-  private launchFailed(p: PreparedLaunch, error: string): void {
-    failLaunch(this.store, p, error);
-    this.view.reload();
+  /** The process could not start: FAILED (start_failed) or QUEUED after a backoff; never claimed again at once. */
+  private launchFailed(p: PreparedLaunch, err: unknown): void {
+    const { failed } = failLaunch(this.store, p, err);
+    if (failed.ok) this.recorded(p.order, p.task, p.attempt, 0, failed.status, failed.retryAt);
+    else this.view.reload();
     this.schedulePass();
   }
 
