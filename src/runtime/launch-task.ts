@@ -155,10 +155,15 @@ export function prepareLaunch(
   }
 }
 
-export function completeLaunch(store: Store, p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {
-  recordSpawn(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, pid: worker.pid, procStart: worker.procStart });
+/** The started attempt, as the caller watches it (nothing written). */
+export function launchedFrom(p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {
   const { spawn: _spawn, argv: _argv, ...rest } = p;
   return { ...rest, ok: true, worker };
+}
+
+export function completeLaunch(store: Store, p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {
+  recordSpawn(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, pid: worker.pid, procStart: worker.procStart });
+  return launchedFrom(p, worker);
 }
 
 /** The prepared process could not start: FAILED or QUEUED again (see failStart); returns the reason. */

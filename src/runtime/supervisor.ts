@@ -16,6 +16,13 @@
  * process can then exit. If it dies, the workers go on; the next aipm command
  * records what they left behind and a new supervisor adopts the rest.
  *
+ * Database trouble never kills it: a write lock held past the busy timeout
+ * (a backup, a `sqlite3` shell) makes it try again at the next tick — the
+ * end of an attempt, a recorded pid, a failed start are kept in order until
+ * they are written — and any other database error (a full disk, an I/O
+ * error), or its database file deleted or replaced, stops it: `run()`
+ * rejects with one line, the workers go on.
+ *
  * A successful attempt launched for review becomes REVIEW: the process that
  * recorded it starts the review process at once and watches it like a
  * worker (phase `review`); a leader also starts the reviews nobody started
@@ -29,7 +36,7 @@ import { scaleFor } from "../launch/plan-launch.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import { ProjectView } from "./project-view.js";
-import { completeLaunch, failLaunch, prepareLaunch, type LaunchedTask, type PreparedLaunch } from "./launch-task.js";
+import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask, type PreparedLaunch } from "./launch-task.js";
 import { SpawnerClient } from "./spawner-client.js";
 import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
@@ -51,6 +58,8 @@ import {
 import { settleOrders } from "./settle-orders.js";
 import { dispatcherFor, type NotifyDispatcher } from "../notify/dispatcher.js";
 import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
+import { describeDbError, fileIdentity, isBusy, isDbError } from "../store/db-errors.js";
+import { failedError } from "../errors.js";
 
 export interface WatchedAttempt {
   /** `work`: the task's own process; `review`: the review of its successful attempt. */
@@ -84,6 +93,8 @@ export interface SupervisorOptions {
   onChange?: () => void;
   /** A task started (IN_PROGRESS) or an attempt ended (its new status). */
   onTask?: (e: TaskEvent) => void;
+  /** A line worth telling (the database was busy past its timeout: retrying). */
+  onWarning?: (line: string) => void;
 }
 
 export interface TaskEvent {
@@ -108,6 +119,14 @@ export class Supervisor {
   private lastHousekeeping = 0;
   private sample: { at: number; value: Promise<ResourceSample> } | null = null;
   private finishRun: (() => void) | null = null;
+  private failRun: ((err: Error) => void) | null = null;
+  /** Why supervision stopped early (a database error, the database replaced): `run()` rejects with it. */
+  private failure: Error | null = null;
+  /** Writes that met a busy database, retried in order at each tick. */
+  private readonly deferred: Array<() => void> = [];
+  private busyWarned = false;
+  /** The database file this supervisor opened (device and inode): checked at housekeeping. */
+  private readonly dbIdentity: string | null;
   private stopped = false;
   private readonly ownStart = procStartTime(process.pid);
   /** Holds the project's lease: adopts orphans and launches. */
@@ -139,6 +158,7 @@ export class Supervisor {
     this.notifier = notifier;
     this.alarm = new ResourceAlarm(store, resolveAlarmAfterS(opts.env));
     this.logMaxBytes = resolveLogMaxBytes(opts.env);
+    this.dbIdentity = fileIdentity(store.path);
   }
 
   /** Feeds the resource alarm with a sample, while some active order measures resources. */
@@ -161,12 +181,81 @@ export class Supervisor {
 
   /** Supervises until the project is idle (or `until()` holds), leading when it can take the lease. */
   run(): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.finishRun = resolve;
-      this.tryLead();
-      this.timer = setInterval(() => this.tick(), this.opts.runtime.pollMs);
-      this.checkStop();
+      this.failRun = reject;
+      this.timer = setInterval(() => this.guard(() => this.tick()), this.opts.runtime.pollMs);
+      this.guard(() => {
+        this.tryLead();
+        this.checkStop();
+      });
     });
+  }
+
+  // ------------------------------------------------------------ database trouble
+
+  /** Runs `fn`; a busy database is retried later by whoever called, anything else stops supervision. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.trouble(err);
+    }
+  }
+
+  /** Runs a write now, or — the database busy — at the next ticks, after the ones already waiting. */
+  private deferrable(fn: () => void): void {
+    if (this.deferred.length > 0) {
+      this.deferred.push(fn);
+      return;
+    }
+    try {
+      fn();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      this.deferred.push(fn);
+      this.noteBusy();
+    }
+  }
+
+  /** Retries the waiting writes in order; false while the database is still busy. */
+  private runDeferred(): boolean {
+    while (this.deferred.length > 0) {
+      try {
+        this.deferred[0]!();
+      } catch (err) {
+        if (!isBusy(err)) {
+          this.deferred.shift();
+          throw err;
+        }
+        this.noteBusy();
+        return false;
+      }
+      this.deferred.shift();
+    }
+    this.busyWarned = false;
+    return true;
+  }
+
+  private trouble(err: unknown): void {
+    if (isBusy(err)) {
+      this.noteBusy();
+      return;
+    }
+    this.fail(isDbError(err) ? failedError(describeDbError(err, this.store.path)) : (err as Error));
+  }
+
+  private noteBusy(): void {
+    if (this.busyWarned) return;
+    this.busyWarned = true;
+    this.opts.onWarning?.(`database ${this.store.path} is locked by another process past the busy timeout; retrying`);
+  }
+
+  /** Stops supervising because of `err` (the workers go on); `run()` rejects with it. */
+  private fail(err: Error): void {
+    if (this.failure || this.stopped) return;
+    this.failure = err;
+    this.stop();
   }
 
   private tryLead(): void {
@@ -196,7 +285,7 @@ export class Supervisor {
     this.children.add(child);
     child.once("exit", (code, signal) => {
       this.children.delete(child);
-      this.ended(w, { exitCode: code, signal, vanished: false });
+      this.guard(() => this.ended(w, { exitCode: code, signal, vanished: false }));
     });
   }
 
@@ -264,6 +353,7 @@ export class Supervisor {
 
   private tick(): void {
     if (this.stopped) return;
+    if (!this.runDeferred()) return;
     const now = this.store.now();
     const rt = this.opts.runtime;
     for (const w of this.watched.values()) {
@@ -290,6 +380,10 @@ export class Supervisor {
     }
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
+      if (fileIdentity(this.store.path) !== this.dbIdentity) {
+        this.fail(failedError(`database ${this.store.path} was deleted or replaced while this supervisor ran; stopping (the workers go on)`));
+        return;
+      }
       this.notifier?.pump();
       this.watchResources();
       if (this.leader) {
@@ -341,6 +435,11 @@ export class Supervisor {
     w.ended = true;
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
+    this.deferrable(() => this.recordEnd(w, seen));
+  }
+
+  /** Records an attempt's (or review's) end: run again while the database is busy, until it is written. */
+  private recordEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     this.followLog(w, this.store.now());
     const r =
       w.phase === "review"
@@ -396,7 +495,7 @@ export class Supervisor {
     }
     const t = setTimeout(() => {
       this.reviewTimers.delete(t);
-      this.beginReview(order, task, attempt);
+      this.guard(() => this.beginReview(order, task, attempt));
     }, delay);
     this.reviewTimers.add(t);
   }
@@ -425,7 +524,7 @@ export class Supervisor {
     setImmediate(() => {
       this.passQueued = false;
       // Stopped meanwhile: the caller may have closed the store already.
-      if (!this.stopped) void this.pass();
+      if (!this.stopped) this.pass().catch((err: unknown) => this.trouble(err));
     });
   }
 
@@ -504,11 +603,15 @@ export class Supervisor {
     this.ensureSpawner();
     const spawner = this.spawner;
     if (!spawner?.alive) {
+      let worker;
       try {
-        this.watchLaunched(completeLaunch(this.store, p, spawnPrepared(p.spawn, this.opts.env)));
+        worker = spawnPrepared(p.spawn, this.opts.env);
       } catch (err) {
-        this.launchFailed(p, err);
+        this.deferrable(() => this.launchFailed(p, err));
+        return;
       }
+      this.watchLaunched(launchedFrom(p, worker));
+      this.deferrable(() => completeLaunch(this.store, p, worker));
       return;
     }
     const w = this.attempt(p, 0, null, true);
@@ -516,7 +619,7 @@ export class Supervisor {
     spawner
       .spawn(
         p.spawn,
-        (code, signal) => this.ended(w, { exitCode: code, signal, vanished: false }),
+        (code, signal) => this.guard(() => this.ended(w, { exitCode: code, signal, vanished: false })),
         () => (w.events = false),
       )
       .then(
@@ -524,14 +627,14 @@ export class Supervisor {
           this.starting--;
           w.pid = worker.pid;
           w.procStart = worker.procStart;
-          completeLaunch(this.store, p, worker);
+          this.guard(() => this.deferrable(() => completeLaunch(this.store, p, worker)));
           if (!w.ended) this.watched.set(p.task, w);
           this.opts.onTask?.({ task: p.task, order: p.order, status: "IN_PROGRESS", attempt: p.attempt, pid: w.pid });
           this.opts.onChange?.();
         },
         (err: Error) => {
           this.starting--;
-          this.launchFailed(p, err);
+          this.guard(() => this.deferrable(() => this.launchFailed(p, err)));
         },
       );
   }
@@ -568,7 +671,7 @@ export class Supervisor {
 
   private idle(): boolean {
     if (!this.leader) return false;
-    if (this.starting > 0) return false;
+    if (this.starting > 0 || this.deferred.length > 0) return false;
     if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
     if (this.nextRetryAt !== null || this.reviewTimers.size > 0) return false;
     return this.view.running() === 0;
@@ -606,7 +709,11 @@ export class Supervisor {
   /** Stops supervising (the workers go on) and releases the lease. */
   stop(): void {
     if (this.stopped) return;
-    this.notifier?.pump();
+    try {
+      this.notifier?.pump();
+    } catch {
+      // Notifications wait for the next process.
+    }
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const w of this.watched.values()) if (w.killTimer) clearTimeout(w.killTimer);
@@ -615,8 +722,15 @@ export class Supervisor {
     this.spawner = null;
     // Workers outlive us: do not keep this process alive for them.
     for (const c of this.children) c.unref();
-    if (this.leader) releaseLease(this.store, this.project);
+    if (this.leader) {
+      try {
+        releaseLease(this.store, this.project);
+      } catch {
+        // Busy or broken: the next process takes a dead holder's lease anyway.
+      }
+    }
     this.leader = false;
-    this.finishRun?.();
+    if (this.failure) this.failRun?.(this.failure);
+    else this.finishRun?.();
   }
 }
