@@ -37,7 +37,7 @@ export function newLogState(path: string, maxBytes = Infinity): LogState {
 }
 
 const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)\s*$/;
-const MAX_READ = 1 << 20;
+const MAX_READ = 256 * 1024;
 /** A line still unfinished past this many characters is dropped (it is still in the log). */
 const MAX_PARTIAL = 256 * 1024;
 
