@@ -284,7 +284,7 @@ describe("limits", () => {
 });
 
 describe("a worker that cannot start", () => {
-  it("is reported under failed with ENOENT (exit 1), rolled back to QUEUED with no locks; the others launch", async () => {
+  it("is reported under failed with ENOENT (exit 1), FAILED at once as start_failed with no locks; the others launch", async () => {
     const ctx = setup();
     await importPlan(ctx, {
       project: "demo",
@@ -312,12 +312,12 @@ describe("a worker that cannot start", () => {
     });
     await waitFor(() => supervisorProcesses(ctx.tag).length === 0, { what: "the supervisor to exit" });
     const x = await taskStatus(ctx, "demo", "X");
-    expect(x).toMatchObject({ status: "QUEUED", blocked: false, pid: null });
+    expect(x).toMatchObject({ status: "FAILED", pid: null, failure_kind: "start_failed" });
     expect(x.error).toContain("ENOENT");
     expect((await readJson(ctx, ["locks"])).locks).toEqual([]);
-    // Never counted as an attempt: every claim of X was rolled back.
-    expect(taskRow(s, "demo", "X").spent_attempts).toBe(0);
-    expect(new Set(runRows(s, "demo", "X").map((x) => x.outcome))).toEqual(new Set(["spawn_failed"]));
+    // One claim, never claimed again: the start failure is the task's outcome.
+    expect(runRows(s, "demo", "X").map((x) => x.outcome)).toEqual(["start_failed"]);
+    expect(s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE task_id = 'X' AND kind = 'task_failed'").pluck().get()).toBe(1);
   });
 });
 

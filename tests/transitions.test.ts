@@ -4,11 +4,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir, store } from "./helpers.js";
 import { importPlan } from "../src/plan/import-plan.js";
-import { claim, finish, recordSpawn, retry, rollbackSpawn, startReview, MAX_FREE_RETRIES, type ClaimInput } from "../src/store/transitions.js";
+import { claim, failStart, finish, recordSpawn, retry, rollbackSpawn, startReview, MAX_FREE_RETRIES, MAX_START_TRIES, type ClaimInput } from "../src/store/transitions.js";
 import { concludeReview } from "../src/runtime/review-task.js";
 import { acquireLease, leaseHolder, releaseLease } from "../src/runtime/lease.js";
 import { classifyEnd } from "../src/runtime/attempt-end.js";
-import { parseTrailer, stripTrailer, wrapperArgv } from "../worker/task-wrapper.js";
+import { exitFileFor, parseExitFile, wrapperArgv } from "../worker/task-wrapper.js";
 import { expandTemplate, taskCommand, DEFAULT_AGENT_CMD } from "../src/runtime/task-command.js";
 
 let clock = 1_000_000;
@@ -114,7 +114,8 @@ describe("transitions", () => {
     expect(claim(s, claimOf("R"))).toMatchObject({ ok: true, attempt: 1 });
     expect(finish(s, { project: "p", task: "R", attempt: 1, end: { kind: "success", exitCode: 0 }, backoffS: 1 })).toMatchObject({ status: "REVIEW" });
     const log = join(dir, "1.review-1.log");
-    writeFileSync(log, "cannot judge\n[aipm] exit status 75\n");
+    writeFileSync(log, "cannot judge\n");
+    writeFileSync(join(dir, "1.review-1.exit"), "75\n");
     expect(startReview(s, { project: "p", task: "R", attempt: 1, pid: 999_999, procStart: null, logPath: log, ownerStart: null })).toBe(true);
     const end = { project: "p", task: "R", attempt: 1, pid: 999_999, logPath: log, exitCode: 75, lost: false, backoffS: 0.1 };
     expect(concludeReview(s, end)).toMatchObject({ ok: false, status: "REVIEW", rerun: true });
@@ -171,6 +172,43 @@ describe("transitions", () => {
     expect(claim(s, claimOf("A"))).toMatchObject({ ok: true, attempt: 2 });
   });
 
+  it("failStart: a permanent failure FAILS at once; a transient one backs off and FAILS at the 5th in a row; retry starts over", async () => {
+    const s = await project();
+    let clock = 1_000_000;
+    (s as { now: () => number }).now = () => clock;
+    claim(s, claimOf("A"));
+    expect(failStart(s, { project: "p", order: "O", task: "A", attempt: 1, error: "spawn ENOENT: nope", permanent: true })).toEqual({
+      ok: true,
+      status: "FAILED",
+      retryAt: null,
+    });
+    expect(row(s, "A")).toMatchObject({ status: "FAILED", failure_kind: "start_failed", error: "spawn ENOENT: nope" });
+    expect(locks(s)).toEqual([]);
+    // A second observer changes nothing.
+    expect(failStart(s, { project: "p", order: "O", task: "A", attempt: 1, error: "x", permanent: true })).toEqual({ ok: false });
+
+    retry(s, "p", "A");
+    clock += 1000;
+    const delays: number[] = [];
+    for (let n = 1; n <= MAX_START_TRIES; n++) {
+      const c = claim(s, claimOf("A"));
+      expect(c).toMatchObject({ ok: true });
+      const r = failStart(s, { project: "p", order: "O", task: "A", attempt: (c as { attempt: number }).attempt, error: "spawn EAGAIN", permanent: false });
+      if (n < MAX_START_TRIES) {
+        expect(r).toMatchObject({ ok: true, status: "QUEUED" });
+        delays.push((r as { retryAt: number }).retryAt - clock);
+        expect(row(s, "A")).toMatchObject({ status: "QUEUED", spent_attempts: 0, failure_kind: "start_failed" });
+        clock = (r as { retryAt: number }).retryAt;
+      } else {
+        expect(r).toEqual({ ok: true, status: "FAILED", retryAt: null });
+      }
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000]);
+    const kinds = s.sqlite.prepare("SELECT kind FROM events WHERE task_id = 'A' AND kind IN ('task_failed', 'task_retry') ORDER BY id").pluck().all();
+    expect(kinds).toEqual(["task_failed", "task_retry", "task_retry", "task_retry", "task_retry", "task_failed"]);
+    s.close();
+  });
+
   it("a kill ends the attempt as CANCELLED, or QUEUED with requeue, never as a failure to retry", async () => {
     const s = await project();
     claim(s, claimOf("A"));
@@ -202,25 +240,24 @@ describe("attempt ends", () => {
 });
 
 describe("the task wrapper", () => {
-  it("runs argv untouched, appends output and a trailer with the exit status", () => {
+  it("runs argv untouched, appends its output to the log and writes the status to the exit file", () => {
     const dir = tempDir();
     const log = join(dir, "1.log");
     const tricky = "$(touch pwned); `x` \"q\" ';'";
     const r = spawnSync("/bin/sh", wrapperArgv(log, null, ["sh", "-c", 'printf "%s\\n" "$1"; exit 7', "x", tricky]), { cwd: dir });
     expect(r.status).toBe(7);
-    const text = readFileSync(log, "utf8");
-    expect(text).toBe(`${tricky}\n\n[aipm] exit status 7\n`);
-    expect(parseTrailer(text)).toBe(7);
-    expect(stripTrailer(text)).toBe(`${tricky}\n\n`);
+    expect(readFileSync(log, "utf8")).toBe(`${tricky}\n`);
+    expect(exitFileFor(log)).toBe(join(dir, "1.exit"));
+    expect(readFileSync(join(dir, "1.exit"), "utf8")).toBe("7\n");
     expect(existsSync(join(dir, "pwned"))).toBe(false);
   });
 
-  it("parses only a complete trailer at the very end", () => {
-    expect(parseTrailer("out\n\n[aipm] exit status 0\n")).toBe(0);
-    expect(parseTrailer("out\n[aipm] exit status 12\n")).toBe(12);
-    expect(parseTrailer("[aipm] exit status 0\nmore output\n")).toBeNull();
-    expect(parseTrailer("out\n[aipm] exit status 1")).toBeNull();
-    expect(parseTrailer("")).toBeNull();
+  it("takes only a complete exit file as a status", () => {
+    expect(parseExitFile("0\n")).toBe(0);
+    expect(parseExitFile("137\n")).toBe(137);
+    expect(parseExitFile("")).toBeNull();
+    expect(parseExitFile("1")).toBeNull();
+    expect(parseExitFile("[aipm] exit status 0\n")).toBeNull();
   });
 });
 

@@ -10,7 +10,7 @@
  *
  * Protocol (JSON messages):
  *   in   { t: "spawn", id, args, cwd, env, unset }  args for /bin/sh; env: overrides of the spawner's env; unset: names removed
- *   out  { t: "spawned", id, pid, procStart }  |  { t: "error", id, error }
+ *   out  { t: "spawned", id, pid, procStart }  |  { t: "error", id, error, code }
  *   out  { t: "exit", id, code, signal }
  * When the channel closes (the supervisor stopped or died) the spawner exits;
  * the tasks, in their own sessions, go on.
@@ -49,12 +49,12 @@ process.on("message", (m: SpawnMessage) => {
       detached: true,
       stdio: "ignore",
     });
-    child.on("error", (err) => send({ t: "error", id: m.id, error: err.message }));
+    child.on("error", (err: NodeJS.ErrnoException) => send({ t: "error", id: m.id, error: err.message, code: err.code }));
     if (child.pid === undefined) return;
     send({ t: "spawned", id: m.id, pid: child.pid, procStart: procStart(child.pid) });
     child.on("exit", (code, signal) => send({ t: "exit", id: m.id, code, signal }));
   } catch (err) {
-    send({ t: "error", id: m.id, error: (err as Error).message });
+    send({ t: "error", id: m.id, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
   }
 });
 process.on("disconnect", () => process.exit(0));

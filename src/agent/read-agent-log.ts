@@ -26,7 +26,6 @@ export function readAgentLog(path: string): AgentSummary {
     const lines = buf.toString("utf8").split("\n");
     if (start > 0) lines.shift(); // a cut line
     for (const line of lines) {
-      if (line.startsWith("[aipm] exit status ")) continue;
       stream.push(line);
     }
   } finally {

@@ -4,6 +4,7 @@
  * (every problem's line for a validation error) and exit code 2 for bad
  * input, 1 for failed work; a stack trace only with AIPM_DEBUG=1.
  */
+import { describeDbError, isDbError } from "../store/db-errors.js";
 import yargs, { type Argv } from "yargs";
 import { AipmError, exitCodeFor } from "../errors.js";
 import type { CliIO, GlobalArgs } from "./io.js";
@@ -82,7 +83,8 @@ function report(err: unknown, io: CliIO): number {
     io.stderr(`aipm: ${e.message} (see aipm --help)\n`);
     return 2;
   }
-  io.stderr(`aipm: ${e?.message ?? String(err)}\n`);
+  // A database error (disk full, I/O error, locked too long): one line, exit 1.
+  io.stderr(`aipm: ${isDbError(err) ? describeDbError(err) : (e?.message ?? String(err))}\n`);
   if (debug && e?.stack) io.stderr(`${e.stack}\n`);
   return 1;
 }

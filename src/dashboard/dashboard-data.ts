@@ -10,7 +10,6 @@ import { stmt } from "../store/statements.js";
 import { getOrder } from "../store/read-project.js";
 import { getStatus, type TaskStatusJson, type WorkerJson, type LockJson } from "../report/status.js";
 import { readTail } from "../util/tail.js";
-import { stripTrailer } from "../../worker/task-wrapper.js";
 import { ReadableAgentOutput } from "../agent/readable-output.js";
 
 /** Log text for people: an agent's stream-json as one line per event. */
@@ -156,7 +155,7 @@ export function orderView(store: Store, project: string, order: string): OrderVi
         failure_kind: t.failure_kind,
         attempts: t.attempt,
         log: log ?? null,
-        log_tail: log ? readable(stripTrailer(readTail(log, 4096))).trimEnd().split("\n").slice(-20).join("\n") : "",
+        log_tail: log ? readable(readTail(log, 4096)).trimEnd().split("\n").slice(-20).join("\n") : "",
       };
     });
   const k = stmt(
@@ -226,5 +225,5 @@ export function taskLogTail(store: Store, project: string, task: string, bytes =
       WHERE t.project_id = ? AND t.id = ?`,
   ).get(project, task) as { log: string | null } | undefined;
   const log = r?.log ?? null;
-  return { task, log, text: log ? readable(stripTrailer(readTail(log, bytes))) : "" };
+  return { task, log, text: log ? readable(readTail(log, bytes)) : "" };
 }

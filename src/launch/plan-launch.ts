@@ -35,6 +35,8 @@ export interface LaunchReport {
   launched: Array<{ task: string; pid: number; attempt: number }>;
   skipped: SkipReason[];
   failed: Array<{ task: string; error: string }>;
+  /** A database error that stopped the launch part way (what was launched before it is above). */
+  error?: string;
 }
 
 export interface LaunchPlan {

@@ -9,7 +9,6 @@
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
 import { readTail } from "../util/tail.js";
-import { stripTrailer } from "../../worker/task-wrapper.js";
 import { mergeRuleLists } from "../agent/permissions.js";
 
 interface PromptRow {
@@ -27,7 +26,7 @@ const MAX_DEP_RESULT = 1500;
 
 /** A command's result, for the tasks after it: the last lines of its output. */
 function outputTail(logPath: string): string {
-  const lines = stripTrailer(readTail(logPath, 4096)).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  const lines = readTail(logPath, 4096).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
   return lines.slice(-15).join("\n");
 }
 

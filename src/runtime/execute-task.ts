@@ -21,7 +21,7 @@ import { launchTask, type LaunchTaskResult } from "./launch-task.js";
 import { activateOrder, launchOrder } from "./launch-order.js";
 import { Supervisor } from "./supervisor.js";
 import { handOver } from "./wait-order.js";
-import { readLog } from "./task-logs.js";
+import { LogFollower } from "./task-logs.js";
 import { NO_COST, taskCosts } from "../report/task-costs.js";
 
 export interface ExecuteInput {
@@ -103,13 +103,10 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
   const first = launch();
   if (!first.ok) throw failedError(refusalMessage(ref.task, first));
   let logPath = first.logPath;
-  let offset = 0;
+  const follower = new LogFollower(logPath);
   const follow = () => {
-    const text = readLog(logPath, offset);
-    if (text) {
-      input.onOutput?.(text);
-      offset += Buffer.byteLength(text);
-    }
+    const text = follower.read();
+    if (text) input.onOutput?.(text);
   };
   const others = input.parallel
     ? (
@@ -141,7 +138,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
         if (next.ok) {
           follow();
           logPath = next.logPath;
-          offset = 0;
+          follower.switchTo(logPath);
           supervisor!.watchLaunched(next);
         } else if (!("refused" in next && next.refused.reason === "not_queued")) {
           failure = refusalMessage(ref.task, next);

@@ -2,19 +2,21 @@
  * Attempts in flight (tasks IN_PROGRESS with their current run, and tasks in
  * REVIEW with their review process), and what became of the ones nobody
  * watches: `recover` records the end of every attempt (or review) whose
- * owning aipm process is gone — from the exit status its wrapper left behind,
- * or as crashed/lost when the process vanished without one — and reports the
+ * owning aipm process is gone — from the exit file its wrapper left behind
+ * (read only once the wrapper is gone), or as crashed/lost when the process
+ * vanished without one — and reports the
  * ones still running, and the reviews still to start, so that a supervisor
  * can take them over.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
 import { recordSpawn, rollbackSpawn, type FinishResult } from "../store/transitions.js";
-import { parseTrailer, TRAILER_MAX_BYTES } from "../../worker/task-wrapper.js";
+import { exitFileFor, parseExitFile } from "../../worker/task-wrapper.js";
 import { findWrapperPid, isAlive, procStartTime } from "./proc.js";
 import { existsSync } from "node:fs";
 import { concludeAttempt } from "./conclude-attempt.js";
+import { capLog, LOG_MAX_MB_DEFAULT, resolveLogMaxBytes } from "./log-cap.js";
 import { concludeReview, isRerun } from "./review-task.js";
 
 export interface InFlight {
@@ -72,22 +74,15 @@ export function loadReviewsInFlight(store: Store, project?: string): ReviewInFli
   ).all({ project: project ?? null }) as ReviewInFlight[];
 }
 
-/** The exit status a finished wrapper wrote at the end of the log, or null. */
+/**
+ * The exit status the wrapper writing `logPath` left in its exit file, or
+ * null (none, or not a complete one). Call it only once the wrapper is gone.
+ */
 export function readExitStatus(logPath: string): number | null {
-  let fd: number;
   try {
-    fd = openSync(logPath, "r");
+    return parseExitFile(readFileSync(exitFileFor(logPath), "latin1"));
   } catch {
     return null;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.max(0, size - TRAILER_MAX_BYTES);
-    const buf = Buffer.alloc(size - start);
-    readSync(fd, buf, 0, buf.length, start);
-    return parseTrailer(buf.toString("latin1"));
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -124,9 +119,22 @@ export interface RecoverReport {
 export interface EndTiming {
   backoffS: number;
   rateLimitWaitS: number;
+  /** The log cap (AIPM_LOG_MAX_MB in bytes); default: from the environment. */
+  logMaxBytes?: number;
+}
+
+function logCapOf(t: EndTiming): number {
+  if (t.logMaxBytes !== undefined) return t.logMaxBytes;
+  try {
+    return resolveLogMaxBytes(process.env);
+  } catch {
+    return LOG_MAX_MB_DEFAULT * 1024 * 1024;
+  }
 }
 
 export function recordEnd(store: Store, f: InFlight, exitStatus: number | null, t: EndTiming): FinishResult {
+  // Ended while nobody followed its log: cap it now.
+  capLog(f.logPath, logCapOf(t));
   return concludeAttempt(store, {
     project: f.project,
     task: f.task,
@@ -152,6 +160,7 @@ export function resolveUnrecorded(store: Store, f: InFlight, t: EndTiming): "run
     recordSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, pid, procStart: f.procStart });
     return "running";
   }
+  // The wrapper creates the log: it started, and it is gone.
   if (existsSync(f.logPath)) return recordEnd(store, f, readExitStatus(f.logPath), t).ok ? "ended" : "nothing";
   const error = "the launching aipm process exited before the worker started";
   return rollbackSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error }) ? "rolled_back" : "nothing";
@@ -167,13 +176,12 @@ export function recover(store: Store, opts: { project?: string } & EndTiming): R
       if (r === "rolled_back") report.rolled_back.push({ project: f.project, task: f.task });
       if (r !== "running") continue;
     }
-    const status = readExitStatus(f.logPath);
-    if (status === null && f.pid !== null && isAlive(f.pid, f.procStart)) {
+    if (f.pid !== null && isAlive(f.pid, f.procStart)) {
       report.orphans.push({ project: f.project, task: f.task, pid: f.pid });
       continue;
     }
-    // Read again: the wrapper may have written its status between the two looks.
-    const finalStatus = status ?? readExitStatus(f.logPath);
+    // The wrapper is gone: its exit file is complete, or there is none.
+    const finalStatus = readExitStatus(f.logPath);
     const r = recordEnd(store, f, finalStatus, opts);
     if (r.ok) {
       report.finished.push({
@@ -192,12 +200,11 @@ export function recover(store: Store, opts: { project?: string } & EndTiming): R
       report.reviews_pending.push({ project: v.project, task: v.task });
       continue;
     }
-    const status = readExitStatus(v.reviewLogPath);
-    if (status === null && isAlive(v.reviewPid, v.reviewProcStart)) {
+    if (isAlive(v.reviewPid, v.reviewProcStart)) {
       report.orphans.push({ project: v.project, task: v.task, pid: v.reviewPid });
       continue;
     }
-    const finalStatus = status ?? readExitStatus(v.reviewLogPath);
+    const finalStatus = readExitStatus(v.reviewLogPath);
     const r = concludeReview(store, {
       project: v.project,
       task: v.task,

@@ -2,8 +2,9 @@
  * `parallel-launch` as a library call: record what became of abandoned
  * attempts, decide (the detector), and — unless it is a dry run — mark the
  * order active under these limits and launch each selected task (claim,
- * start, or roll back). Returns the contract's report and the workers it
- * started, for the caller to supervise or hand over.
+ * start, or record its start failure). Returns the contract's report and the
+ * workers it started, for the caller to supervise or hand over — also when a
+ * database error stops it part way (`report.error`).
  */
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import type { Store } from "../store/open.js";
@@ -14,7 +15,9 @@ import type { ResourceMonitor } from "../resources/monitor.js";
 import type { SkipReason } from "../detect/select.js";
 import type { ClaimRefusal } from "../store/transitions.js";
 import { recover } from "./in-flight.js";
-import { launchTask, type LaunchedTask } from "./launch-task.js";
+import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask } from "./launch-task.js";
+import { spawnPrepared } from "./spawn-worker.js";
+import { describeDbError, isDbError } from "../store/db-errors.js";
 
 export interface LaunchOrderInput {
   project: string;
@@ -75,22 +78,41 @@ export async function launchOrder(store: Store, input: LaunchOrderInput): Promis
   activateOrder(store, input.project, input.order, input.options);
   const lateSkips: SkipReason[] = [];
   for (const t of plan.detection.launchable) {
-    const r = launchTask(store, {
-      project: input.project,
-      task: t.id,
-      effectiveWorkers: plan.scaling.effectiveWorkers,
-      model: input.options.model,
-      review: input.options.review,
-      env: input.env,
-    });
-    if (r.ok) {
-      launched.push(r);
-      report.launched.push({ task: r.task, pid: r.worker.pid, attempt: r.attempt });
-    } else if ("error" in r) {
-      report.failed.push({ task: t.id, error: r.error });
-    } else {
-      const skip = refusalToSkip(t.id, r.refused);
-      if (skip) lateSkips.push(skip);
+    try {
+      const r = prepareLaunch(store, {
+        project: input.project,
+        task: t.id,
+        effectiveWorkers: plan.scaling.effectiveWorkers,
+        model: input.options.model,
+        review: input.options.review,
+        env: input.env,
+      });
+      if (!r.ok) {
+        if ("error" in r) report.failed.push({ task: t.id, error: r.error });
+        else {
+          const skip = refusalToSkip(t.id, r.refused);
+          if (skip) lateSkips.push(skip);
+        }
+        continue;
+      }
+      let worker;
+      try {
+        worker = spawnPrepared(r.prepared.spawn, input.env);
+      } catch (err) {
+        report.failed.push({ task: t.id, error: failLaunch(store, r.prepared, err).error });
+        continue;
+      }
+      // Started: reported whatever happens to the database next.
+      const l = launchedFrom(r.prepared, worker);
+      launched.push(l);
+      report.launched.push({ task: l.task, pid: worker.pid, attempt: l.attempt });
+      completeLaunch(store, r.prepared, worker);
+    } catch (err) {
+      // A full disk, an I/O error, a lock held too long: stop here and report what was started
+      // (a worker whose pid was not recorded is found by the next recovery).
+      if (!isDbError(err)) throw err;
+      report.error = describeDbError(err, store.path);
+      break;
     }
   }
   report.skipped.push(...lateSkips);

@@ -1,15 +1,17 @@
 /**
  * Launching one task: claim it (one IMMEDIATE transaction that re-checks
  * everything and takes its locks), start its process, record the pid. If the
- * process cannot start, the claim is rolled back — locks released, task
- * QUEUED again with the error — and the caller carries on with other tasks.
+ * process cannot start, the task FAILS as `start_failed` — or, when the
+ * failure may pass (out of processes or files), goes back to QUEUED after a
+ * backoff (see failStart) — and the caller carries on with other tasks.
  *
  * Split in two for callers that start processes elsewhere (the supervisor's
  * spawner): `prepareLaunch` claims and prepares, then `completeLaunch` or
  * `failLaunch` records the outcome. `launchTask` does all three in place.
  */
 import type { Store } from "../store/open.js";
-import { claim, recordSpawn, rollbackSpawn, type ClaimRefusal } from "../store/transitions.js";
+import { claim, failStart, recordSpawn, type ClaimRefusal, type FailStartResult } from "../store/transitions.js";
+import { classifyStartFailure } from "./start-failure.js";
 import { stmt } from "../store/statements.js";
 import { attemptFiles, prepareSpawn, spawnPrepared, type AttemptFiles, type PreparedSpawn, type SpawnedWorker } from "./spawn-worker.js";
 import { parseTemplate, taskCommand, type AgentLaunch } from "./task-command.js";
@@ -48,10 +50,12 @@ export interface PreparedLaunch {
   targetFiles: string[];
   timeoutS: number | null;
   startedAt: number;
+  /** The task's command as given (for the words of a start failure). */
+  argv: readonly string[];
   spawn: PreparedSpawn;
 }
 
-export interface LaunchedTask extends Omit<PreparedLaunch, "spawn"> {
+export interface LaunchedTask extends Omit<PreparedLaunch, "spawn" | "argv"> {
   ok: true;
   worker: SpawnedWorker;
 }
@@ -59,7 +63,7 @@ export interface LaunchedTask extends Omit<PreparedLaunch, "spawn"> {
 export type LaunchTaskResult =
   | LaunchedTask
   | { ok: false; refused: ClaimRefusal }
-  | { ok: false; error: string };
+  | { ok: false; error: string; failed?: FailStartResult };
 
 interface Definition {
   command: string | null;
@@ -84,7 +88,7 @@ interface PreviousRun {
 export function prepareLaunch(
   store: Store,
   input: LaunchTaskInput,
-): { ok: true; prepared: PreparedLaunch } | { ok: false; refused: ClaimRefusal } | { ok: false; error: string } {
+): { ok: true; prepared: PreparedLaunch } | { ok: false; refused: ClaimRefusal } | { ok: false; error: string; failed: FailStartResult } {
   const { project, task } = input;
   const c = claim(store, {
     project,
@@ -108,6 +112,7 @@ export function prepareLaunch(
        LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
       WHERE t.project_id = ? AND t.id = ?`,
   ).get(project, task) as Definition;
+  let argv: readonly string[] | null = null;
   try {
     // The scope check applies to agent tasks, and to commands that name the files they edit.
     if (def.prompt !== null || c.targetFiles.length > 0) {
@@ -135,6 +140,7 @@ export function prepareLaunch(
       },
       input.env,
     );
+    argv = cmd.argv;
     const spawn = prepareSpawn({
       project,
       order: c.orderId,
@@ -160,13 +166,14 @@ export function prepareLaunch(
         targetFiles: c.targetFiles,
         timeoutS: def.timeout_s,
         startedAt,
+        argv: cmd.argv,
         spawn,
       },
     };
   } catch (err) {
-    const error = (err as Error).message;
-    rollbackSpawn(store, { project, order: c.orderId, task, attempt: c.attempt, error });
-    return { ok: false, error };
+    const f = classifyStartFailure(err, argv ?? []);
+    const failed = failStart(store, { project, order: c.orderId, task, attempt: c.attempt, error: f.reason, permanent: f.permanent });
+    return { ok: false, error: f.reason, failed };
   }
 }
 
@@ -198,14 +205,22 @@ function agentLaunch(
   };
 }
 
-export function completeLaunch(store: Store, p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {
-  recordSpawn(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, pid: worker.pid, procStart: worker.procStart });
-  const { spawn: _spawn, ...rest } = p;
+/** The started attempt, as the caller watches it (nothing written). */
+export function launchedFrom(p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {
+  const { spawn: _spawn, argv: _argv, ...rest } = p;
   return { ...rest, ok: true, worker };
 }
 
-export function failLaunch(store: Store, p: PreparedLaunch, error: string): void {
-  rollbackSpawn(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, error });
+export function completeLaunch(store: Store, p: PreparedLaunch, worker: SpawnedWorker): LaunchedTask {
+  recordSpawn(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, pid: worker.pid, procStart: worker.procStart });
+  return launchedFrom(p, worker);
+}
+
+/** The prepared process could not start: FAILED or QUEUED again (see failStart); returns the reason. */
+export function failLaunch(store: Store, p: PreparedLaunch, err: unknown): { error: string; failed: FailStartResult } {
+  const f = classifyStartFailure(err, p.argv);
+  const failed = failStart(store, { project: p.project, order: p.order, task: p.task, attempt: p.attempt, error: f.reason, permanent: f.permanent });
+  return { error: f.reason, failed };
 }
 
 export function launchTask(store: Store, input: LaunchTaskInput): LaunchTaskResult {
@@ -215,9 +230,7 @@ export function launchTask(store: Store, input: LaunchTaskInput): LaunchTaskResu
   try {
     worker = spawnPrepared(r.prepared.spawn, input.env);
   } catch (err) {
-    const error = (err as Error).message;
-    failLaunch(store, r.prepared, error);
-    return { ok: false, error };
+    return { ok: false, ...failLaunch(store, r.prepared, err) };
   }
   return completeLaunch(store, r.prepared, worker);
 }

@@ -6,8 +6,13 @@
  * Lines of an agent's stream-json go through an AgentStream instead: the last
  * line shown is what the agent did last (`Edit src/a.ts`), and its progress
  * is its TodoWrite list (completed / all). Every line is a heartbeat.
+ *
+ * Memory stays flat whatever the task prints: at most MAX_READ bytes are read
+ * per look, a line longer than MAX_PARTIAL is dropped, and a log over its
+ * cap is compacted (see log-cap.ts).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { capLog } from "./log-cap.js";
 import { AgentStream, parseEvent } from "../agent/stream-json.js";
 import { findGpuError, worse, type GpuFinding } from "../resources/gpu-errors.js";
 
@@ -23,15 +28,19 @@ export interface LogState {
   agent: AgentStream | null;
   /** The first output line that shows a GPU failure (see src/resources/gpu-errors.ts). */
   gpuError: GpuFinding | null;
+  /** The log's cap in bytes (AIPM_LOG_MAX_MB); Infinity: never compacted here. */
+  maxBytes: number;
 }
 
-export function newLogState(path: string): LogState {
-  return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false, agent: null, gpuError: null };
+export function newLogState(path: string, maxBytes = Infinity): LogState {
+  return { path, offset: 0, partial: "", lastLine: null, progress: null, progressChanged: false, agent: null, gpuError: null, maxBytes };
 }
 
 /** `AIPM_PROGRESS <done>/<total> [label]`. */
 export const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)(?:\s+(.*\S))?\s*$/;
-const MAX_READ = 1 << 20;
+const MAX_READ = 256 * 1024;
+/** A line still unfinished past this many characters is dropped (it is still in the log). */
+const MAX_PARTIAL = 256 * 1024;
 
 /** Reads what was appended; returns true when the log grew. */
 export function pollLog(state: LogState): boolean {
@@ -43,15 +52,26 @@ export function pollLog(state: LogState): boolean {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size <= state.offset) return false;
+    if (size <= state.offset) {
+      // Compacted by someone else: go on from its new end.
+      if (size < state.offset) state.offset = size;
+      return false;
+    }
     // Only the last MAX_READ bytes matter for progress and the last line.
     const start = Math.max(state.offset, size - MAX_READ);
+    const skipped = start > state.offset;
     const buf = Buffer.alloc(size - start);
     readSync(fd, buf, 0, buf.length, start);
     state.offset = size;
-    const text = state.partial + buf.toString("utf8");
+    if (size > state.maxBytes) {
+      const c = capLog(state.path, state.maxBytes);
+      if (c) state.offset = c.size;
+    }
+    // Bytes were skipped: the partial line before them does not continue here.
+    const text = (skipped ? "" : state.partial) + buf.toString("utf8");
     const lines = text.split("\n");
     state.partial = lines.pop() ?? "";
+    if (state.partial.length > MAX_PARTIAL) state.partial = "";
     for (const raw of lines) {
       const line = raw.replace(/\r$/, "");
       if (line.charCodeAt(0) === 123 /* { */ && (state.agent !== null || parseEvent(line) !== null)) {
@@ -72,7 +92,7 @@ export function pollLog(state: LogState): boolean {
           state.progressChanged = true;
         }
       }
-      else if (line.trim() !== "" && !line.startsWith("[aipm] exit status ")) state.lastLine = line.length > 200 ? `${line.slice(0, 197)}...` : line;
+      else if (line.trim() !== "") state.lastLine = line.length > 200 ? `${line.slice(0, 197)}...` : line;
     }
     if (state.partial.trim() !== "" && !state.partial.startsWith("{")) state.lastLine = state.partial.slice(0, 200);
     return true;

@@ -32,7 +32,6 @@ import { agentApiTimeoutS } from "../config/agent-options.js";
 import { prepareSpawn, spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { procStartTime, signalGroup } from "./proc.js";
 import { readTail } from "../util/tail.js";
-import { stripTrailer } from "../../worker/task-wrapper.js";
 import { AgentStream } from "../agent/stream-json.js";
 import { parseVerdict, REVIEW_TEMPFAIL } from "../agent/verdict.js";
 
@@ -163,7 +162,7 @@ export interface ReviewEnd {
  * without the verdict line and aipm's own lines, cut to FEEDBACK_MAX.
  */
 function readReview(logPath: string, now: number): { cost: ReviewerCost | null; rateLimitedUntil: number | null; feedback: string } {
-  const text = stripTrailer(readTail(logPath, 256 * 1024));
+  const text = readTail(logPath, 256 * 1024);
   const stream = new AgentStream();
   for (const line of text.split("\n")) stream.push(line);
   const r = stream.summary.result;

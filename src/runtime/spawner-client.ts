@@ -3,7 +3,7 @@
  * process, sends it prepared spawns, and routes back pids and exits. If the
  * helper dies, pending spawns fail (their claims are rolled back by the
  * caller) and the workers it had started are reported lost: the supervisor
- * then watches them as adopted workers (exit status from their logs).
+ * then watches them as adopted workers (their pids, then their exit files).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -22,7 +22,7 @@ interface Pending {
 
 type Message =
   | { t: "spawned"; id: number; pid: number; procStart: string | null }
-  | { t: "error"; id: number; error: string }
+  | { t: "error"; id: number; error: string; code?: string }
   | { t: "exit"; id: number; code: number | null; signal: string | null };
 
 export function spawnerScript(): string {
@@ -72,7 +72,7 @@ export class SpawnerClient {
     } else if (m.t === "error") {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      p?.reject(new Error(m.error));
+      p?.reject(Object.assign(new Error(m.error), { code: m.code }));
     } else if (m.t === "exit") {
       const p = this.running.get(m.id);
       this.running.delete(m.id);

@@ -1,8 +1,8 @@
 /**
  * The supervisor: runs a project's active orders to their end. It holds the
  * project's lease (one supervisor per project), watches every running attempt
- * — its own children through their exit events, adopted ones through the exit
- * file their wrapper leaves and their pid — follows their logs (progress,
+ * — its own children through their exit events, adopted ones through their
+ * pid and, once gone, the exit file their wrapper left — follows their logs (progress,
  * last output, stall clock), enforces time limits, records each end, and
  * launches what became launchable, under each order's stored limits.
  *
@@ -15,6 +15,13 @@
  * running and nothing more can launch (or when `until()` says so), and the
  * process can then exit. If it dies, the workers go on; the next aipm command
  * records what they left behind and a new supervisor adopts the rest.
+ *
+ * Database trouble never kills it: a write lock held past the busy timeout
+ * (a backup, a `sqlite3` shell) makes it try again at the next tick — the
+ * end of an attempt, a recorded pid, a failed start are kept in order until
+ * they are written — and any other database error (a full disk, an I/O
+ * error), or its database file deleted or replaced, stops it: `run()`
+ * rejects with one line, the workers go on.
  *
  * A successful attempt launched for review becomes REVIEW: the process that
  * recorded it starts the review process at once and watches it like a
@@ -29,11 +36,12 @@ import { scaleFor } from "../launch/plan-launch.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import { ProjectView } from "./project-view.js";
-import { completeLaunch, failLaunch, prepareLaunch, type LaunchedTask, type PreparedLaunch } from "./launch-task.js";
+import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask, type PreparedLaunch } from "./launch-task.js";
 import { SpawnerClient } from "./spawner-client.js";
 import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
+import { resolveLogMaxBytes } from "./log-cap.js";
 import { concludeAttempt } from "./conclude-attempt.js";
 import { concludeReview, isRerun, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
@@ -51,6 +59,8 @@ import { settleOrders } from "./settle-orders.js";
 import { agentGate } from "../store/agent-gates.js";
 import { dispatcherFor, type NotifyDispatcher } from "../notify/dispatcher.js";
 import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
+import { describeDbError, fileIdentity, isBusy, isDbError } from "../store/db-errors.js";
+import { failedError } from "../errors.js";
 
 export interface WatchedAttempt {
   /** `work`: the task's own process; `review`: the review of its successful attempt. */
@@ -86,6 +96,8 @@ export interface SupervisorOptions {
   onChange?: () => void;
   /** A task started (IN_PROGRESS) or an attempt ended (its new status). */
   onTask?: (e: TaskEvent) => void;
+  /** A line worth telling (the database was busy past its timeout: retrying). */
+  onWarning?: (line: string) => void;
 }
 
 export interface TaskEvent {
@@ -110,6 +122,14 @@ export class Supervisor {
   private lastHousekeeping = 0;
   private sample: { at: number; value: Promise<ResourceSample> } | null = null;
   private finishRun: (() => void) | null = null;
+  private failRun: ((err: Error) => void) | null = null;
+  /** Why supervision stopped early (a database error, the database replaced): `run()` rejects with it. */
+  private failure: Error | null = null;
+  /** Writes that met a busy database, retried in order at each tick. */
+  private readonly deferred: Array<() => void> = [];
+  private busyWarned = false;
+  /** The database file this supervisor opened (device and inode): checked at housekeeping. */
+  private readonly dbIdentity: string | null;
   private stopped = false;
   private readonly ownStart = procStartTime(process.pid);
   /** Holds the project's lease: adopts orphans and launches. */
@@ -123,6 +143,8 @@ export class Supervisor {
   private readonly reviewTimers = new Set<NodeJS.Timeout>();
   private readonly notifier: NotifyDispatcher | null;
   private readonly alarm: ResourceAlarm;
+  /** AIPM_LOG_MAX_MB in bytes: a followed log over it is compacted. */
+  private readonly logMaxBytes: number;
 
   constructor(
     private readonly store: Store,
@@ -138,6 +160,8 @@ export class Supervisor {
     }
     this.notifier = notifier;
     this.alarm = new ResourceAlarm(store, resolveAlarmAfterS(opts.env));
+    this.logMaxBytes = resolveLogMaxBytes(opts.env);
+    this.dbIdentity = fileIdentity(store.path);
   }
 
   /** Feeds the resource alarm with a sample, while some active order measures resources. */
@@ -160,12 +184,81 @@ export class Supervisor {
 
   /** Supervises until the project is idle (or `until()` holds), leading when it can take the lease. */
   run(): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.finishRun = resolve;
-      this.tryLead();
-      this.timer = setInterval(() => this.tick(), this.opts.runtime.pollMs);
-      this.checkStop();
+      this.failRun = reject;
+      this.timer = setInterval(() => this.guard(() => this.tick()), this.opts.runtime.pollMs);
+      this.guard(() => {
+        this.tryLead();
+        this.checkStop();
+      });
     });
+  }
+
+  // ------------------------------------------------------------ database trouble
+
+  /** Runs `fn`; a busy database is retried later by whoever called, anything else stops supervision. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.trouble(err);
+    }
+  }
+
+  /** Runs a write now, or — the database busy — at the next ticks, after the ones already waiting. */
+  private deferrable(fn: () => void): void {
+    if (this.deferred.length > 0) {
+      this.deferred.push(fn);
+      return;
+    }
+    try {
+      fn();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      this.deferred.push(fn);
+      this.noteBusy();
+    }
+  }
+
+  /** Retries the waiting writes in order; false while the database is still busy. */
+  private runDeferred(): boolean {
+    while (this.deferred.length > 0) {
+      try {
+        this.deferred[0]!();
+      } catch (err) {
+        if (!isBusy(err)) {
+          this.deferred.shift();
+          throw err;
+        }
+        this.noteBusy();
+        return false;
+      }
+      this.deferred.shift();
+    }
+    this.busyWarned = false;
+    return true;
+  }
+
+  private trouble(err: unknown): void {
+    if (isBusy(err)) {
+      this.noteBusy();
+      return;
+    }
+    this.fail(isDbError(err) ? failedError(describeDbError(err, this.store.path)) : (err as Error));
+  }
+
+  private noteBusy(): void {
+    if (this.busyWarned) return;
+    this.busyWarned = true;
+    this.opts.onWarning?.(`database ${this.store.path} is locked by another process past the busy timeout; retrying`);
+  }
+
+  /** Stops supervising because of `err` (the workers go on); `run()` rejects with it. */
+  private fail(err: Error): void {
+    if (this.failure || this.stopped) return;
+    this.failure = err;
+    this.stop();
   }
 
   private tryLead(): void {
@@ -195,7 +288,7 @@ export class Supervisor {
     this.children.add(child);
     child.once("exit", (code, signal) => {
       this.children.delete(child);
-      this.ended(w, { exitCode: code, signal, vanished: false });
+      this.guard(() => this.ended(w, { exitCode: code, signal, vanished: false }));
     });
   }
 
@@ -219,7 +312,7 @@ export class Supervisor {
       logPath: l.logPath,
       startedAt: l.startedAt,
       timeoutS: l.timeoutS,
-      log: newLogState(l.logPath),
+      log: newLogState(l.logPath, this.logMaxBytes),
       lastOutputAt: l.startedAt,
       stallWarned: false,
       killedFor: null,
@@ -254,7 +347,7 @@ export class Supervisor {
     }
   }
 
-  /** A worker some other process started: its exit status comes from its log; the stall clock starts now. */
+  /** A worker some other process started: its exit status comes from its exit file once it is gone; the stall clock starts now. */
   private watchAdopted(f: InFlight): void {
     this.watched.set(f.task, { ...this.attempt(f, f.pid!, f.procStart, false), lastOutputAt: this.store.now() });
   }
@@ -263,18 +356,16 @@ export class Supervisor {
 
   private tick(): void {
     if (this.stopped) return;
+    if (!this.runDeferred()) return;
     const now = this.store.now();
     const rt = this.opts.runtime;
     for (const w of this.watched.values()) {
       this.followLog(w, now);
-      if (!w.events) {
+      if (!w.events && !isAlive(w.pid, w.procStart)) {
+        // The wrapper is gone: its exit file holds the status, or it died without one.
         const status = readExitStatus(w.logPath);
-        if (status !== null) this.ended(w, { exitCode: status, signal: null, vanished: false });
-        else if (!isAlive(w.pid, w.procStart)) {
-          const late = readExitStatus(w.logPath);
-          this.ended(w, { exitCode: late, signal: null, vanished: late === null });
-        }
-        if (w.ended) continue;
+        this.ended(w, { exitCode: status, signal: null, vanished: status === null });
+        continue;
       }
       if (w.killedFor) continue;
       if (w.phase === "work" && w.log.agent?.summary.result) {
@@ -301,6 +392,10 @@ export class Supervisor {
     }
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
+      if (fileIdentity(this.store.path) !== this.dbIdentity) {
+        this.fail(failedError(`database ${this.store.path} was deleted or replaced while this supervisor ran; stopping (the workers go on)`));
+        return;
+      }
       this.notifier?.pump();
       this.watchResources();
       if (this.leader) {
@@ -352,6 +447,11 @@ export class Supervisor {
     w.ended = true;
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
+    this.deferrable(() => this.recordEnd(w, seen));
+  }
+
+  /** Records an attempt's (or review's) end: run again while the database is busy, until it is written. */
+  private recordEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     this.followLog(w, this.store.now());
     const r =
       w.phase === "review"
@@ -408,7 +508,7 @@ export class Supervisor {
     }
     const t = setTimeout(() => {
       this.reviewTimers.delete(t);
-      this.beginReview(order, task, attempt);
+      this.guard(() => this.beginReview(order, task, attempt));
     }, delay);
     this.reviewTimers.add(t);
   }
@@ -437,7 +537,7 @@ export class Supervisor {
     setImmediate(() => {
       this.passQueued = false;
       // Stopped meanwhile: the caller may have closed the store already.
-      if (!this.stopped) void this.pass();
+      if (!this.stopped) this.pass().catch((err: unknown) => this.trouble(err));
     });
   }
 
@@ -517,11 +617,15 @@ export class Supervisor {
     this.ensureSpawner();
     const spawner = this.spawner;
     if (!spawner?.alive) {
+      let worker;
       try {
-        this.watchLaunched(completeLaunch(this.store, p, spawnPrepared(p.spawn, this.opts.env)));
+        worker = spawnPrepared(p.spawn, this.opts.env);
       } catch (err) {
-        this.launchFailed(p, (err as Error).message);
+        this.deferrable(() => this.launchFailed(p, err));
+        return;
       }
+      this.watchLaunched(launchedFrom(p, worker));
+      this.deferrable(() => completeLaunch(this.store, p, worker));
       return;
     }
     const w = this.attempt(p, 0, null, true);
@@ -529,7 +633,7 @@ export class Supervisor {
     spawner
       .spawn(
         p.spawn,
-        (code, signal) => this.ended(w, { exitCode: code, signal, vanished: false }),
+        (code, signal) => this.guard(() => this.ended(w, { exitCode: code, signal, vanished: false })),
         () => (w.events = false),
       )
       .then(
@@ -537,14 +641,14 @@ export class Supervisor {
           this.starting--;
           w.pid = worker.pid;
           w.procStart = worker.procStart;
-          completeLaunch(this.store, p, worker);
+          this.guard(() => this.deferrable(() => completeLaunch(this.store, p, worker)));
           if (!w.ended) this.watched.set(p.task, w);
           this.opts.onTask?.({ task: p.task, order: p.order, status: "IN_PROGRESS", attempt: p.attempt, pid: w.pid });
           this.opts.onChange?.();
         },
         (err: Error) => {
           this.starting--;
-          this.launchFailed(p, err.message);
+          this.guard(() => this.deferrable(() => this.launchFailed(p, err)));
         },
       );
   }
@@ -556,9 +660,11 @@ export class Supervisor {
     else this.spawnerFailed = true;
   }
 
-  private launchFailed(p: PreparedLaunch, error: string): void {
-    failLaunch(this.store, p, error);
-    this.view.reload();
+  /** The process could not start: FAILED (start_failed) or QUEUED after a backoff; never claimed again at once. */
+  private launchFailed(p: PreparedLaunch, err: unknown): void {
+    const { failed } = failLaunch(this.store, p, err);
+    if (failed.ok) this.recorded(p.order, p.task, p.attempt, 0, failed.status, failed.retryAt);
+    else this.view.reload();
     this.schedulePass();
   }
 
@@ -579,7 +685,7 @@ export class Supervisor {
 
   private idle(): boolean {
     if (!this.leader) return false;
-    if (this.starting > 0) return false;
+    if (this.starting > 0 || this.deferred.length > 0) return false;
     if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
     if (this.nextRetryAt !== null || this.reviewTimers.size > 0) return false;
     return this.view.running() === 0;
@@ -617,7 +723,11 @@ export class Supervisor {
   /** Stops supervising (the workers go on) and releases the lease. */
   stop(): void {
     if (this.stopped) return;
-    this.notifier?.pump();
+    try {
+      this.notifier?.pump();
+    } catch {
+      // Notifications wait for the next process.
+    }
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const w of this.watched.values()) if (w.killTimer) clearTimeout(w.killTimer);
@@ -626,8 +736,15 @@ export class Supervisor {
     this.spawner = null;
     // Workers outlive us: do not keep this process alive for them.
     for (const c of this.children) c.unref();
-    if (this.leader) releaseLease(this.store, this.project);
+    if (this.leader) {
+      try {
+        releaseLease(this.store, this.project);
+      } catch {
+        // Busy or broken: the next process takes a dead holder's lease anyway.
+      }
+    }
     this.leader = false;
-    this.finishRun?.();
+    if (this.failure) this.failRun?.(this.failure);
+    else this.finishRun?.();
   }
 }

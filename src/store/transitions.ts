@@ -7,7 +7,8 @@
  *
  *   claim         QUEUED      -> IN_PROGRESS  locks taken, attempt number + 1, run row opened
  *   recordSpawn   IN_PROGRESS (same attempt)  pid and process start time recorded
- *   rollbackSpawn IN_PROGRESS -> QUEUED       the process never started: the attempt is not counted
+ *   rollbackSpawn IN_PROGRESS -> QUEUED       the launcher died before starting it: the attempt is not counted
+ *   failStart     IN_PROGRESS -> FAILED | QUEUED (backoff)  the process could not start (start_failed)
  *   finish        IN_PROGRESS -> DONE | REVIEW | QUEUED (retry, backoff) | FAILED | CANCELLED
  *   startReview   REVIEW (same attempt)      the review process's pid recorded
  *   rerunReview   REVIEW (same attempt)      no verdict (lost, silent, "try later"): start another
@@ -67,6 +68,18 @@ function statements(db: Database.Database) {
               updated_at = ?
         WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND attempt = ?`,
     ),
+    failStartTask: p(
+      `UPDATE tasks SET status = @status, spent_attempts = spent_attempts - @giveBack, pid = NULL, error = @error,
+              failure_kind = 'start_failed', exit_code = NULL, retry_at = @retryAt, finished_at = @finished,
+              started_at = CASE WHEN @status = 'QUEUED' THEN NULL ELSE started_at END, updated_at = @now
+        WHERE project_id = @project AND id = @task AND status = 'IN_PROGRESS' AND attempt = @attempt`,
+    ),
+    recentOutcomes: p(
+      `SELECT outcome FROM runs WHERE project_id = ? AND task_id = ? AND attempt < ?
+          AND started_at > (SELECT COALESCE(MAX(ts), -1) FROM events
+                              WHERE project_id = ? AND task_id = ? AND kind = 'task_retried_by_hand')
+        ORDER BY attempt DESC LIMIT ?`,
+    ).pluck(),
     closeRun: p(
       `UPDATE runs SET finished_at = ?, exit_code = ?, signal = ?, outcome = ?, error = ?
         WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'running'`,
@@ -264,7 +277,11 @@ export function recordSpawn(
     .immediate();
 }
 
-/** The process could not be started: back to QUEUED, the attempt not counted, locks released, error kept. */
+/**
+ * The launching process died between the claim and the start, and the worker
+ * never started: back to QUEUED, the attempt not counted, locks released,
+ * error kept. (A process that failed to start is `failStart`.)
+ */
 export function rollbackSpawn(
   store: Store,
   r: { project: string; order: string; task: string; attempt: number; error: string },
@@ -278,6 +295,68 @@ export function rollbackSpawn(
       s.closeRun.run(now, null, null, "spawn_failed", r.error, r.project, r.task, r.attempt);
       event(s, now, r.project, r.order, r.task, r.attempt, "spawn_failed", { error: r.error });
       return true;
+    })
+    .immediate();
+}
+
+/** Transient start failures in a row after which the task FAILS all the same. */
+export const MAX_START_TRIES = 5;
+/** First wait after a transient start failure; doubles with each one in a row. */
+export const START_RETRY_MS = 1000;
+
+export type FailStartResult = { ok: true; status: "QUEUED" | "FAILED"; retryAt: number | null } | { ok: false };
+
+/**
+ * The process could not be started (`start_failed`, the reason kept). One
+ * that will not pass (`permanent`: the program is missing or not
+ * executable, the arguments are too long or invalid) FAILS the task at once,
+ * whatever attempts remain; a transient one (out of processes, files or
+ * memory) puts it back to QUEUED after a backoff (1 s, doubling), the attempt
+ * given back — and FAILS it at the MAX_START_TRIES-th in a row (counted from
+ * its runs since the last `retry` by hand). Locks released, run closed
+ * `start_failed`; event `task_failed` (notified) or `task_retry`.
+ */
+export function failStart(
+  store: Store,
+  r: { project: string; order: string; task: string; attempt: number; error: string; permanent: boolean },
+): FailStartResult {
+  const s = stmts(store);
+  return store.sqlite
+    .transaction((): FailStartResult => {
+      const now = store.now();
+      let inARow = 1;
+      if (!r.permanent) {
+        const before = s.recentOutcomes.all(r.project, r.task, r.attempt, r.project, r.task, MAX_START_TRIES - 1) as string[];
+        for (const o of before) {
+          if (o !== "start_failed") break;
+          inARow++;
+        }
+      }
+      const failed = r.permanent || inARow >= MAX_START_TRIES;
+      const status = failed ? "FAILED" : "QUEUED";
+      const retryAt = failed ? null : now + START_RETRY_MS * 2 ** (inARow - 1);
+      const changed = s.failStartTask.run({
+        status,
+        giveBack: failed ? 0 : 1,
+        error: r.error,
+        retryAt,
+        finished: failed ? now : null,
+        now,
+        project: r.project,
+        task: r.task,
+        attempt: r.attempt,
+      }).changes;
+      if (changed !== 1) return { ok: false };
+      s.unlock.run(r.project, r.task);
+      s.closeRun.run(now, null, null, "start_failed", r.error, r.project, r.task, r.attempt);
+      event(s, now, r.project, r.order, r.task, r.attempt, failed ? "task_failed" : "task_retry", {
+        exit_code: null,
+        error: r.error,
+        failure_kind: "start_failed",
+        ...(failed ? {} : { start_tries: inARow }),
+        ...(retryAt ? { retry_at: new Date(retryAt).toISOString() } : {}),
+      });
+      return { ok: true, status, retryAt };
     })
     .immediate();
 }

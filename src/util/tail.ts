@@ -30,7 +30,7 @@ export function readTail(path: string, bytes = 4096): string {
  */
 export function readLastLine(path: string): string | null {
   const tail = readTail(path, 16384);
-  const lines = tail.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("[aipm] exit status "));
+  const lines = tail.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
   if (lines.some((l) => l.startsWith("{") && l.includes('"type":'))) {
     const stream = new AgentStream();
     for (const l of lines) stream.push(l);

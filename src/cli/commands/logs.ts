@@ -1,14 +1,15 @@
 /**
  * `aipm logs TASK [--project P] [--follow] [--raw]` and `aipm cleanup [--days N]`.
  * An agent's stream-json is printed as one readable line per event unless
- * `--raw` (the JSON document's `content` is always the raw log).
+ * `--raw` (the JSON document's `content` is always the raw log). The log is
+ * streamed, never read whole; of a log over LOG_SHOW_MAX only the end is
+ * shown, with a notice on stderr (`skipped_bytes` in JSON).
  */
 import type { Argv } from "yargs";
-import { statSync } from "node:fs";
-import { cleanup, latestLog, readLog } from "../../runtime/task-logs.js";
+import { cleanup, latestLog, LogFollower, readLog, streamLog, type LogView } from "../../runtime/task-logs.js";
 import { stmt } from "../../store/statements.js";
 import { usageError } from "../../errors.js";
-import { emit, type CliIO, type GlobalArgs } from "../io.js";
+import { emit, emitJson, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { ReadableAgentOutput } from "../../agent/readable-output.js";
 
@@ -28,30 +29,52 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
       async (args) => {
         await withStore(io, args, async (store) => {
           const log = latestLog(store, args.task, args.project);
-          const text = readLog(log.path);
           let readable = new ReadableAgentOutput();
           const shown = (t: string) => (args.raw ? t : readable.push(t));
-          if (args.json || !args.follow) {
-            emit(io, args, { project: log.ref.project, task: log.ref.task, status: log.ref.status, attempt: log.attempt, log: log.path, content: text }, () =>
-              log.path ? shown(text) + (args.raw ? "" : readable.flush()) : `(${log.ref.task} has not run yet)\n`,
-            );
+          const notice = (v: LogView | null) => {
+            if (v && v.skipped > 0) io.stderr(`aipm: the log is ${mb(v.size)}; showing its last ${mb(v.size - v.skipped)} (the whole log: ${log.path})\n`);
+          };
+          if (args.json) {
+            const { text, view } = readLog(log.path);
+            notice(view);
+            emitJson(io, {
+              project: log.ref.project,
+              task: log.ref.task,
+              status: log.ref.status,
+              attempt: log.attempt,
+              log: log.path,
+              size: view?.size ?? 0,
+              skipped_bytes: view?.skipped ?? 0,
+              content: text,
+            });
             return;
           }
-          io.stdout(shown(text));
-          let path = log.path;
-          let offset = size(path);
+          if (!log.path) {
+            io.stdout(`(${log.ref.task} has not run yet)\n`);
+            return;
+          }
+          const view = streamLog(log.path, (t) => {
+            const out = shown(t);
+            if (out) io.stdout(out);
+          });
+          notice(view);
+          if (!args.follow) {
+            if (!args.raw) io.stdout(readable.flush());
+            return;
+          }
+          const follower = new LogFollower(log.path, view?.size ?? 0);
+          let path: string | null = log.path;
           for (;;) {
             await sleep(200);
             const now = latestLog(store, args.task, args.project);
             if (now.path !== path) {
               path = now.path;
-              offset = 0;
+              follower.switchTo(path);
               readable = new ReadableAgentOutput();
               io.stdout(`--- attempt ${now.attempt} ---\n`);
             }
-            const more = readLog(path, offset);
+            const more = follower.read();
             if (more) io.stdout(shown(more));
-            offset = size(path);
             const status = stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck().get(now.ref.project, now.ref.task);
             if (status !== "IN_PROGRESS" && status !== "REVIEW" && status !== "QUEUED") break;
           }
@@ -70,10 +93,6 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
     );
 }
 
-function size(path: string | null): number {
-  try {
-    return path ? statSync(path).size : 0;
-  } catch {
-    return 0;
-  }
+function mb(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }

@@ -56,8 +56,14 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           monitor,
           dryRun: Boolean(args.dryRun),
         });
-        if (args.dryRun || !args.wait) {
+        if (args.dryRun || !args.wait || report.error) {
           for (const l of launched) l.worker.child?.unref();
+          if (report.error) {
+            // What was started is reported all the same; the next aipm command records it.
+            print(io, args, report, null);
+            io.stderr(`aipm: ${report.error}\n`);
+            return 1;
+          }
           if (!args.dryRun) ensureSupervisor(store, args.project, io.env);
           print(io, args, report, args.summary ? getStatus(store, { project: args.project, order: args.order }).counts : null);
           return report.failed.length > 0 ? 1 : 0;
