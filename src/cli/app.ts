@@ -21,6 +21,7 @@ import { registerEnqueue } from "./commands/enqueue.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerProgress } from "./commands/progress.js";
+import { registerExplain } from "./commands/explain.js";
 
 class UsageProblem extends Error {}
 
@@ -52,6 +53,7 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   y = registerNotify(y, io);
   y = registerDashboard(y, io);
   y = registerProgress(y, io);
+  y = registerExplain(y, io);
   y = registerDemo(y, io);
   return y.help().alias("h", "help").version().alias("v", "version");
 }

@@ -1,0 +1,20 @@
+/** `aipm explain TASK [--project P]`: why a task is not running, down to the root cause. */
+import type { Argv } from "yargs";
+import { explainTask, renderExplanation } from "../../report/explain.js";
+import { emit, type CliIO, type GlobalArgs } from "../io.js";
+import { withStore } from "../with-store.js";
+
+export function registerExplain(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
+  return y.command(
+    "explain <task>",
+    "the task's status and, when it is not running, the chain of reasons down to the root cause",
+    (b) =>
+      b
+        .positional("task", { type: "string", demandOption: true })
+        .option("project", { type: "string", describe: "the task's project (needed when the id is in several)" }),
+    async (args) => {
+      const e = await withStore(io, args, (store) => explainTask(store, { task: args.task, project: args.project }));
+      emit(io, args, e, () => renderExplanation(e));
+    },
+  );
+}
