@@ -23,12 +23,17 @@ describe("permission rules", () => {
     expect(editRules("/r", "src/**/*.ts")).toEqual(["Edit(//r/src/**/*.ts)"]);
     expect(editRules("/r", "src/{a,b}.ts")).toEqual(["Edit(//r/src/a.ts)", "Edit(//r/src/a.ts/**)", "Edit(//r/src/b.ts)", "Edit(//r/src/b.ts/**)"]);
     expect(editRules("/r", ".")).toEqual(["Edit(//r)", "Edit(//r/**)"]);
+    // Gitignore's special characters stand for themselves in the root and in literal entries.
+    expect(editRules("/w/app[12]", "notes/#1!.md")).toEqual(["Edit(//w/app\\[12\\]/notes/\\#1\\!.md)", "Edit(//w/app\\[12\\]/notes/\\#1\\!.md/**)"]);
+    // A glob entry stays a pattern (`[id]` is a character class for the locks too); its root is escaped.
+    expect(editRules("/w/app[12]", "src/*.ts")).toEqual(["Edit(//w/app\\[12\\]/src/*.ts)"]);
   });
 
   it("a worker reads, edits its files, reports progress and runs the plan's rules; the reviewer only reads", () => {
     const w = workerRules({ root: "/r", targetFiles: ["a.ts"], allowedTools: ["Bash(npm test *)"] });
-    expect(w.allow).toEqual(expect.arrayContaining(["Read", "Bash(aipm progress *)", "Edit(//r/a.ts)", "Bash(npm test *)"]));
-    expect(w.allow.some((r) => r === "Bash" || r === "Edit" || r === "Write")).toBe(false);
+    expect(w.allow).toEqual(expect.arrayContaining(["Bash(aipm progress *)", "Edit(//r/a.ts)", "Bash(npm test *)"]));
+    // Reading inside the project needs no rule; a bare Read would open the whole machine.
+    expect(w.allow.some((r) => r === "Read" || r === "Bash" || r === "Edit" || r === "Write")).toBe(false);
     const readOnly = workerRules({ root: "/r", targetFiles: [], allowedTools: [] });
     expect(readOnly.allow.filter((r) => r.startsWith("Edit"))).toEqual([]);
     expect(reviewerRules().allow.some((r) => r.startsWith("Edit") || r.startsWith("Bash"))).toBe(false);
@@ -67,6 +72,9 @@ describe("outcomes from the CLI's structured fields", () => {
     expect(classify(exit1, apiError("invalid_request", 400, "invalid_request_error", "prompt is too long"))).not.toHaveProperty("retry");
     // ... even when its words look like a transient error's.
     expect(classify(exit1, apiError("invalid_request", 400, "invalid_request_error", "API Error: 400 bad tool schema"))).toMatchObject({ failureKind: "agent_error" });
+    // A retry the CLI recovered from says nothing of a later, unrelated error.
+    const retry = { type: "system", subtype: "api_retry", attempt: 1, max_retries: 10, error_status: 529, error: "overloaded" };
+    expect(classify(exit1, [retry, { type: "result", subtype: "error_during_execution", is_error: true, api_error_status: null, errors: ["boom"] }])).toMatchObject({ failureKind: "agent_error" });
   });
 
   it("a usage limit (OAuth login): reset from the event, the project held", () => {
@@ -95,13 +103,23 @@ describe("outcomes from the CLI's structured fields", () => {
     s.push(JSON.stringify({ type: "assistant", message: { content: [{ type: "tool_use", id: "t1", name: "Write", input: { file_path: "/r/b.ts" } }] } }));
     s.push(JSON.stringify({ type: "system", subtype: "permission_denied", tool_name: "Write", tool_use_id: "t1", decision_reason_type: "mode" }));
     expect(s.lines).toEqual(["permission denied: Write /r/b.ts"]);
+    s.push(JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: "t1", is_error: true, content: "denied" }] } }));
     s.push(JSON.stringify({ type: "assistant", message: { content: [{ type: "tool_use", id: "t2", name: "Edit", input: { file_path: "/r/a.ts" } }] } }));
+    s.push(JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: "t2", content: "ok" }] } }));
+    s.push(JSON.stringify({ type: "assistant", message: { content: [{ type: "tool_use", id: "t3", name: "Bash", input: { command: "aipm progress 1/2 x" } }] } }));
+    s.push(JSON.stringify({ type: "user", message: { content: [{ type: "tool_result", tool_use_id: "t3", content: "" }] } }));
+    expect(s.summary.ranCommands).toBe(false);
     s.push(JSON.stringify({ type: "system", subtype: "api_retry", attempt: 3, max_retries: 10, retry_delay_ms: 2000, error_status: 529, error: "overloaded" }));
     expect(s.lastActivity).toBe("API retry 3/10 (529)");
     s.push(JSON.stringify({ duration_api_ms: 1, type: "result", subtype: "success", is_error: false, permission_denials: [{ tool_name: "Write", tool_use_id: "t1", tool_input: { file_path: "/r/b.ts" } }], modelUsage: { a: { costUSD: 0.25 }, b: { costUSD: 0.5 } }, total_cost_usd: 9 }));
     expect(s.summary.denials).toEqual([{ tool: "Write", target: "/r/b.ts" }]);
-    expect(s.summary.editedFiles).toEqual(["/r/b.ts", "/r/a.ts"]);
+    // The refused Write wrote nothing: only the Edit that succeeded is this attempt's.
+    expect(s.summary.editedFiles).toEqual(["/r/a.ts"]);
     expect(s.summary.result?.total_cost_usd).toBe(0.75);
+    // A resumed run's totals include the runs before it: its own usage comes first.
+    const resumed = new AgentStream();
+    resumed.push(JSON.stringify({ type: "result", subtype: "success", total_cost_usd: 0.0318, modelUsage: { m: { costUSD: 0.0318 } }, model_usage_since_last_result: { m: { costUSD: 0.0159 } } }));
+    expect(resumed.summary.result?.total_cost_usd).toBe(0.0159);
   });
 });
 
@@ -185,7 +203,7 @@ describe("plan keys for agents", () => {
     const s = await store(join(dir, "aipm.db"));
     const bad = {
       project: "p",
-      allowed_tools: ["npm test"],
+      allowed_tools: ["npm test", "Edit(**)"],
       orders: [{ id: "O", budget_usd: -1, tasks: [{ id: "A", prompt: "a", allowed_tools: ["Bash(npm test *)", 7], max_turns: 1.5, max_budget_usd: 0 }] }],
     };
     let err: { details?: readonly string[] } = {};
@@ -197,6 +215,7 @@ describe("plan keys for agents", () => {
     expect(err.details).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^allowed_tools\[0\]: not a permission rule "npm test"/),
+        expect.stringMatching(/^allowed_tools\[1\]: "Edit\(\*\*\)": files a task may edit are its target_files/),
         expect.stringMatching(/^orders\[0\]\.budget_usd: expected a positive number/),
         expect.stringMatching(/^orders\[0\]\.tasks\[0\]\.allowed_tools\[1\]: expected a string/),
         expect.stringMatching(/^orders\[0\]\.tasks\[0\]\.max_turns: expected a positive integer/),

@@ -196,7 +196,6 @@ describe("agent workers: outcomes", () => {
     expect(settings.permissions.defaultMode).toBe("dontAsk");
     expect(settings.permissions.allow).toEqual(
       expect.arrayContaining([
-        "Read",
         `Edit(/${root}/src/a.ts)`,
         `Edit(/${root}/docs)`,
         `Edit(/${root}/docs/**)`,

@@ -14,7 +14,8 @@
  *       verdict — aipm runs the review again later (EX_TEMPFAIL)
  */
 import { spawn } from "node:child_process";
-import { defaultAgentArgv, expandTemplate, parseTemplate } from "../src/runtime/task-command.js";
+import { basename } from "node:path";
+import { DEFAULT_AGENT_CMD, defaultAgentArgv, expandTemplate, parseTemplate } from "../src/runtime/task-command.js";
 import { AgentStream } from "../src/agent/stream-json.js";
 import { agentOutcome } from "../src/agent/agent-outcome.js";
 import { parseVerdict, REVIEW_TEMPFAIL } from "../src/agent/verdict.js";
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
   const { argv, promptPlaced } =
     template === null && settings
       ? { argv: defaultAgentArgv(model || null, { settingsPath: settings, maxTurns: null, maxBudgetUsd: null, resumeSession: null }), promptPlaced: false }
-      : expandTemplate(template ?? ["claude", "-p", "--output-format", "stream-json", "--verbose", "--model", "{model}"], {
+      : expandTemplate(template ?? DEFAULT_AGENT_CMD, {
           prompt,
           model: model || null,
           task: env.AIPM_TASK ?? "",
@@ -45,10 +46,16 @@ async function main(): Promise<number> {
           project: env.AIPM_PROJECT ?? "",
           settings,
         });
+  // A user's own Claude command that does not place {settings} would give the reviewer the worker's
+  // permissions: the read-only ones are added at the end (the CLI takes the last value of a flag).
+  if (template !== null && settings && !template.some((a) => a.includes("{settings}")) && basename(argv[0] ?? "") === "claude") {
+    argv.push("--permission-mode", "dontAsk", "--settings", settings, "--setting-sources", "");
+  }
   const stream = new AgentStream();
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
   // A reviewer that gave its result and does not exit is stopped after a grace period.
-  const graceMs = (Number(env.AIPM_RESULT_GRACE_S) || 10) * 1000;
+  const grace = Number(env.AIPM_RESULT_GRACE_S ?? "10");
+  const graceMs = (Number.isFinite(grace) && grace >= 0 ? grace : 10) * 1000;
   let graceTimer: NodeJS.Timeout | null = null;
   let stoppedAfterResult = false;
   let partial = "";

@@ -107,7 +107,8 @@ type ApiClass = "auth" | "usage_limit" | "rate_limit" | "transient" | "refused" 
 function apiClass(agent: AgentSummary): ApiClass {
   const r = agent.result;
   if (agent.rateLimitResetAt !== null || agent.usageLimit) return "usage_limit";
-  const status = r?.api_error_status ?? agent.lastRetry?.status ?? null;
+  // A retry the CLI recovered from says nothing of a later end: it counts only when no result came.
+  const status = r ? r.api_error_status : (agent.lastRetry?.status ?? null);
   const err = agent.apiError ?? (r?.api_error === "connection_failed" ? "connection_error" : null);
   const type = r?.api_error_type ?? null;
   if (status === 401 || status === 403 || (err !== null && AUTH_ERRORS.has(err)) || type === "authentication_error" || type === "permission_error" || type === "billing_error") {
@@ -149,7 +150,7 @@ export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
   const what = short(r?.result ?? r?.errors[0] ?? agent.textTail[agent.textTail.length - 1] ?? r?.subtype ?? "");
 
   const byApi = (cls: Exclude<ApiClass, null | "refused">): AttemptEnd => {
-    const status = r?.api_error_status ?? agent.lastRetry?.status ?? null;
+    const status = r ? r.api_error_status : (agent.lastRetry?.status ?? null);
     const label = `${status !== null ? `${status} ` : ""}${agent.apiError ?? r?.api_error_type ?? ""}`.trim();
     const detail = `${label ? `${label}: ` : ""}${what}`;
     switch (cls) {

@@ -12,18 +12,27 @@
  * Path rules are written absolute (`Edit(//abs/root/src/a.ts)`): Claude Code
  * reads `path` gitignore-style (a bare `a.ts` would match `x/a.ts` too) and
  * `/path` relative to the settings file, which lives in aipm's log folder.
- * `Edit(...)` rules cover every file-writing tool (Write, MultiEdit,
- * NotebookEdit); `Write(...)` rules are never consulted by the CLI.
+ * Gitignore's special characters in the root and in literal entries are
+ * escaped (a root named `app[12]` would otherwise also match `app1/`).
+ * `Edit(...)` rules cover `Write` too (measured); `Write(...)` rules are never
+ * consulted by the CLI.
+ *
+ * Reading needs no rule: in `dontAsk` mode Claude Code lets a worker read
+ * inside its working directory (the project) and refuses reads elsewhere
+ * (`~/.ssh`, other repositories); read-only shell commands (`ls`, `cat`,
+ * `git status`) are allowed by the CLI itself.
  *
  * What this does not bind: a program the agent is allowed to run (`npm test`
  * runs whatever the project's scripts say). The scope check after the
  * attempt (src/scope/git-scope.ts) stays the backstop.
  */
-import { join } from "node:path";
 import { expandTargetGlob, isGlob } from "../paths/target-path.js";
 
-/** Tools that only read: every worker and the reviewer may use them. */
-export const READ_TOOLS = ["Read", "Glob", "Grep", "LS", "NotebookRead", "TodoWrite"];
+/** Tools that only read or only track the agent's own plan; reading the project needs no rule (see above). */
+export const READ_TOOLS = ["TodoWrite"];
+
+/** Tools that write files: only `target_files` grant them (never `allowed_tools`, which would bypass the locks). */
+export const FILE_WRITE_TOOLS = ["Edit", "Write", "MultiEdit", "NotebookEdit"];
 
 /** How a worker reports progress (see `aipm progress`). */
 export const PROGRESS_RULES = ["Bash(aipm progress *)", "Bash(aipm progress:*)"];
@@ -33,20 +42,27 @@ export interface AgentRules {
   deny: string[];
 }
 
-/** `//abs/path`: Claude Code's spelling of an absolute path in a rule. */
-function absoluteRule(root: string, rel: string): string {
-  const abs = rel === "." ? root : join(root, rel);
-  return `/${abs.startsWith("/") ? abs : `/${abs}`}`;
+/** Gitignore's special characters, escaped so that they stand for themselves. */
+export function escapeGitignore(path: string): string {
+  return path.replace(/[\\[\]*?!#]/g, (c) => `\\${c}`);
+}
+
+/** `//abs/path`: Claude Code's spelling of an absolute path in a rule; `entry` stays a pattern when it is a glob. */
+function absoluteRule(root: string, entry: string, glob: boolean): string {
+  const base = escapeGitignore(root.replace(/\/+$/, ""));
+  const rel = entry === "." ? "" : `/${glob ? entry : escapeGitignore(entry)}`;
+  return `/${base.startsWith("/") ? base : `/${base}`}${rel}`;
 }
 
 /** The Edit rules for one normalised target entry (a file, a directory, or a glob). */
 export function editRules(root: string, target: string): string[] {
   const out: string[] = [];
   for (const entry of isGlob(target) ? expandTargetGlob(target) : [target]) {
-    const abs = absoluteRule(root, entry);
+    const glob = isGlob(entry);
+    const abs = absoluteRule(root, entry, glob);
     out.push(`Edit(${abs})`);
     // A literal may name a directory: everything under it is the task's too.
-    if (!isGlob(entry)) out.push(`Edit(${abs === "//" ? "" : abs}/**)`);
+    if (!glob) out.push(`Edit(${abs}/**)`);
   }
   return out;
 }

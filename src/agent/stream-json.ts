@@ -140,22 +140,28 @@ export function describeDenial(d: Denial): string {
   return d.target ? `${d.tool} ${d.target}` : d.tool;
 }
 
-/** Cost of the result: the sum of `modelUsage[*].costUSD` when present, else `total_cost_usd`. */
-function resultCost(ev: Record<string, unknown>): number | null {
-  const mu = ev.modelUsage;
-  if (mu && typeof mu === "object" && !Array.isArray(mu)) {
-    let sum = 0;
-    let any = false;
-    for (const m of Object.values(mu as Record<string, unknown>)) {
-      const c = num((m as Record<string, unknown> | null)?.costUSD);
-      if (c !== null) {
-        sum += c;
-        any = true;
-      }
+/** The sum of `costUSD` over a per-model usage map, or null when it has none. */
+function usageCost(mu: unknown): number | null {
+  if (!mu || typeof mu !== "object" || Array.isArray(mu)) return null;
+  let sum = 0;
+  let any = false;
+  for (const m of Object.values(mu as Record<string, unknown>)) {
+    const c = num((m as Record<string, unknown> | null)?.costUSD);
+    if (c !== null) {
+      sum += c;
+      any = true;
     }
-    if (any) return sum;
   }
-  return num(ev.total_cost_usd) ?? num(ev.cost_usd);
+  return any ? sum : null;
+}
+
+/**
+ * What this run cost. `total_cost_usd` and `modelUsage` add up the whole
+ * session — a resumed run includes the runs before it — so this run's own
+ * `model_usage_since_last_result` comes first.
+ */
+function resultCost(ev: Record<string, unknown>): number | null {
+  return usageCost(ev.model_usage_since_last_result) ?? usageCost(ev.modelUsage) ?? num(ev.total_cost_usd) ?? num(ev.cost_usd);
 }
 
 /** Parses a line as a stream-json event: a JSON object with a string `type`, else null. */
@@ -193,8 +199,8 @@ export class AgentStream {
   /** The readable line(s) for the last line pushed (none for events not worth a line). */
   lines: string[] = [];
   progress: { done: number; total: number } | null = null;
-  /** What recent tool calls acted on, by tool_use id (a refusal event names only the id). */
-  private readonly calls = new Map<string, string>();
+  /** Recent tool calls by tool_use id: what they acted on (a refusal event and a tool result name only the id). */
+  private readonly calls = new Map<string, { name: string; target: string | null }>();
   private seenDenials: SeenDenial[] = [];
 
   /** Feeds one line (without its newline). Returns true when progress changed. */
@@ -218,6 +224,9 @@ export class AgentStream {
         return false;
       case "assistant":
         return this.assistant(ev);
+      case "user":
+        this.toolResults(ev);
+        return false;
       case "rate_limit_event": {
         const info = (ev.rate_limit_info ?? {}) as Record<string, unknown>;
         const at = num(info.resetsAt) ?? num(info.resets_at);
@@ -267,7 +276,7 @@ export class AgentStream {
         const id = str(ev.tool_use_id);
         // The event names the tool; the call it refused names the file or command.
         const d = { ...toDenial(ev), id };
-        if (d.target === null && id !== null) d.target = this.calls.get(id) ?? null;
+        if (d.target === null && id !== null) d.target = this.calls.get(id)?.target ?? null;
         this.addDenial(d);
         this.show(`permission denied: ${describeDenial(d)}`);
         return;
@@ -337,11 +346,10 @@ export class AgentStream {
           this.summary.toolUses++;
           const id = str(block.id);
           const target = toolTarget(block.input);
-          if (id !== null && target !== null) {
-            this.calls.set(id, target);
+          if (id !== null) {
+            this.calls.set(id, { name, target });
             if (this.calls.size > 200) this.calls.delete(this.calls.keys().next().value!);
           }
-          this.toolUse(name, block.input);
           this.show(`> ${describeToolUse(name, block.input)}`);
           if (name === "TodoWrite") {
             const p = todoProgress(block.input);
@@ -360,15 +368,24 @@ export class AgentStream {
     return changed;
   }
 
-  private toolUse(name: string, input: unknown): void {
-    const i = (input ?? {}) as Record<string, unknown>;
-    if (FILE_TOOLS.has(name)) {
-      const f = str(i.file_path) ?? str(i.notebook_path);
-      const list = this.summary.editedFiles;
-      if (f && !list.includes(f) && list.length < MAX_EDITED) list.push(f);
-    } else if (name === "Bash" || name === "Task" || name === "Agent") {
-      // A shell command, or a subagent whose own calls may not all be in this stream.
-      this.summary.ranCommands = true;
+  /**
+   * A tool call's result: a file tool that succeeded wrote its file; a shell
+   * command that ran (other than `aipm progress`), or a subagent, may have
+   * written anything. Refused and failed calls wrote nothing.
+   */
+  private toolResults(ev: Record<string, unknown>): void {
+    const content = (ev.message as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) return;
+    for (const block of content as Array<Record<string, unknown>>) {
+      if (block?.type !== "tool_result" || block.is_error === true) continue;
+      const call = this.calls.get(str(block.tool_use_id) ?? "");
+      if (!call) continue;
+      if (FILE_TOOLS.has(call.name)) {
+        const list = this.summary.editedFiles;
+        if (call.target && !list.includes(call.target) && list.length < MAX_EDITED) list.push(call.target);
+      } else if ((call.name === "Bash" && !/^\s*aipm progress\b/.test(call.target ?? "")) || call.name === "Task" || call.name === "Agent") {
+        this.summary.ranCommands = true;
+      }
     }
   }
 

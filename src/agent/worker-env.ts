@@ -12,8 +12,7 @@
  * by, before the stall limit kills it. A value the user set is kept.
  */
 
-/** Variables of a parent Claude Code session: never passed to a worker. */
-/** Measured with Claude Code 2.1.332 (`env` run by its Bash tool), plus its IDE and hook variables. */
+/** Variables of a parent Claude Code session, never passed to a worker. Measured with Claude Code 2.1.332 (`env` run by its Bash tool), plus its IDE and hook variables. */
 export const SESSION_VARS = [
   "CLAUDECODE",
   "CLAUDE_CODE_CHILD_SESSION",
@@ -33,7 +32,20 @@ export const SESSION_VARS = [
   "TRACEPARENT",
 ];
 
-const SESSION_PREFIXES = ["CLAUDE_CODE_SESSION_", "CLAUDE_CODE_CHILD_", "CLAUDE_CODE_MESSAGING_"];
+const SESSION_PREFIXES = [
+  "CLAUDE_CODE_SESSION_",
+  "CLAUDE_CODE_CHILD_",
+  "CLAUDE_CODE_MESSAGING_",
+  "CLAUDE_CODE_REMOTE",
+  "CLAUDE_CODE_CONTAINER_ID",
+  "CLAUDE_CODE_LAUNCHED_BY_",
+  "CLAUDE_CODE_SPAWNED_BY_",
+  "CLAUDE_CODE_SKIP_PROMPT_HISTORY",
+  "CLAUDE_CODE_HOST_CHECKED_FOLDER",
+  "CLAUDE_BRIDGE_",
+  "CLAUDE_BG_",
+  "CLAUDE_RUNNER_",
+];
 
 export const DEFAULT_API_TIMEOUT_S = 300;
 

@@ -123,7 +123,7 @@ export function toNotification(e: EventRow): Notification | null {
       break;
     case "order_budget_reached":
       n = {
-        dedupeKey: `budget:${e.project_id}/${e.order_id}`,
+        dedupeKey: `budget:${e.project_id}/${e.order_id}@${String(data.budget_usd ?? "?")}`,
         title: `Budget reached: ${at}`,
         message: `${at} has spent $${String(data.spent_usd ?? "?")} of its $${String(data.budget_usd ?? "?")} budget: no new agent task of it launches`,
         priority: 1,

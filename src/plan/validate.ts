@@ -10,6 +10,7 @@
 import { resolve } from "node:path";
 import { PRIORITIES, type Priority } from "../store/statuses.js";
 import { normalizeTargetPath } from "../paths/target-path.js";
+import { FILE_WRITE_TOOLS } from "../agent/permissions.js";
 import {
   DEFAULT_MAX_ATTEMPTS,
   ID_PATTERN,
@@ -133,8 +134,11 @@ export function parseAllowedTools(v: unknown, place: string, p: Problems): strin
   const out: string[] = [];
   parseStringList(v, place, p).forEach((rule, i) => {
     const r = rule.trim();
+    const tool = /^[^(]*/.exec(r)![0];
     if (!PERMISSION_RULE.test(r)) {
       p.errors.push(`${place}[${i}]: not a permission rule ${show(rule)} (expected Tool or Tool(specifier), e.g. "Bash(npm test *)")`);
+    } else if (FILE_WRITE_TOOLS.includes(tool)) {
+      p.errors.push(`${place}[${i}]: ${show(rule)}: files a task may edit are its target_files (they are locked), not allowed_tools`);
     } else if (!out.includes(r)) out.push(r);
   });
   return out;

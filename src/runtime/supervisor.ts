@@ -82,6 +82,8 @@ export interface WatchedAttempt {
   killedFor: "timeout" | "stalled" | "after_result" | null;
   /** When its final result event was read (agents): the process has a grace period to exit. */
   resultSeenAt?: number;
+  /** A prompt task run by aipm's agent command (looked up when first needed). */
+  agentTask?: boolean;
   killTimer: NodeJS.Timeout | null;
   ended: boolean;
 }
@@ -368,8 +370,9 @@ export class Supervisor {
         continue;
       }
       if (w.killedFor) continue;
-      if (w.phase === "work" && w.log.agent?.summary.result) {
+      if (w.phase === "work" && w.log.agent?.summary.result && (w.agentTask ??= this.isAgentTask(w.project, w.task))) {
         // The agent has given its final result: it gets a short grace to exit, then it is stopped.
+        // (A command task that merely prints a result line, running claude as one of its steps, is not.)
         w.resultSeenAt ??= now;
         if (now - w.resultSeenAt >= rt.resultGraceS * 1000) {
           this.event(w, "task_result_grace_kill", { grace_s: rt.resultGraceS });
@@ -424,6 +427,10 @@ export class Supervisor {
       ).run(p.done, p.total, p.label ?? null, w.project, w.task, w.attempt);
     }
     this.opts.onChange?.();
+  }
+
+  private isAgentTask(project: string, task: string): boolean {
+    return stmt(this.store, "SELECT prompt IS NOT NULL FROM tasks WHERE project_id = ? AND id = ?").pluck().get(project, task) === 1;
   }
 
   private kill(w: WatchedAttempt, why: NonNullable<WatchedAttempt["killedFor"]>): void {

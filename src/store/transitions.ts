@@ -39,7 +39,9 @@ function statements(db: Database.Database) {
     agentHold: p("SELECT agent_hold_until FROM projects WHERE id = ?").pluck(),
     orderBudget: p("SELECT budget_usd FROM orders WHERE project_id = ? AND id = ?").pluck(),
     orderSpent: p(SPENT_SQL).pluck(),
-    budgetEvent: p("SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' LIMIT 1").pluck(),
+    budgetEvent: p(
+      "SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND json_extract(data, '$.budget_usd') = ? LIMIT 1",
+    ).pluck(),
     orderPaused: p("SELECT paused FROM orders WHERE project_id = ? AND id = ?"),
     depsNotDone: p(
       `SELECT d.dep_id FROM task_deps d LEFT JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
@@ -114,6 +116,8 @@ function statements(db: Database.Database) {
       `UPDATE projects SET agent_hold_until = ?, agent_hold_reason = ?
         WHERE id = ? AND (agent_hold_until IS NULL OR agent_hold_until < ?)`,
     ),
+    holdActive: p("SELECT agent_hold_until > ? FROM projects WHERE id = ?").pluck(),
+    runStarted: p("SELECT started_at FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck(),
     runStats: p(
       `UPDATE runs SET session_id = @session_id, num_turns = @num_turns, duration_ms = @duration_ms, cost_usd = @cost_usd,
               usage = @usage, out_of_scope = @out_of_scope, edited_files = @edited_files, denials = @denials
@@ -464,7 +468,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         let giveUp = false;
         if (end.retry === "free") {
           const policy = input.transient ?? DEFAULT_TRANSIENT;
-          const since = (s.transientSince.get(project, task) as number | null) ?? now;
+          const since = (s.transientSince.get(project, task) as number | null) ?? ((s.runStarted.get(project, task, attempt) as number | undefined) ?? now);
           const inARow = (s.transientRuns.get(project, task, since) as number) + 1;
           // A known reset time (a usage limit) is waited for; unknown ones end after the ceiling.
           giveUp = end.retryAt === undefined && now - since > policy.maxS * 1000;
@@ -482,11 +486,12 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         } else if (free) {
           status = "QUEUED";
           s.giveBackAttempt.run(project, task);
-          if (end.holdProject && retryAt !== null && s.holdProject.run(retryAt, error, project, retryAt).changes === 1) {
-            event(s, now, project, t.order_id, task, attempt, "project_rate_limited", {
-              until: new Date(retryAt).toISOString(),
-              error,
-            });
+          if (end.holdProject && retryAt !== null) {
+            // Several workers meet the same limit: the hold is extended silently; one event (and notification) per hold.
+            const wasHeld = s.holdActive.get(now, project) === 1;
+            if (s.holdProject.run(retryAt, error, project, retryAt).changes === 1 && !wasHeld) {
+              event(s, now, project, t.order_id, task, attempt, "project_rate_limited", { until: new Date(retryAt).toISOString(), error });
+            }
           }
         } else if (end.retry !== "never" && t.spent_attempts < t.max_attempts) {
           status = "QUEUED";
@@ -607,7 +612,8 @@ function noteBudget(s: Statements, now: number, project: string, order: string):
   const budget = s.orderBudget.get(project, order) as number | null | undefined;
   if (budget == null) return;
   const spent = s.orderSpent.get(project, order) as number;
-  if (spent < budget || s.budgetEvent.get(project, order)) return;
+  // Once per budget: raising it by a new import and reaching it again is said again.
+  if (spent < budget || s.budgetEvent.get(project, order, budget)) return;
   event(s, now, project, order, null, null, "order_budget_reached", { budget_usd: budget, spent_usd: Math.round(spent * 1e4) / 1e4 });
 }
 

@@ -106,8 +106,8 @@ async function realSetup(script: Step, extra: Record<string, string> = {}): Prom
   return { ctx, api, root: join(ctx.dir, "ws") };
 }
 
-function plan(tasks: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
-  return { project: "p", root: "./ws", orders: [{ id: "O1", title: "Real workers", tasks, ...extra }] };
+function plan(tasks: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}, root = "./ws") {
+  return { project: "p", root, orders: [{ id: "O1", title: "Real workers", tasks, ...extra }] };
 }
 
 async function runOrder(ctx: Ctx, args: string[] = []): Promise<{ code: number; summary: any; stderr: string }> {
@@ -325,7 +325,37 @@ describe.skipIf(!installed && !inCI)(`aipm with the real claude CLI${installed ?
     expect(readFileSync(join(root, "half.txt"), "utf8")).toBe("first half\n");
   });
 
-  it("the reviewer reads but cannot edit, even the task's own files", { timeout: 120_000 }, async () => {
+  it("a root whose name holds gitignore's special characters: its own file is writable, the look-alike sibling is not", { timeout: 90_000 }, async () => {
+    let root = "";
+    const { ctx } = await realSetup(
+      byTask({
+        BR: (req) =>
+          turns([
+            toolUse("Write", { file_path: join(root, "..", "app1", "src", "a.ts"), content: "sibling\n" }),
+            toolUse("Write", { file_path: join(root, "src", "a.ts"), content: "own\n" }),
+            text("Done."),
+          ])(req),
+      }),
+    );
+    root = join(ctx.dir, "app[12]");
+    mkdirSync(join(ctx.dir, "app1", "src"), { recursive: true });
+    await importPlan(ctx, plan([{ id: "BR", prompt: "write", target_files: ["src/a.ts"], review: false }], {}, "./app[12]"));
+    await runOrder(ctx);
+    expect(readFileSync(join(root, "src", "a.ts"), "utf8")).toBe("own\n");
+    expect(existsSync(join(ctx.dir, "app1", "src", "a.ts"))).toBe(false);
+    const t = await statusOf(ctx, "BR");
+    expect(t).toMatchObject({ failure_kind: "permission_denied" });
+    expect(t.error).toContain(join(ctx.dir, "app1", "src", "a.ts"));
+    expect(t.error).not.toContain(join(root, "src", "a.ts"));
+  });
+
+  it("the reviewer reads but cannot edit, even the task's own files, even with a user's AIPM_AGENT_CMD that accepts edits", { timeout: 120_000 }, async () => {
+    for (const custom of [false, true]) {
+      await reviewerCannotEdit(custom);
+    }
+  });
+
+  async function reviewerCannotEdit(custom: boolean): Promise<void> {
     let root = "";
     const { ctx } = await realSetup(
       byTask({
@@ -338,6 +368,7 @@ describe.skipIf(!installed && !inCI)(`aipm with the real claude CLI${installed ?
       }),
     );
     root = join(ctx.dir, "ws");
+    if (custom) ctx.env.AIPM_AGENT_CMD = JSON.stringify(["claude", "-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits"]);
     await importPlan(ctx, plan([{ id: "V", prompt: "write v.txt", target_files: ["v.txt"] }]));
     const { code } = await runOrder(ctx);
     expect(code).toBe(0);
@@ -345,7 +376,7 @@ describe.skipIf(!installed && !inCI)(`aipm with the real claude CLI${installed ?
     expect(await statusOf(ctx, "V")).toMatchObject({ status: "DONE" });
     const [run] = await rowsOf(ctx, "SELECT review_log_path FROM runs WHERE task_id = 'V'");
     expect(readFileSync(run.review_log_path, "utf8")).toContain('"permission_denials":[{"tool_name":"Write"');
-  });
+  }
 
   it("two workers at once, one straying through a shell command: only that one is blamed", { timeout: 120_000 }, async () => {
     let root = "";
@@ -358,6 +389,8 @@ describe.skipIf(!installed && !inCI)(`aipm with the real claude CLI${installed ?
             await until(() => existsSync(join(root, "stray.txt")));
             return toolUse("Write", { file_path: join(root, "good.txt"), content: "good\n" });
           }
+          // Reporting progress (as its prompt asks) is a shell command that writes nothing of the project.
+          if (req.turn === 1) return toolUse("Bash", { command: 'aipm progress 1/1 "good.txt"' });
           return text("Wrote good.txt.");
         },
       }),
