@@ -19,6 +19,7 @@ import { registerLogs } from "./commands/logs.js";
 import { registerEnqueue } from "./commands/enqueue.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerDashboard } from "./commands/dashboard.js";
+import { checkIdArgs } from "./check-ids.js";
 
 class UsageProblem extends Error {}
 
@@ -37,7 +38,8 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       throw err ?? new UsageProblem(msg);
-    });
+    })
+    .middleware((argv) => checkIdArgs(argv));
   y = registerImport(y, io);
   y = registerTaskAdd(y, io);
   y = registerParallelLaunch(y, io);

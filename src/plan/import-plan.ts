@@ -63,10 +63,10 @@ export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
         for (const t of order.tasks) {
           const old = existing.get(t.id);
           if (!old) fresh.push(t);
-          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, plan.project, t, now)) result.updated.push(t.id);
+          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, store.sqlite, plan.project, t, now)) result.updated.push(t.id);
           else result.kept.push({ task: t.id, status: old.status });
         }
-        insertTasks(tx, plan.project, order.id, fresh, now);
+        insertTasks(store.sqlite, plan.project, order.id, fresh, now);
         result.added.push(...fresh.map((t) => t.id));
       }
       recordEvent(

@@ -10,9 +10,11 @@
 import { resolve } from "node:path";
 import { PRIORITIES, type Priority } from "../store/statuses.js";
 import { normalizeTargetPath } from "../paths/target-path.js";
+import { MAX_PLAN_DEPTH, valueTooDeep } from "./nesting.js";
 import {
   DEFAULT_MAX_ATTEMPTS,
   ID_PATTERN,
+  idProblem,
   type CommandSpec,
   type InputStatus,
   type OrderSpec,
@@ -44,11 +46,12 @@ function show(v: unknown): string {
 }
 
 export function checkId(v: unknown, place: string, what: string, p: Problems): string | null {
-  if (typeof v !== "string" || !ID_PATTERN.test(v)) {
-    p.errors.push(`${place}: bad ${what} id ${show(v)} (expected 1-64 of A-Z a-z 0-9 _ . -)`);
+  const problem = idProblem(v, what);
+  if (problem !== null) {
+    p.errors.push(`${place}: ${problem}`);
     return null;
   }
-  return v;
+  return v as string;
 }
 
 function unknownKeys(o: Obj, allowed: Set<string>, place: string, p: Problems): void {
@@ -192,6 +195,10 @@ export interface ValidatedPlan {
 export function validatePlan(raw: unknown, baseDir: string): ValidatedPlan {
   const p: Problems = { errors: [], warnings: [] };
   const plan: PlanSpec = { project: "", root: resolve(baseDir), orders: [] };
+  if (valueTooDeep(raw)) {
+    p.errors.push(`plan: nested more than ${MAX_PLAN_DEPTH} levels deep (a plan needs about 7)`);
+    return { plan, problems: p };
+  }
   if (!isObj(raw)) {
     p.errors.push(`plan: expected a mapping with project and orders, got ${show(raw)}`);
     return { plan, problems: p };
