@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { PRIORITIES, type Priority } from "../store/statuses.js";
 import { normalizeTargetPath } from "../paths/target-path.js";
 import { MAX_PLAN_DEPTH, valueTooDeep } from "./nesting.js";
+import { argProblem, commandProblems } from "./argv-limits.js";
 import {
   DEFAULT_MAX_ATTEMPTS,
   ID_PATTERN,
@@ -91,13 +92,17 @@ function parseStatus(v: unknown, place: string, p: Problems): InputStatus {
 function parseCommand(v: unknown, place: string, p: Problems): CommandSpec | null {
   if (typeof v === "string") {
     if (v.trim() === "") p.errors.push(`${place}.command: empty command`);
+    else p.errors.push(...commandProblems(v, `${place}.command`));
     return v;
   }
   if (Array.isArray(v)) {
     if (v.length === 0) p.errors.push(`${place}.command: empty argv array`);
+    else if (v[0] === "") p.errors.push(`${place}.command[0]: empty program name`);
+    const before = p.errors.length;
     v.forEach((a, i) => {
       if (typeof a !== "string") p.errors.push(`${place}.command[${i}]: expected a string, got ${show(a)}`);
     });
+    if (p.errors.length === before) p.errors.push(...commandProblems(v as string[], `${place}.command`));
     return v.map(String);
   }
   p.errors.push(`${place}.command: expected an argv array or a string, got ${show(v)}`);
@@ -139,6 +144,20 @@ function parseTargets(v: unknown, place: string, p: Problems): string[] {
   return out;
 }
 
+function parseModel(raw: Obj, place: string, p: Problems): string | null {
+  const model = optString(raw, "model", place, p);
+  const problem = model === null ? null : argProblem(model);
+  if (problem !== null) p.errors.push(`${place}.model: ${problem}`);
+  return model;
+}
+
+/** The target files reach every worker as one environment string, AIPM_TARGET_FILES=<JSON>. */
+function checkTargetsEnv(targets: string[], place: string, p: Problems): void {
+  if (targets.length === 0) return;
+  const problem = argProblem(JSON.stringify(targets), "AIPM_TARGET_FILES=".length);
+  if (problem !== null) p.errors.push(`${place}: as AIPM_TARGET_FILES, ${problem}`);
+}
+
 /** Validates one task object. `place` is e.g. `orders[0].tasks[3]`. */
 export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec | null {
   if (!isObj(raw)) {
@@ -160,6 +179,7 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
   const command = hasCommand ? parseCommand(raw.command, place, p) : null;
   const prompt = hasPrompt ? optString(raw, "prompt", place, p) : null;
   if (prompt !== null && prompt.trim() === "") p.errors.push(`${place}.prompt: empty prompt`);
+  if (prompt?.includes("\0")) p.errors.push(`${place}.prompt: contains a NUL byte`);
   let review = hasPrompt;
   if (raw.review !== undefined && raw.review !== null) {
     if (typeof raw.review === "boolean") review = raw.review;
@@ -175,11 +195,12 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
     prompt,
     timeoutS: parseNumber(raw, "timeout_s", place, p, false),
     maxAttempts: parseNumber(raw, "max_attempts", place, p, true) ?? DEFAULT_MAX_ATTEMPTS,
-    model: optString(raw, "model", place, p),
+    model: parseModel(raw, place, p),
     review,
     status: parseStatus(raw.status, place, p),
     place,
   };
+  checkTargetsEnv(spec.targetFiles, `${place}.target_files`, p);
   return p.errors.length === before ? spec : null;
 }
 
