@@ -56,6 +56,7 @@ describe("deep chains", () => {
     const line = r.stderr.split("\n").find((l) => l.includes("cycle:"))!;
     expect(line).toMatch(/cycle: T0 -> T99999 -> T99998 .* -> \.\.\. \(99986 more\) -> .* -> T0$/);
     expect(line.length).toBeLessThan(300);
+    expect(existsSync(db)).toBe(false);
   }, 60_000);
 
   it("blocked propagation, cycle check and dependency levels walk a 100,000 chain without recursion", () => {

@@ -24,14 +24,39 @@ export interface ImportResult {
   warnings: string[];
 }
 
-/** Validates and imports a parsed plan document. Throws a usage error listing every problem. */
-export function importPlan(store: Store, data: unknown, baseDir: string): ImportResult {
+/** A plan that passed every check that needs no database. */
+export interface PreparedPlan {
+  plan: PlanSpec;
+  warnings: string[];
+}
+
+/**
+ * Every check that needs no database (fields, ids, paths). With `newProject`
+ * (the database or the project does not exist yet) also the graph checks
+ * (unknown dependencies, cycles), so that bad input is refused before a
+ * database is created. Throws a usage error listing every problem.
+ */
+export function preparePlan(data: unknown, baseDir: string, opts: { newProject?: boolean } = {}): PreparedPlan {
   const { plan, problems } = validatePlan(data, baseDir);
   if (problems.errors.length > 0) throw invalid(problems.errors);
-  const result = applyPlan(store, plan);
-  result.warnings = problems.warnings;
-  mkdirSync(plan.root, { recursive: true });
+  if (opts.newProject) {
+    const errors = checkAgainstProject(plan, new Map());
+    if (errors.length > 0) throw invalid(errors);
+  }
+  return { plan, warnings: problems.warnings };
+}
+
+/** Imports a prepared plan (re-checked against the project inside the write) and creates its root. */
+export function importPrepared(store: Store, prepared: PreparedPlan): ImportResult {
+  const result = applyPlan(store, prepared.plan);
+  result.warnings = prepared.warnings;
+  mkdirSync(prepared.plan.root, { recursive: true });
   return result;
+}
+
+/** Validates and imports a parsed plan document. Throws a usage error listing every problem. */
+export function importPlan(store: Store, data: unknown, baseDir: string): ImportResult {
+  return importPrepared(store, preparePlan(data, baseDir));
 }
 
 function invalid(errors: string[]) {
