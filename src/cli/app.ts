@@ -20,6 +20,7 @@ import { registerEnqueue } from "./commands/enqueue.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { checkIdArgs } from "./check-ids.js";
+import { checkSettings } from "../config/settings.js";
 
 class UsageProblem extends Error {}
 
@@ -39,7 +40,10 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
     .fail((msg, err) => {
       throw err ?? new UsageProblem(msg);
     })
-    .middleware((argv) => checkIdArgs(argv));
+    .middleware((argv) => {
+      checkSettings(io.env);
+      checkIdArgs(argv);
+    });
   y = registerImport(y, io);
   y = registerTaskAdd(y, io);
   y = registerParallelLaunch(y, io);

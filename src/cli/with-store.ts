@@ -15,11 +15,8 @@ import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import { recover } from "../runtime/in-flight.js";
 import { ensureSupervisor } from "../runtime/ensure-supervisor.js";
 import type { CliIO, GlobalArgs } from "./io.js";
-import { notifySettings } from "../notify/notify-config.js";
-import { resolveAlarmAfterS } from "../notify/resource-alarm.js";
-import { scopeMode } from "../scope/git-scope.js";
-import { parseTemplate } from "../runtime/task-command.js";
 import { flushNotifications } from "../notify/dispatcher.js";
+import { checkSettings } from "../config/settings.js";
 
 export async function withStore<T>(
   io: CliIO,
@@ -27,13 +24,9 @@ export async function withStore<T>(
   fn: (store: Store) => Promise<T> | T,
   opts: { orm?: boolean; create?: boolean; readOnly?: boolean } = {},
 ): Promise<T> {
-  // A bad notifier setting is bad input: refused before anything is written.
-  notifySettings(io.env);
-  resolveAlarmAfterS(io.env);
-  scopeMode(io.env);
-  parseTemplate(io.env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD");
-  parseTemplate(io.env.AIPM_REVIEW_CMD, "AIPM_REVIEW_CMD");
-  resolveRuntimeOptions(io.env);
+  // Every AIPM_* setting is bad input when wrong: refused before anything is written
+  // (runCli checks them at start too; library callers of withStore come through here).
+  checkSettings(io.env);
   const store = await openStore({
     db: args.db,
     env: io.env,

@@ -8,6 +8,7 @@ import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { usageError } from "../../errors.js";
+import { numberSetting } from "../../config/settings.js";
 import { idProblem } from "../../plan/spec.js";
 import { commandProblems } from "../../plan/argv-limits.js";
 import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
@@ -32,7 +33,7 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
       const problems = commandProblems(argv, "command");
       if (problems.length > 0) throw usageError(problems[0]!, problems.slice(1));
       const env = { ...io.env };
-      if (args.maxWorkers === undefined) args.maxWorkers = Number(io.env.AIPM_QUEUE_WORKERS ?? 1) || 1;
+      if (args.maxWorkers === undefined) args.maxWorkers = numberSetting(io.env, "AIPM_QUEUE_WORKERS");
       const options = launchOptionsFrom(args, env);
       const rt = resolveRuntimeOptions(io.env);
       const { enqueue } = await import("../../runtime/enqueue.js");
