@@ -12,6 +12,7 @@ import { usageError } from "../errors.js";
 import type { PlanSpec, TaskSpec } from "./spec.js";
 import { validatePlan } from "./validate.js";
 import { checkAgainstProject } from "./check-graph.js";
+import { resolveTaskTargets } from "../paths/resolve-links.js";
 
 export interface ImportResult {
   project: string;
@@ -39,6 +40,11 @@ export interface PreparedPlan {
 export function preparePlan(data: unknown, baseDir: string, opts: { newProject?: boolean } = {}): PreparedPlan {
   const { plan, problems } = validatePlan(data, baseDir);
   if (problems.errors.length > 0) throw invalid(problems.errors);
+  const linkErrors: string[] = [];
+  for (const o of plan.orders) {
+    for (const t of o.tasks) t.targetFiles = resolveTaskTargets(plan.root, t.targetFiles, `${t.place}.target_files`, linkErrors);
+  }
+  if (linkErrors.length > 0) throw invalid(linkErrors);
   if (opts.newProject) {
     const errors = checkAgainstProject(plan, new Map());
     if (errors.length > 0) throw invalid(errors);
