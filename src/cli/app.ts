@@ -28,7 +28,7 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   let y: Argv<GlobalArgs> = yargs(args)
     .scriptName("aipm")
     .usage("aipm <command> [options]\n\nRun many AI coding agents and long shell jobs in parallel on one repository.")
-    .option("db", { type: "string", global: true, describe: "database file (env AIPM_DB; default ./.aipm/aipm.db)" })
+    .option("db", { type: "string", global: true, describe: "database file (env AIPM_DB; default: the nearest .aipm/aipm.db upward, else ./.aipm/aipm.db)" })
     .option("json", { type: "boolean", global: true, describe: "print exactly one JSON document on stdout" })
     .parserConfiguration({ "populate--": true })
     .strict()
