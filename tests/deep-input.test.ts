@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bin, cli, tempDir, writePlan, store } from "./helpers.js";
+import { yamlTooDeep } from "../src/plan/nesting.js";
 import { blockedBy, buildDepGraph, dependencyLevels, findCycle, formatCycle } from "../src/detect/dep-graph.js";
 
 const N = 100_000;
@@ -95,6 +96,18 @@ describe("deep documents", () => {
       expect(existsSync(db)).toBe(false);
     }, 30_000);
   }
+
+  it("the YAML depth check: exact where it matters, quoted brackets are text", () => {
+    const indented = (n: number) => Array.from({ length: n }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n") + " 1\n";
+    expect(yamlTooDeep(indented(100))).toBe(false);
+    expect(yamlTooDeep(indented(101))).toBe(true);
+    expect(yamlTooDeep(`${"- ".repeat(100)}x\n`)).toBe(false);
+    expect(yamlTooDeep(`${"- ".repeat(101)}x\n`)).toBe(true);
+    expect(yamlTooDeep(`a: "${"[".repeat(5000)}"\nb: '${"{".repeat(5000)}'\nc: |\n  ${"[".repeat(5000)}\n`)).toBe(false);
+    expect(yamlTooDeep(`a: ${"[".repeat(101)}${"]".repeat(101)}\n`)).toBe(true);
+    expect(yamlTooDeep(`${"[\n".repeat(101)}${"]\n".repeat(101)}`)).toBe(true);
+    expect(yamlTooDeep(`a:\n${" [\n".repeat(101)}${" ]\n".repeat(101)}`)).toBe(true);
+  });
 
   it("stdin: a deep document is exit 2 with one line", () => {
     const dir = tempDir();
