@@ -47,7 +47,6 @@ const SESSION_PREFIXES = [
   "CLAUDE_RUNNER_",
 ];
 
-export const DEFAULT_API_TIMEOUT_S = 300;
 
 /** The variables to remove from `env` for an agent worker. */
 export function sessionVarsIn(env: NodeJS.ProcessEnv): string[] {

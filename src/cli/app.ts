@@ -22,6 +22,8 @@ import { registerNotify } from "./commands/notify.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerProgress } from "./commands/progress.js";
 import { registerExplain } from "./commands/explain.js";
+import { checkIdArgs } from "./check-ids.js";
+import { checkSettings } from "../config/settings.js";
 
 class UsageProblem extends Error {}
 
@@ -29,7 +31,7 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   let y: Argv<GlobalArgs> = yargs(args)
     .scriptName("aipm")
     .usage("aipm <command> [options]\n\nRun many AI coding agents and long shell jobs in parallel on one repository.")
-    .option("db", { type: "string", global: true, describe: "database file (env AIPM_DB; default ./.aipm/aipm.db)" })
+    .option("db", { type: "string", global: true, describe: "database file (env AIPM_DB; default: the nearest .aipm/aipm.db upward, else ./.aipm/aipm.db)" })
     .option("json", { type: "boolean", global: true, describe: "print exactly one JSON document on stdout" })
     .parserConfiguration({ "populate--": true })
     .strict()
@@ -40,6 +42,10 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       throw err ?? new UsageProblem(msg);
+    })
+    .middleware((argv) => {
+      checkSettings(io.env);
+      checkIdArgs(argv);
     });
   y = registerImport(y, io);
   y = registerTaskAdd(y, io);

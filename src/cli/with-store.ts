@@ -1,38 +1,42 @@
 /**
- * Opens the store a command names (`--db`, `$AIPM_DB`, `./.aipm/aipm.db`),
- * records what became of abandoned attempts first (the contract: any aipm
- * command recovers crashed workers), and closes the store after. Commands
- * that write plans ask for the ORM (`orm: true`); the others start without it.
+ * Opens the store a command names (`--db`, `$AIPM_DB`, the nearest
+ * `.aipm/aipm.db` upward, else `./.aipm/aipm.db`), records what became of
+ * abandoned attempts first (the contract: any aipm command recovers crashed
+ * workers), and closes the store after. Commands that write plans ask for the
+ * ORM (`orm: true`); the others start without it.
+ *
+ * Only commands that add work create a database (`create`); the others see a
+ * missing one as empty and create nothing. Commands that only read
+ * (`readOnly`) can read a database they cannot write; then nothing is
+ * recovered or handed to a supervisor.
  */
-import { resolve } from "node:path";
 import { openStore, type Store } from "../store/open.js";
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import { recover } from "../runtime/in-flight.js";
 import { ensureSupervisor } from "../runtime/ensure-supervisor.js";
 import type { CliIO, GlobalArgs } from "./io.js";
-import { notifySettings } from "../notify/notify-config.js";
-import { resolveAlarmAfterS } from "../notify/resource-alarm.js";
-import { scopeMode } from "../scope/git-scope.js";
-import { parseTemplate } from "../runtime/task-command.js";
 import { flushNotifications } from "../notify/dispatcher.js";
+import { checkSettings } from "../config/settings.js";
 
 export async function withStore<T>(
   io: CliIO,
   args: GlobalArgs,
   fn: (store: Store) => Promise<T> | T,
-  opts: { orm?: boolean } = {},
+  opts: { orm?: boolean; create?: boolean; readOnly?: boolean } = {},
 ): Promise<T> {
-  const db = args.db !== undefined ? resolve(io.cwd, args.db) : undefined;
-  const envDb = io.env.AIPM_DB ? resolve(io.cwd, io.env.AIPM_DB) : undefined;
-  // A bad notifier setting is bad input: refused before anything is written.
-  notifySettings(io.env);
-  resolveAlarmAfterS(io.env);
-  scopeMode(io.env);
-  parseTemplate(io.env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD");
-  parseTemplate(io.env.AIPM_REVIEW_CMD, "AIPM_REVIEW_CMD");
-  resolveRuntimeOptions(io.env);
-  const store = await openStore({ db: db ?? envDb ?? resolve(io.cwd, ".aipm", "aipm.db"), env: io.env, orm: opts.orm ?? false });
+  // Every AIPM_* setting is bad input when wrong: refused before anything is written
+  // (runCli checks them at start too; library callers of withStore come through here).
+  checkSettings(io.env);
+  const store = await openStore({
+    db: args.db,
+    env: io.env,
+    cwd: io.cwd,
+    orm: opts.orm ?? false,
+    create: opts.create ?? false,
+    readOnly: opts.readOnly ?? false,
+  });
   try {
+    if (store.readOnly) return await fn(store);
     const report = recover(store, resolveRuntimeOptions(io.env));
     const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
     for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);

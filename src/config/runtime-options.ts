@@ -1,6 +1,6 @@
 /**
  * Supervision settings, read once from the environment (never at import
- * time): tests and the benchmark pass their own.
+ * time): tests and the benchmark pass their own. Units and ranges: ./settings.ts.
  *
  * | setting       | env                   | default |
  * |---------------|-----------------------|---------|
@@ -14,7 +14,7 @@
  * | transientMaxS | AIPM_TRANSIENT_MAX_S  | 3600    | a task meeting only transient API errors this long fails as `api_error`
  * | transientBackoffMaxS | AIPM_TRANSIENT_BACKOFF_MAX_S | 300 | cap of the doubling wait after a transient API error
  */
-import { usageError } from "../errors.js";
+import { numberSetting } from "./settings.js";
 
 export interface RuntimeOptions {
   backoffS: number;
@@ -40,24 +40,16 @@ export const RUNTIME_DEFAULTS: RuntimeOptions = {
   transientBackoffMaxS: 300,
 };
 
-function envSeconds(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return dflt;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw usageError(`${name}: expected a number of seconds from ${min} up, got '${raw}'`);
-  return n;
-}
-
 export function resolveRuntimeOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
   return {
-    backoffS: envSeconds(env, "AIPM_RETRY_BACKOFF_S", RUNTIME_DEFAULTS.backoffS),
-    stallWarnS: envSeconds(env, "AIPM_STALL_WARN_S", RUNTIME_DEFAULTS.stallWarnS, 0.01),
-    stallKillS: envSeconds(env, "AIPM_STALL_KILL_S", RUNTIME_DEFAULTS.stallKillS, 0.01),
-    killGraceS: envSeconds(env, "AIPM_KILL_GRACE_S", RUNTIME_DEFAULTS.killGraceS),
-    pollMs: Math.max(10, envSeconds(env, "AIPM_POLL_MS", RUNTIME_DEFAULTS.pollMs, 10)),
-    rateLimitWaitS: envSeconds(env, "AIPM_RATE_LIMIT_WAIT_S", RUNTIME_DEFAULTS.rateLimitWaitS),
-    resultGraceS: envSeconds(env, "AIPM_RESULT_GRACE_S", RUNTIME_DEFAULTS.resultGraceS),
-    transientMaxS: envSeconds(env, "AIPM_TRANSIENT_MAX_S", RUNTIME_DEFAULTS.transientMaxS),
-    transientBackoffMaxS: envSeconds(env, "AIPM_TRANSIENT_BACKOFF_MAX_S", RUNTIME_DEFAULTS.transientBackoffMaxS, 0.01),
+    backoffS: numberSetting(env, "AIPM_RETRY_BACKOFF_S"),
+    stallWarnS: numberSetting(env, "AIPM_STALL_WARN_S"),
+    stallKillS: numberSetting(env, "AIPM_STALL_KILL_S"),
+    killGraceS: numberSetting(env, "AIPM_KILL_GRACE_S"),
+    pollMs: numberSetting(env, "AIPM_POLL_MS"),
+    rateLimitWaitS: numberSetting(env, "AIPM_RATE_LIMIT_WAIT_S"),
+    resultGraceS: numberSetting(env, "AIPM_RESULT_GRACE_S"),
+    transientMaxS: numberSetting(env, "AIPM_TRANSIENT_MAX_S"),
+    transientBackoffMaxS: numberSetting(env, "AIPM_TRANSIENT_BACKOFF_MAX_S"),
   };
 }

@@ -10,6 +10,7 @@ import { stmt } from "../store/statements.js";
 import { getOrder } from "../store/read-project.js";
 import { getStatus, type TaskStatusJson, type WorkerJson, type LockJson } from "../report/status.js";
 import { readTail } from "../util/tail.js";
+import { dependencyLevels } from "../detect/dep-graph.js";
 import { ReadableAgentOutput } from "../agent/readable-output.js";
 
 /** Log text for people: an agent's stream-json as one line per event. */
@@ -112,28 +113,11 @@ export interface OrderViewJson extends Omit<OrderSummaryJson, "total"> {
   generated_at: string;
 }
 
-function levels(tasks: readonly TaskStatusJson[]): Map<string, number> {
-  const byId = new Map(tasks.map((t) => [t.task, t]));
-  const level = new Map<string, number>();
-  const visit = (id: string, depth: number): number => {
-    const known = level.get(id);
-    if (known !== undefined) return known;
-    const t = byId.get(id);
-    if (!t || depth > tasks.length) return 0;
-    let l = 0;
-    for (const d of t.deps) if (byId.has(d)) l = Math.max(l, visit(d, depth + 1) + 1);
-    level.set(id, l);
-    return l;
-  };
-  for (const t of tasks) visit(t.task, 0);
-  return level;
-}
-
 export function orderView(store: Store, project: string, order: string): OrderViewJson {
   const o = getOrder(store, project, order);
   const st = getStatus(store, { project, order });
   const now = store.now();
-  const lv = levels(st.tasks);
+  const lv = dependencyLevels(st.tasks.map((t) => ({ id: t.task, deps: t.deps })));
   const tasks: DashboardTask[] = st.tasks.map((t) => {
     const started = t.started_at ? Date.parse(t.started_at) : null;
     const finished = t.finished_at ? Date.parse(t.finished_at) : null;

@@ -9,14 +9,10 @@
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
 import type { ResourceSample } from "../resources/monitor.js";
-import { usageError } from "../errors.js";
+import { numberSetting } from "../config/settings.js";
 
 export function resolveAlarmAfterS(env: NodeJS.ProcessEnv): number {
-  const raw = env.AIPM_ALARM_AFTER_S;
-  if (raw === undefined || raw.trim() === "") return 60;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw usageError(`AIPM_ALARM_AFTER_S: expected a number of seconds, got '${raw}'`);
-  return n;
+  return numberSetting(env, "AIPM_ALARM_AFTER_S");
 }
 
 const NAME = "resources";

@@ -12,6 +12,7 @@ import { usageError } from "../errors.js";
 import type { PlanSpec, TaskSpec } from "./spec.js";
 import { validatePlan } from "./validate.js";
 import { checkAgainstProject } from "./check-graph.js";
+import { resolveTaskTargets } from "../paths/resolve-links.js";
 
 export interface ImportResult {
   project: string;
@@ -24,14 +25,44 @@ export interface ImportResult {
   warnings: string[];
 }
 
-/** Validates and imports a parsed plan document. Throws a usage error listing every problem. */
-export function importPlan(store: Store, data: unknown, baseDir: string): ImportResult {
+/** A plan that passed every check that needs no database. */
+export interface PreparedPlan {
+  plan: PlanSpec;
+  warnings: string[];
+}
+
+/**
+ * Every check that needs no database (fields, ids, paths). With `newProject`
+ * (the database or the project does not exist yet) also the graph checks
+ * (unknown dependencies, cycles), so that bad input is refused before a
+ * database is created. Throws a usage error listing every problem.
+ */
+export function preparePlan(data: unknown, baseDir: string, opts: { newProject?: boolean } = {}): PreparedPlan {
   const { plan, problems } = validatePlan(data, baseDir);
   if (problems.errors.length > 0) throw invalid(problems.errors);
-  const result = applyPlan(store, plan);
-  result.warnings = problems.warnings;
-  mkdirSync(plan.root, { recursive: true });
+  const linkErrors: string[] = [];
+  for (const o of plan.orders) {
+    for (const t of o.tasks) t.targetFiles = resolveTaskTargets(plan.root, t.targetFiles, `${t.place}.target_files`, linkErrors);
+  }
+  if (linkErrors.length > 0) throw invalid(linkErrors);
+  if (opts.newProject) {
+    const errors = checkAgainstProject(plan, new Map());
+    if (errors.length > 0) throw invalid(errors);
+  }
+  return { plan, warnings: problems.warnings };
+}
+
+/** Imports a prepared plan (re-checked against the project inside the write) and creates its root. */
+export function importPrepared(store: Store, prepared: PreparedPlan): ImportResult {
+  const result = applyPlan(store, prepared.plan);
+  result.warnings = prepared.warnings;
+  mkdirSync(prepared.plan.root, { recursive: true });
   return result;
+}
+
+/** Validates and imports a parsed plan document. Throws a usage error listing every problem. */
+export function importPlan(store: Store, data: unknown, baseDir: string): ImportResult {
+  return importPrepared(store, preparePlan(data, baseDir));
 }
 
 function invalid(errors: string[]) {
@@ -63,10 +94,10 @@ export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
         for (const t of order.tasks) {
           const old = existing.get(t.id);
           if (!old) fresh.push(t);
-          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, plan.project, t, now)) result.updated.push(t.id);
+          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, store.sqlite, plan.project, t, now)) result.updated.push(t.id);
           else result.kept.push({ task: t.id, status: old.status });
         }
-        insertTasks(tx, plan.project, order.id, fresh, now);
+        insertTasks(store.sqlite, plan.project, order.id, fresh, now);
         result.added.push(...fresh.map((t) => t.id));
       }
       recordEvent(

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { usageError } from "../errors.js";
+import { MAX_PLAN_DEPTH, valueTooDeep, yamlTooDeep } from "./nesting.js";
 
 export interface PlanDocument {
   data: unknown;
@@ -16,13 +17,25 @@ export interface PlanDocument {
   source: string;
 }
 
+/**
+ * Parses a plan; a document nested deeper than MAX_PLAN_DEPTH is refused
+ * (YAML before the recursive composer sees it, JSON after V8's iterative
+ * parser), so no input can overflow the stack.
+ */
 export function parsePlanText(text: string, source: string, json: boolean): unknown {
+  const tooDeep = () => usageError(`${source}: nested more than ${MAX_PLAN_DEPTH} levels deep (a plan needs about 7)`);
+  let data: unknown;
   try {
-    return json ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+    if (!json && yamlTooDeep(text)) throw tooDeep();
+    data = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
   } catch (err) {
+    if (err instanceof Error && err.name === "AipmError") throw err;
+    if (err instanceof RangeError || /call stack/i.test(String((err as Error)?.message))) throw tooDeep();
     const first = String((err as Error).message ?? err).split("\n")[0];
     throw usageError(`${source}: malformed ${json ? "JSON" : "YAML"}: ${first}`);
   }
+  if (valueTooDeep(data)) throw tooDeep();
+  return data;
 }
 
 export function readPlanFile(file: string, cwd = process.cwd()): PlanDocument {

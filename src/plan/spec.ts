@@ -53,7 +53,11 @@ export interface PlanSpec {
   orders: OrderSpec[];
 }
 
-export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * Project, order and task ids: 1-64 of `A-Z a-z 0-9 _ . -`, but not `.` or
+ * `..` (ids are path segments of log folders). `idProblem` says why one is bad.
+ */
+export const ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
 /**
@@ -61,3 +65,10 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
  * parentheses (`Bash(npm test *)`, `WebFetch(domain:example.com)`, `mcp__srv__tool`).
  */
 export const PERMISSION_RULE = /^[A-Za-z][A-Za-z0-9_-]*(\([^()\n]*(\([^()\n]*\)[^()\n]*)*\))?$/;
+export function idProblem(v: unknown, what: string): string | null {
+  if (typeof v === "string" && ID_PATTERN.test(v)) return null;
+  const json = JSON.stringify(v) ?? String(v);
+  const shown = json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  if (v === "." || v === "..") return `bad ${what} id ${shown} (. and .. cannot be ids)`;
+  return `bad ${what} id ${shown} (expected 1-64 of A-Z a-z 0-9 _ . -)`;
+}

@@ -11,9 +11,12 @@ import { resolve } from "node:path";
 import { PRIORITIES, type Priority } from "../store/statuses.js";
 import { normalizeTargetPath } from "../paths/target-path.js";
 import { FILE_WRITE_TOOLS } from "../agent/permissions.js";
+import { MAX_PLAN_DEPTH, valueTooDeep } from "./nesting.js";
+import { argProblem, commandProblems } from "./argv-limits.js";
 import {
   DEFAULT_MAX_ATTEMPTS,
   ID_PATTERN,
+  idProblem,
   PERMISSION_RULE,
   type CommandSpec,
   type InputStatus,
@@ -47,11 +50,12 @@ function show(v: unknown): string {
 }
 
 export function checkId(v: unknown, place: string, what: string, p: Problems): string | null {
-  if (typeof v !== "string" || !ID_PATTERN.test(v)) {
-    p.errors.push(`${place}: bad ${what} id ${show(v)} (expected 1-64 of A-Z a-z 0-9 _ . -)`);
+  const problem = idProblem(v, what);
+  if (problem !== null) {
+    p.errors.push(`${place}: ${problem}`);
     return null;
   }
-  return v;
+  return v as string;
 }
 
 function unknownKeys(o: Obj, allowed: Set<string>, place: string, p: Problems): void {
@@ -91,13 +95,17 @@ function parseStatus(v: unknown, place: string, p: Problems): InputStatus {
 function parseCommand(v: unknown, place: string, p: Problems): CommandSpec | null {
   if (typeof v === "string") {
     if (v.trim() === "") p.errors.push(`${place}.command: empty command`);
+    else p.errors.push(...commandProblems(v, `${place}.command`));
     return v;
   }
   if (Array.isArray(v)) {
     if (v.length === 0) p.errors.push(`${place}.command: empty argv array`);
+    else if (v[0] === "") p.errors.push(`${place}.command[0]: empty program name`);
+    const before = p.errors.length;
     v.forEach((a, i) => {
       if (typeof a !== "string") p.errors.push(`${place}.command[${i}]: expected a string, got ${show(a)}`);
     });
+    if (p.errors.length === before) p.errors.push(...commandProblems(v as string[], `${place}.command`));
     return v.map(String);
   }
   p.errors.push(`${place}.command: expected an argv array or a string, got ${show(v)}`);
@@ -155,6 +163,20 @@ function parseTargets(v: unknown, place: string, p: Problems): string[] {
   return out;
 }
 
+function parseModel(raw: Obj, place: string, p: Problems): string | null {
+  const model = optString(raw, "model", place, p);
+  const problem = model === null ? null : argProblem(model);
+  if (problem !== null) p.errors.push(`${place}.model: ${problem}`);
+  return model;
+}
+
+/** The target files reach every worker as one environment string, AIPM_TARGET_FILES=<JSON>. */
+function checkTargetsEnv(targets: string[], place: string, p: Problems): void {
+  if (targets.length === 0) return;
+  const problem = argProblem(JSON.stringify(targets), "AIPM_TARGET_FILES=".length);
+  if (problem !== null) p.errors.push(`${place}: as AIPM_TARGET_FILES, ${problem}`);
+}
+
 /** Validates one task object. `place` is e.g. `orders[0].tasks[3]`. */
 export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec | null {
   if (!isObj(raw)) {
@@ -176,6 +198,7 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
   const command = hasCommand ? parseCommand(raw.command, place, p) : null;
   const prompt = hasPrompt ? optString(raw, "prompt", place, p) : null;
   if (prompt !== null && prompt.trim() === "") p.errors.push(`${place}.prompt: empty prompt`);
+  if (prompt?.includes("\0")) p.errors.push(`${place}.prompt: contains a NUL byte`);
   let review = hasPrompt;
   if (raw.review !== undefined && raw.review !== null) {
     if (typeof raw.review === "boolean") review = raw.review;
@@ -191,7 +214,7 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
     prompt,
     timeoutS: parseNumber(raw, "timeout_s", place, p, false),
     maxAttempts: parseNumber(raw, "max_attempts", place, p, true) ?? DEFAULT_MAX_ATTEMPTS,
-    model: optString(raw, "model", place, p),
+    model: parseModel(raw, place, p),
     review,
     allowedTools: parseAllowedTools(raw.allowed_tools, `${place}.allowed_tools`, p) ?? [],
     maxTurns: parseNumber(raw, "max_turns", place, p, true),
@@ -199,6 +222,7 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
     status: parseStatus(raw.status, place, p),
     place,
   };
+  checkTargetsEnv(spec.targetFiles, `${place}.target_files`, p);
   return p.errors.length === before ? spec : null;
 }
 
@@ -214,6 +238,10 @@ export interface ValidatedPlan {
 export function validatePlan(raw: unknown, baseDir: string): ValidatedPlan {
   const p: Problems = { errors: [], warnings: [] };
   const plan: PlanSpec = { project: "", root: resolve(baseDir), allowedTools: null, orders: [] };
+  if (valueTooDeep(raw)) {
+    p.errors.push(`plan: nested more than ${MAX_PLAN_DEPTH} levels deep (a plan needs about 7)`);
+    return { plan, problems: p };
+  }
   if (!isObj(raw)) {
     p.errors.push(`plan: expected a mapping with project and orders, got ${show(raw)}`);
     return { plan, problems: p };

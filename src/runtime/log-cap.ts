@@ -18,7 +18,7 @@
  * Memory: one 1 MiB buffer, whatever the size of the log.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
-import { usageError } from "../errors.js";
+import { numberSetting } from "../config/settings.js";
 
 export const LOG_MAX_MB_DEFAULT = 64;
 const MB = 1024 * 1024;
@@ -31,13 +31,7 @@ const MARKER = /^\[aipm\] (\d+) bytes of output dropped here[^\n]*\n/;
 
 /** `AIPM_LOG_MAX_MB` in bytes (a positive number of MB; fractions allowed). */
 export function resolveLogMaxBytes(env: NodeJS.ProcessEnv): number {
-  const raw = env.AIPM_LOG_MAX_MB;
-  if (raw === undefined || raw.trim() === "") return LOG_MAX_MB_DEFAULT * MB;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n * MB < MIN_BYTES || n > 1024 * 1024) {
-    throw usageError(`AIPM_LOG_MAX_MB: expected a number of MB from ${MIN_BYTES / MB} to 1048576, got '${raw}'`);
-  }
-  return Math.floor(n * MB);
+  return Math.max(MIN_BYTES, Math.floor(numberSetting(env, "AIPM_LOG_MAX_MB") * MB));
 }
 
 let chunk: Buffer | null = null;

@@ -18,7 +18,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { usageError } from "../errors.js";
+import { scopeSetting } from "../config/settings.js";
 
 export type ScopeMode = "warn" | "fail" | "off";
 
@@ -31,10 +31,7 @@ export interface ScopeBase {
 }
 
 export function scopeMode(env: NodeJS.ProcessEnv): ScopeMode {
-  const raw = (env.AIPM_SCOPE ?? "").trim().toLowerCase();
-  if (raw === "" || raw === "warn") return "warn";
-  if (raw === "fail" || raw === "off") return raw;
-  throw usageError(`AIPM_SCOPE: expected warn, fail or off, got '${env.AIPM_SCOPE}'`);
+  return scopeSetting(env);
 }
 
 const gitRoots = new Map<string, boolean>();

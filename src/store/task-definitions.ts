@@ -7,17 +7,11 @@
  * between the caller's read and this write.
  */
 import { and, eq } from "drizzle-orm";
+import type Database from "better-sqlite3";
 import type { Db } from "./open.js";
+import { insertRows } from "./bulk-insert.js";
 import { tasks, taskDeps, taskFiles, orders, projects } from "./schema.js";
 import type { TaskSpec } from "../plan/spec.js";
-
-const CHUNK = 400;
-
-function chunks<T>(rows: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
-  return out;
-}
 
 function definitionColumns(t: TaskSpec) {
   return {
@@ -73,32 +67,31 @@ export function upsertOrder(
     .run();
 }
 
-export function insertTasks(db: Db, projectId: string, orderId: string, specs: TaskSpec[], now: number): void {
+/** New tasks with their deps and files; `sqlite` is the connection of the transaction `db` runs in. */
+export function insertTasks(sqlite: Database.Database, projectId: string, orderId: string, specs: TaskSpec[], now: number): void {
   if (specs.length === 0) return;
-  for (const part of chunks(specs)) {
-    db.insert(tasks)
-      .values(
-        part.map((t) => ({
-          projectId,
-          id: t.id,
-          orderId,
-          status: t.status,
-          ...definitionColumns(t),
-          createdAt: now,
-          updatedAt: now,
-          finishedAt: finishedAtFor(t, now),
-        })),
-      )
-      .run();
-  }
-  writeEdges(db, projectId, specs);
+  insertRows(
+    sqlite,
+    tasks,
+    specs.map((t) => ({
+      projectId,
+      id: t.id,
+      orderId,
+      status: t.status,
+      ...definitionColumns(t),
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: finishedAtFor(t, now),
+    })),
+  );
+  writeEdges(sqlite, projectId, specs);
 }
 
 /**
  * Rewrites a QUEUED task's definition (and its deps and files). Returns false,
  * writing nothing, when the task is no longer QUEUED.
  */
-export function rewriteQueuedTask(db: Db, projectId: string, t: TaskSpec, now: number): boolean {
+export function rewriteQueuedTask(db: Db, sqlite: Database.Database, projectId: string, t: TaskSpec, now: number): boolean {
   const changed = db
     .update(tasks)
     .set({ ...definitionColumns(t), status: t.status, updatedAt: now, finishedAt: finishedAtFor(t, now) })
@@ -107,14 +100,16 @@ export function rewriteQueuedTask(db: Db, projectId: string, t: TaskSpec, now: n
   if (changed === 0) return false;
   db.delete(taskDeps).where(and(eq(taskDeps.projectId, projectId), eq(taskDeps.taskId, t.id))).run();
   db.delete(taskFiles).where(and(eq(taskFiles.projectId, projectId), eq(taskFiles.taskId, t.id))).run();
-  writeEdges(db, projectId, [t]);
+  writeEdges(sqlite, projectId, [t]);
   return true;
 }
 
-function writeEdges(db: Db, projectId: string, specs: TaskSpec[]): void {
-  const deps = specs.flatMap((t) => t.deps.map((depId) => ({ projectId, taskId: t.id, depId })));
-  for (const part of chunks(deps)) db.insert(taskDeps).values(part).run();
-  const files = specs.flatMap((t) => t.targetFiles.map((path, position) => ({ projectId, taskId: t.id, position, path })));
-  for (const part of chunks(files)) db.insert(taskFiles).values(part).run();
+function writeEdges(sqlite: Database.Database, projectId: string, specs: TaskSpec[]): void {
+  insertRows(sqlite, taskDeps, specs.flatMap((t) => t.deps.map((depId) => ({ projectId, taskId: t.id, depId }))));
+  insertRows(
+    sqlite,
+    taskFiles,
+    specs.flatMap((t) => t.targetFiles.map((path, position) => ({ projectId, taskId: t.id, position, path }))),
+  );
 }
 

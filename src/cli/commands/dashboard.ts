@@ -20,7 +20,7 @@ export function registerDashboard(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalAr
           for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => resolve());
         });
         await d.close();
-      });
+      }, { create: true });
     },
   );
 }

@@ -7,6 +7,10 @@ import { launchOrder } from "../../runtime/launch-order.js";
 import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
+import { usageError } from "../../errors.js";
+import { numberSetting } from "../../config/settings.js";
+import { idProblem } from "../../plan/spec.js";
+import { commandProblems } from "../../plan/argv-limits.js";
 import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
 
 export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
@@ -22,8 +26,14 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
       ),
     async (args) => {
       const argv = ((args as { "--"?: unknown[] })["--"] ?? []).map(String);
+      // Bad input is refused before the database is opened (or created).
+      const bad = idProblem(args.name, "queue");
+      if (bad !== null) throw usageError(`NAME: ${bad}`);
+      if (argv.length === 0) throw usageError("enqueue: give the command after --, e.g. aipm enqueue tests -- npm test");
+      const problems = commandProblems(argv, "command");
+      if (problems.length > 0) throw usageError(problems[0]!, problems.slice(1));
       const env = { ...io.env };
-      if (args.maxWorkers === undefined) args.maxWorkers = Number(io.env.AIPM_QUEUE_WORKERS ?? 1) || 1;
+      if (args.maxWorkers === undefined) args.maxWorkers = numberSetting(io.env, "AIPM_QUEUE_WORKERS");
       const options = launchOptionsFrom(args, env);
       const rt = resolveRuntimeOptions(io.env);
       const { enqueue } = await import("../../runtime/enqueue.js");
@@ -42,7 +52,7 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
         ensureSupervisor(store, QUEUE_PROJECT, io.env);
         const mine = report.launched.find((l) => l.task === added.task);
         return { project: QUEUE_PROJECT, order: QUEUE_ORDER, task: added.task, position: added.position, started: Boolean(mine), pid: mine?.pid ?? null };
-      }, { orm: true });
+      }, { orm: true, create: true });
       emit(io, args, r, () => `${r.task}: ${r.started ? `started (pid ${r.pid})` : `queued at position ${r.position}`}\n`);
     },
   );

@@ -1,5 +1,7 @@
 /** `aipm import FILE`: load a plan (YAML or JSON; `-` for stdin). */
 import type { Argv } from "yargs";
+import { existsSync } from "node:fs";
+import { resolveDbPath } from "../../store/open.js";
 import type { ImportResult } from "../../plan/import-plan.js";
 import { emit, warn, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
@@ -16,12 +18,15 @@ export function registerImport(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
     (b) => b.positional("file", { type: "string", demandOption: true, describe: "plan file" }),
     async (args) => {
       // yargs-parser hands a lone "-" to a positional as "": both mean stdin.
-      const [{ readPlanFile }, { importPlan }] = await Promise.all([
+      const [{ readPlanFile }, { preparePlan, importPrepared }] = await Promise.all([
         import("../../plan/read-plan-file.js"),
         import("../../plan/import-plan.js"),
       ]);
       const doc = readPlanFile(args.file === "" ? "-" : args.file, io.cwd);
-      const result = await withStore(io, args, (store) => importPlan(store, doc.data, doc.baseDir), { orm: true });
+      // Every check that needs no database first: a bad plan creates no database.
+      const newDb = !existsSync(resolveDbPath({ db: args.db, env: io.env, cwd: io.cwd }));
+      const prepared = preparePlan(doc.data, doc.baseDir, { newProject: newDb });
+      const result = await withStore(io, args, (store) => importPrepared(store, prepared), { orm: true, create: true });
       warn(io, result.warnings);
       const { warnings: _w, ...json } = result;
       emit(io, args, json, () => renderImport(result));

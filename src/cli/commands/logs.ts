@@ -78,7 +78,7 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
             const status = stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck().get(now.ref.project, now.ref.task);
             if (status !== "IN_PROGRESS" && status !== "REVIEW" && status !== "QUEUED") break;
           }
-        });
+        }, { readOnly: true });
       },
     )
     .command(

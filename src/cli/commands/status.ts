@@ -25,7 +25,7 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
           .positional("order", { type: "string" })
           .option("resource-monitoring", { type: "boolean", describe: "measure CPU/memory (default on)" }),
       async (args) => {
-        const report = await withStore(io, args, (store) => getStatus(store, { project: args.project, order: args.order }));
+        const report = await withStore(io, args, (store) => getStatus(store, { project: args.project, order: args.order }), { readOnly: true });
         const resources = await resourcesNow(io, args.resourceMonitoring);
         emit(io, args, { ...report, resources }, () => renderStatus(report, resources));
       },
@@ -35,7 +35,7 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
       "the file locks held now, with their tasks",
       (b) => b.positional("project", { type: "string" }),
       async (args) => {
-        const locks = await withStore(io, args, (store) => listLocks(store, args.project));
+        const locks = await withStore(io, args, (store) => listLocks(store, args.project), { readOnly: true });
         emit(io, args, { locks }, () => renderLocks(locks));
       },
     );

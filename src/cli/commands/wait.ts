@@ -10,7 +10,7 @@ import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
 import { getOrder } from "../../store/read-project.js";
 import { activateOrder } from "../../runtime/launch-order.js";
-import { orderSettled } from "../../runtime/wait-order.js";
+import { orderSettled, orderSummary } from "../../runtime/wait-order.js";
 import { usageError } from "../../errors.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
@@ -41,6 +41,11 @@ export function registerWait(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         const order = getOrder(store, args.project, args.order);
         // Limits given here apply from now on; otherwise the order keeps those of its last launch.
         const open = !orderSettled(store, args.project, args.order);
+        if (store.readOnly) {
+          // A database this process cannot write: a finished order's summary can still be read.
+          if (open) throw usageError(`database ${store.path} is read-only here: cannot wait for ${args.project}/${args.order}, which is not finished`);
+          return orderSummary(store, args.project, args.order, store.now(), false);
+        }
         if (open && (anyLimitGiven(args) || !order.active)) activateOrder(store, args.project, args.order, options);
         const s = await waitWithDisplay(
           store,
@@ -57,7 +62,7 @@ export function registerWait(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
           io.isTTY && !args.json,
         );
         return s;
-      });
+      }, { readOnly: true });
       emit(io, args, summary, () => renderWaitSummary(summary));
       io.exitCode = summary.done ? 0 : 1;
     },

@@ -1,0 +1,111 @@
+/**
+ * Symlinks in `target_files`, resolved at input (import, `task add`) against
+ * the project root as it is on disk:
+ *
+ * - the part of an entry that exists is followed through its symlinks (a
+ *   glob: its static base, the segments before the first wildcard); the rest
+ *   is kept as written;
+ * - an entry that ends up outside the root is rejected with its place
+ *   (`link/x` with `link -> /etc`);
+ * - otherwise the entry is stored as its real path relative to the root, so
+ *   two names of one file (`link/a.ts` and `real/a.ts`) are one lock and
+ *   conflict.
+ *
+ * Purely lexical normalisation (./target-path.ts) comes first; this only reads
+ * the file system. A root that does not exist yet has no links to follow.
+ * Links created after the import are not seen (docs/locks.md).
+ */
+import { lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
+import { isGlob, normalizeTargetPath } from "./target-path.js";
+
+/** Linux's own limit on links followed while resolving one path. */
+const MAX_LINKS = 40;
+
+export type ResolveResult = { ok: true; path: string } | { ok: false; error: string };
+
+function realRootOf(root: string): string | null {
+  try {
+    return realpathSync(root);
+  } catch {
+    return null;
+  }
+}
+
+/** Splits a normalised entry into the segments to follow and the glob tail kept as written. */
+function split(entry: string): { fixed: string[]; tail: string[] } {
+  const segs = entry === "." ? [] : entry.split("/");
+  if (!isGlob(entry)) return { fixed: segs, tail: [] };
+  // Conservative: the first segment with any glob character ends the static base.
+  const i = segs.findIndex((s) => /[*?[\]{}()]/.test(s));
+  return { fixed: segs.slice(0, i), tail: segs.slice(i) };
+}
+
+/** Follows `segs` from `realRoot` through existing symlinks; returns the absolute real path. */
+function follow(realRoot: string, segs: string[]): { path: string } | { error: string } {
+  let cur = realRoot;
+  const todo = [...segs];
+  let links = 0;
+  let exists = true;
+  while (todo.length > 0) {
+    const seg = todo.shift()!;
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      cur = join(cur, "..");
+      continue;
+    }
+    const next = join(cur, seg);
+    if (!exists) {
+      cur = next;
+      continue;
+    }
+    let isLink = false;
+    try {
+      isLink = lstatSync(next).isSymbolicLink();
+    } catch {
+      exists = false; // nothing more on disk: the rest is kept as written
+      cur = next;
+      continue;
+    }
+    if (!isLink) {
+      cur = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) return { error: "too many levels of symbolic links" };
+    const target = readlinkSync(next);
+    if (isAbsolute(target)) cur = sep;
+    todo.unshift(...target.split(/[/]+/));
+  }
+  return { path: cur };
+}
+
+/** One normalised entry resolved within `root` (absolute). */
+export function resolveTargetLinks(root: string, entry: string): ResolveResult {
+  const realRoot = realRootOf(root);
+  if (realRoot === null) return { ok: true, path: entry };
+  const { fixed, tail } = split(entry);
+  if (fixed.length === 0) return { ok: true, path: entry };
+  const r = follow(realRoot, fixed);
+  if ("error" in r) return { ok: false, error: `${r.error}: ${entry}` };
+  const rel = relative(realRoot, r.path);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    return { ok: false, error: `path leaves the project root through a symlink: ${entry} (-> ${r.path})` };
+  }
+  const joined = [...(rel === "" ? [] : rel.split(sep)), ...tail].join("/");
+  const n = normalizeTargetPath(joined === "" ? "." : joined);
+  return n.ok ? { ok: true, path: n.path } : { ok: false, error: n.error };
+}
+
+/**
+ * Resolves a task's entries in place (deduplicated); each problem is pushed
+ * as `<place>[i]: ...`.
+ */
+export function resolveTaskTargets(root: string, targets: string[], place: string, errors: string[]): string[] {
+  const out: string[] = [];
+  targets.forEach((t, i) => {
+    const r = resolveTargetLinks(root, t);
+    if (!r.ok) errors.push(`${place}[${i}]: ${r.error}`);
+    else if (!out.includes(r.path)) out.push(r.path);
+  });
+  return out;
+}

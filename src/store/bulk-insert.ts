@@ -1,0 +1,31 @@
+/**
+ * Many rows into one table through one prepared statement. drizzle builds
+ * each multi-row INSERT in JavaScript (~90 µs a task), which made a
+ * 100,000-task import take 10 s; one prepared statement run per row is ~10x
+ * faster. Column names and value conversions (booleans) still come from the
+ * drizzle schema, so a column added there needs nothing here.
+ * Runs on the raw connection: inside a drizzle transaction it is part of it.
+ */
+import type Database from "better-sqlite3";
+import { getTableColumns, getTableName } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+
+export function insertRows(sqlite: Database.Database, table: SQLiteTable, rows: ReadonlyArray<Record<string, unknown>>): void {
+  if (rows.length === 0) return;
+  const columns = getTableColumns(table);
+  const keys = Object.keys(rows[0]!);
+  const names = keys.map((k) => {
+    const c = columns[k];
+    if (!c) throw new Error(`internal: no column ${k} in ${getTableName(table)}`);
+    return `"${c.name}"`;
+  });
+  const stmt = sqlite.prepare(`INSERT INTO "${getTableName(table)}" (${names.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`);
+  for (const row of rows) {
+    stmt.run(
+      keys.map((k) => {
+        const v = row[k];
+        return v === undefined || v === null ? null : columns[k]!.mapToDriverValue(v);
+      }),
+    );
+  }
+}
