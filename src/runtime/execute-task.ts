@@ -71,6 +71,10 @@ function refusalMessage(task: string, r: Extract<LaunchTaskResult, { ok: false }
       return `${task} cannot run now: ${x.file} is held by ${x.held_by}`;
     case "paused":
       return `${task} cannot run: its order is paused`;
+    case "rate_limit":
+      return `${task} cannot run before ${new Date(x.retry_at).toISOString()}: a usage limit holds the project's agent tasks`;
+    case "budget":
+      return `${task} cannot run: its order spent $${Math.round(x.spent_usd * 1e4) / 1e4} of its $${x.budget_usd} budget (raise budget_usd)`;
     default:
       return `${task} cannot run now (${x.reason})`;
   }
@@ -125,6 +129,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
 
   let supervisor: Supervisor | null = null;
   let failure: string | null = null;
+  let holdUntil = 0;
   supervisor = new Supervisor(store, ref.project, {
     runtime: input.runtime,
     env: input.env,
@@ -132,7 +137,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
     until: () => {
       follow();
       const t = now();
-      if (t.status === "QUEUED" && (t.retry_at === null || t.retry_at <= store.now())) {
+      if (t.status === "QUEUED" && (t.retry_at === null || t.retry_at <= store.now()) && holdUntil <= store.now()) {
         // A retry is due and nobody else launched it: run the next attempt here.
         const next = launch();
         if (next.ok) {
@@ -140,6 +145,9 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
           logPath = next.logPath;
           follower.switchTo(logPath);
           supervisor!.watchLaunched(next);
+        } else if ("refused" in next && next.refused.reason === "rate_limit") {
+          // A usage limit holds the project's agent tasks: wait for its reset, as a supervisor would.
+          holdUntil = next.refused.retry_at;
         } else if (!("refused" in next && next.refused.reason === "not_queued")) {
           failure = refusalMessage(ref.task, next);
           return true;
