@@ -80,7 +80,7 @@ export class LiveDisplay {
     for (const t of s.view.tasks.values()) {
       if (t.orderId !== this.order) continue;
       total++;
-      if (t.status === "DONE" || t.status === "FAILED" || t.status === "CANCELLED") finished++;
+      if (t.status === "DONE" || t.status === "FAILED" || t.status === "CANCELLED" || t.status === "SKIPPED") finished++;
       if (t.status === "IN_PROGRESS" || t.status === "REVIEW") running++;
       if (t.status === "FAILED") failed++;
     }

@@ -22,7 +22,7 @@ export function esc(v: unknown): string {
 const url = (...parts: string[]) => parts.map((p) => encodeURIComponent(p)).join("/");
 
 function counts(c: Record<string, number>): string {
-  const order = ["IN_PROGRESS", "REVIEW", "QUEUED", "DONE", "FAILED", "CANCELLED", "BLOCKED"];
+  const order = ["IN_PROGRESS", "REVIEW", "QUEUED", "DONE", "FAILED", "CANCELLED", "SKIPPED", "BLOCKED"];
   return order
     .filter((k) => (c[k] ?? 0) > 0)
     .map((k) => `<span class="badge s-${esc(k)}" title="${esc(k)}">${esc(k === "IN_PROGRESS" ? "RUNNING" : k)} ${esc(c[k])}</span>`)
@@ -64,7 +64,7 @@ function actions(t: DashboardTask): string {
   const out = [b("log", "Log")];
   if (t.status === "IN_PROGRESS" || t.status === "REVIEW") out.push(b("kill", "Kill", "danger"), b("requeue", "Requeue"));
   if (t.status === "QUEUED") out.push(b("kill", "Cancel", "danger"));
-  if (t.status === "FAILED" || t.status === "CANCELLED") out.push(b("retry", "Retry"));
+  if (t.status === "FAILED" || t.status === "CANCELLED" || t.status === "SKIPPED") out.push(b("retry", "Retry"));
   return out.join("");
 }
 
@@ -191,7 +191,7 @@ main{flex:1;padding:16px 22px;overflow:auto}header{display:flex;justify-content:
 h2{font-size:15px;margin:20px 0 8px}.title{color:#55627a}.muted{color:#7d889c}.small{font-size:11px}
 .badge{display:inline-block;padding:1px 6px;border-radius:9px;font-size:11px;font-weight:600;background:#dde3ee;color:#334}
 .s-IN_PROGRESS{background:#2d7ff9;color:#fff}.s-REVIEW{background:#8b5cf6;color:#fff}.s-DONE{background:#1f9d55;color:#fff}.s-FAILED{background:#d64545;color:#fff}
-.s-CANCELLED{background:#7d889c;color:#fff}.s-BLOCKED{background:#f0a020;color:#fff}.s-QUEUED{background:#dde3ee}.paused{background:#f0a020;color:#fff}
+.s-CANCELLED{background:#7d889c;color:#fff}.s-SKIPPED{background:#b8c0cc;color:#223}.s-BLOCKED{background:#f0a020;color:#fff}.s-QUEUED{background:#dde3ee}.paused{background:#f0a020;color:#fff}
 .kpis{display:flex;gap:10px;margin:12px 0;flex-wrap:wrap}.kpi{background:#fff;border-radius:8px;padding:8px 14px;min-width:110px;box-shadow:0 1px 2px #0001}.kpi .v{font-size:18px;font-weight:700}.kpi .l{font-size:11px;color:#6b7890}
 table{border-collapse:collapse;width:100%;background:#fff;border-radius:8px;overflow:hidden;box-shadow:0 1px 2px #0001}th,td{padding:5px 8px;text-align:left;border-bottom:1px solid #eef1f6;vertical-align:top}
 th{font-size:11px;text-transform:uppercase;color:#6b7890;background:#fafbfd}tr.level td{background:#eef2f8;font-size:11px;font-weight:600;color:#55627a}td.id{font-weight:600;white-space:nowrap}

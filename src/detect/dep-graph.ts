@@ -12,6 +12,8 @@
  * its Tarjan recursion overflowed the stack at ~5,000 chained tasks.)
  */
 import type { TaskStatus } from "../store/schema.js";
+import type { DepCondition } from "../store/statuses.js";
+import { conditionOf, depBlocks, type WithConditions } from "./conditions.js";
 
 export interface GraphNode {
   id: string;
@@ -173,26 +175,30 @@ export function dependencyLevels(nodes: Iterable<GraphNode>): Map<string, number
  *
  * It runs on every launch: a plain map of dependents, built in one pass.
  */
-export function blockedBy(nodes: Iterable<GraphNode & { status: TaskStatus }>): Map<string, string> {
+export function blockedBy(nodes: Iterable<GraphNode & WithConditions & { status: TaskStatus }>): Map<string, string> {
   const status = new Map<string, TaskStatus>();
-  const dependents = new Map<string, string[]>();
+  // Each dependent with the condition it puts on the dependency.
+  const dependents = new Map<string, Array<[string, DepCondition]>>();
   const queue: Array<[string, string]> = [];
   for (const n of nodes) {
     status.set(n.id, n.status);
     if (n.status === "FAILED" || n.status === "CANCELLED") queue.push([n.id, n.id]);
     for (const d of n.deps) {
+      const edge: [string, DepCondition] = [n.id, conditionOf(n, d)];
       const list = dependents.get(d);
-      if (list) list.push(n.id);
-      else dependents.set(d, [n.id]);
+      if (list) list.push(edge);
+      else dependents.set(d, [edge]);
     }
   }
   const out = new Map<string, string>();
   for (let i = 0; i < queue.length; i++) {
     const [at, root] = queue[i]!;
-    for (const next of dependents.get(at) ?? []) {
+    const atStatus = status.get(at);
+    for (const [next, condition] of dependents.get(at) ?? []) {
       if (out.has(next)) continue;
-      const s = status.get(next);
-      if (s === "DONE" || s === "FAILED" || s === "CANCELLED") continue;
+      if (status.get(next) !== "QUEUED" && status.get(next) !== undefined) continue;
+      // A failed task blocks only the tasks that need its success; a blocked one blocks every dependent.
+      if (at === root ? !depBlocks(condition, atStatus) : false) continue;
       out.set(next, root);
       queue.push([next, root]);
     }

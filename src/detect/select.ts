@@ -9,7 +9,7 @@
  * then creation order) and skipped with the first reason that holds:
  *   blocked        a FAILED/CANCELLED dependency, direct or transitive
  *   paused         its order is paused
- *   dependency     some dependency is not DONE (`waiting_for`)
+ *   dependency     some dependency has not ended as its condition asks (`waiting_for`; see ./conditions.ts)
  *   backoff        waiting out a retry backoff (`retry_at`)
  *   rate_limit     an agent task while a usage limit holds the project's agents (`retry_at`)
  *   budget         an agent task of an order whose spent cost reached its budget
@@ -20,6 +20,7 @@
 import type { Priority } from "../store/schema.js";
 import type { TaskNode, HeldLock } from "../store/read-project.js";
 import { blockedBy } from "./dep-graph.js";
+import { conditionOf, depSatisfied } from "./conditions.js";
 import { LockIndex } from "../paths/lock-index.js";
 import type { AgentGate } from "../store/agent-gates.js";
 
@@ -114,7 +115,7 @@ export function detect(input: DetectInput): Detection {
       skipped.push({ task: t.id, reason: "paused" });
       continue;
     }
-    const waiting = t.deps.filter((d) => tasks.get(d)?.status !== "DONE");
+    const waiting = t.deps.filter((d) => !depSatisfied(conditionOf(t, d), tasks.get(d)?.status));
     if (waiting.length > 0) {
       skipped.push({ task: t.id, reason: "dependency", waiting_for: waiting });
       continue;

@@ -35,6 +35,6 @@ export function addTask(store: Store, input: AddTaskInput): ImportResult {
     project: input.project,
     root: project.root,
     allowedTools: null,
-    orders: [{ id: input.order, title: null, tasks: [spec], allowedTools: null, budgetUsd: null, place: "task" }],
+    orders: [{ id: input.order, title: null, tasks: [spec], allowedTools: null, budgetUsd: null, preempt: null, place: "task" }],
   });
 }

@@ -12,6 +12,7 @@ import { usageError } from "../errors.js";
 import type { PlanSpec, TaskSpec } from "./spec.js";
 import { validatePlan } from "./validate.js";
 import { checkAgainstProject } from "./check-graph.js";
+import { skipUnmeetable } from "../store/skip-unmeetable.js";
 import { resolveTaskTargets } from "../paths/resolve-links.js";
 
 export interface ImportResult {
@@ -100,6 +101,12 @@ export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
         insertTasks(store.sqlite, plan.project, order.id, fresh, now);
         result.added.push(...fresh.map((t) => t.id));
       }
+      // A task that depends on one already ended in a way its condition excludes is SKIPPED now.
+      const ended = new Set<string>();
+      for (const order of plan.orders) {
+        for (const t of order.tasks) for (const d of t.deps) if (existing.get(d) && existing.get(d)!.status !== "QUEUED") ended.add(d);
+      }
+      if (ended.size > 0) skipUnmeetable(store.sqlite, now, plan.project, [...ended]);
       recordEvent(
         tx,
         {

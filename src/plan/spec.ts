@@ -2,7 +2,7 @@
  * Validated plan input: what `aipm import` and `aipm task add` hand to the
  * store once every field has been checked and every target path normalised.
  */
-import type { Priority } from "../store/schema.js";
+import type { DepCondition, Priority } from "../store/statuses.js";
 
 /** Statuses a plan may give a task on input (COMPLETED is read as DONE). */
 export type InputStatus = "QUEUED" | "DONE" | "FAILED" | "CANCELLED";
@@ -15,6 +15,8 @@ export interface TaskSpec {
   title: string;
   priority: Priority;
   deps: string[];
+  /** The condition of each dependency that is not a plain one (`on: failure | always`); absent: success. */
+  depConditions: Map<string, Exclude<DepCondition, "success">>;
   /** Normalised target paths and globs. */
   targetFiles: string[];
   command: CommandSpec | null;
@@ -28,6 +30,9 @@ export interface TaskSpec {
   /** Agent limits: turns, and USD per attempt. */
   maxTurns: number | null;
   maxBudgetUsd: number | null;
+  /** Stall warning stages and kill (seconds without output); null: the settings'. */
+  stallWarnS: number[] | null;
+  stallKillS: number | null;
   status: InputStatus;
   /** Where this task sits in its input, for error messages (`orders[0].tasks[3]`). */
   place: string;
@@ -41,6 +46,8 @@ export interface OrderSpec {
   /** Null: keep what the order has. */
   allowedTools: string[] | null;
   budgetUsd: number | null;
+  /** Null: keep what the order has. */
+  preempt: boolean | null;
   place: string;
 }
 

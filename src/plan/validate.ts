@@ -8,7 +8,7 @@
  * ...`) so that one run reports them all.
  */
 import { resolve } from "node:path";
-import { PRIORITIES, type Priority } from "../store/statuses.js";
+import { DEP_CONDITIONS, PRIORITIES, type Priority } from "../store/statuses.js";
 import { normalizeTargetPath } from "../paths/target-path.js";
 import { FILE_WRITE_TOOLS } from "../agent/permissions.js";
 import { MAX_PLAN_DEPTH, valueTooDeep } from "./nesting.js";
@@ -28,9 +28,9 @@ import {
 const TASK_KEYS = new Set([
   "id", "title", "priority", "deps", "target_files", "command", "prompt",
   "timeout_s", "max_attempts", "model", "review", "status",
-  "allowed_tools", "max_turns", "max_budget_usd",
+  "allowed_tools", "max_turns", "max_budget_usd", "stall_warn_s", "stall_kill_s",
 ]);
-const ORDER_KEYS = new Set(["id", "title", "tasks", "allowed_tools", "budget_usd"]);
+const ORDER_KEYS = new Set(["id", "title", "tasks", "allowed_tools", "budget_usd", "preempt"]);
 const PLAN_KEYS = new Set(["project", "root", "orders", "allowed_tools"]);
 
 export interface Problems {
@@ -112,6 +112,13 @@ function parseCommand(v: unknown, place: string, p: Problems): CommandSpec | nul
   return null;
 }
 
+function parseBool(v: unknown, place: string, p: Problems): boolean | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "boolean") return v;
+  p.errors.push(`${place}: expected true or false, got ${show(v)}`);
+  return null;
+}
+
 function parseNumber(o: Obj, key: string, place: string, p: Problems, integer: boolean): number | null {
   const v = o[key];
   if (v === undefined || v === null) return null;
@@ -134,6 +141,59 @@ function parseStringList(v: unknown, place: string, p: Problems): string[] {
     else p.errors.push(`${place}[${i}]: expected a string, got ${show(x)}`);
   });
   return out;
+}
+
+/**
+ * `deps`: each entry a task id (it must end DONE) or `{task: ID, on: success | failure | always}`.
+ * The same task twice keeps its first entry.
+ */
+function parseDeps(v: unknown, place: string, p: Problems): { deps: string[]; conditions: Map<string, "failure" | "always"> } {
+  const deps: string[] = [];
+  const conditions = new Map<string, "failure" | "always">();
+  if (v === undefined || v === null) return { deps, conditions };
+  if (!Array.isArray(v)) {
+    p.errors.push(`${place}: expected a list, got ${show(v)}`);
+    return { deps, conditions };
+  }
+  v.forEach((entry, i) => {
+    const at = `${place}[${i}]`;
+    let id: unknown = entry;
+    let on: unknown = "success";
+    if (isObj(entry)) {
+      for (const k of Object.keys(entry)) if (k !== "task" && k !== "on") p.warnings.push(`${at}: unknown key ${show(k)} ignored`);
+      id = entry.task;
+      on = entry.on ?? "success";
+      if (id === undefined) {
+        p.errors.push(`${at}: expected {task: ID, on: success | failure | always}, got ${show(entry)}`);
+        return;
+      }
+    } else if (typeof entry !== "string") {
+      p.errors.push(`${at}: expected a task id or {task, on}, got ${show(entry)}`);
+      return;
+    }
+    if (typeof on !== "string" || !(DEP_CONDITIONS as readonly string[]).includes(on)) {
+      p.errors.push(`${at}.on: unknown condition ${show(on)} (expected success, failure or always)`);
+      return;
+    }
+    if (checkId(id, isObj(entry) ? `${at}.task` : at, "task", p) === null) return;
+    const dep = id as string;
+    if (deps.includes(dep)) return;
+    deps.push(dep);
+    if (on !== "success") conditions.set(dep, on as "failure" | "always");
+  });
+  return { deps, conditions };
+}
+
+/** `stall_warn_s`: one number or a list of increasing numbers of seconds; null when absent. */
+function parseStages(v: unknown, place: string, p: Problems): number[] | null {
+  if (v === undefined || v === null) return null;
+  const list = Array.isArray(v) ? v : [v];
+  const ok = list.length > 0 && list.every((x, i) => typeof x === "number" && Number.isFinite(x) && x > 0 && (i === 0 || x > (list[i - 1] as number)));
+  if (!ok) {
+    p.errors.push(`${place}: expected a positive number of seconds or an increasing list of them, got ${show(v)}`);
+    return null;
+  }
+  return list as number[];
 }
 
 /** `allowed_tools`: Claude Code permission rules; null when the key is absent. */
@@ -186,10 +246,7 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
   unknownKeys(raw, TASK_KEYS, place, p);
   const before = p.errors.length;
   const id = checkId(raw.id, `${place}.id`, "task", p);
-  const deps: string[] = [];
-  parseStringList(raw.deps, `${place}.deps`, p).forEach((d, i) => {
-    if (checkId(d, `${place}.deps[${i}]`, "task", p) !== null) deps.push(d);
-  });
+  const { deps, conditions: depConditions } = parseDeps(raw.deps, `${place}.deps`, p);
   const hasCommand = raw.command !== undefined && raw.command !== null;
   const hasPrompt = raw.prompt !== undefined && raw.prompt !== null;
   if (hasCommand === hasPrompt) {
@@ -208,7 +265,7 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
     id: id ?? "",
     title: optString(raw, "title", place, p) ?? "",
     priority: parsePriority(raw.priority, place, p),
-    deps: [...new Set(deps)],
+    deps,
     targetFiles: parseTargets(raw.target_files, `${place}.target_files`, p),
     command,
     prompt,
@@ -219,6 +276,9 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
     allowedTools: parseAllowedTools(raw.allowed_tools, `${place}.allowed_tools`, p) ?? [],
     maxTurns: parseNumber(raw, "max_turns", place, p, true),
     maxBudgetUsd: parseNumber(raw, "max_budget_usd", place, p, false),
+    depConditions,
+    stallWarnS: parseStages(raw.stall_warn_s, `${place}.stall_warn_s`, p),
+    stallKillS: parseNumber(raw, "stall_kill_s", place, p, false),
     status: parseStatus(raw.status, place, p),
     place,
   };
@@ -279,6 +339,7 @@ export function validatePlan(raw: unknown, baseDir: string): ValidatedPlan {
       tasks: [],
       allowedTools: parseAllowedTools(o.allowed_tools, `${place}.allowed_tools`, p),
       budgetUsd: parseNumber(o, "budget_usd", place, p, false),
+      preempt: parseBool(o.preempt, `${place}.preempt`, p),
       place,
     };
     if (!Array.isArray(o.tasks)) {

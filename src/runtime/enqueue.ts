@@ -43,6 +43,7 @@ export function enqueue(store: Store, input: EnqueueInput): { task: string; posi
         title: null,
         allowedTools: null,
         budgetUsd: null,
+        preempt: null,
         place: "enqueue",
         tasks: [
           {
@@ -60,6 +61,9 @@ export function enqueue(store: Store, input: EnqueueInput): { task: string; posi
             allowedTools: [],
             maxTurns: null,
             maxBudgetUsd: null,
+            depConditions: new Map(),
+            stallWarnS: null,
+            stallKillS: null,
             status: "QUEUED",
             place: "enqueue",
           },

@@ -154,7 +154,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
         }
         return false;
       }
-      return t.status === "DONE" || t.status === "FAILED" || t.status === "CANCELLED";
+      return t.status === "DONE" || t.status === "FAILED" || t.status === "CANCELLED" || t.status === "SKIPPED";
     },
   });
   supervisor.watchLaunched(first);

@@ -37,7 +37,7 @@ export function retryAction(
 ): { project: string; order: string; task: string; was: string; status: "QUEUED" } {
   const ref = findTask(store, r.task, r.project);
   if (!retry(store, ref.project, ref.task)) {
-    throw usageError(`task ${ref.task} is ${ref.status}: only FAILED or CANCELLED tasks can be retried`);
+    throw usageError(`task ${ref.task} is ${ref.status}: only FAILED, CANCELLED or SKIPPED tasks can be retried`);
   }
   reactivate(store, ref.project, ref.order, r.env);
   return { project: ref.project, order: ref.order, task: ref.task, was: ref.status, status: "QUEUED" };

@@ -164,7 +164,7 @@ export function cleanup(store: Store, days: number): CleanupReport {
   const rows = stmt(
     store,
     `SELECT r.id, r.log_path FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.finished_at IS NOT NULL AND r.finished_at < ? AND t.status IN ('DONE', 'FAILED', 'CANCELLED')`,
+      WHERE r.finished_at IS NOT NULL AND r.finished_at < ? AND t.status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED')`,
   ).all(cutoff) as Array<{ id: number; log_path: string }>;
   let files = 0;
   const dirs = new Set<string>();

@@ -6,6 +6,7 @@
  */
 import type { Store } from "./open.js";
 import type { Priority, TaskStatus, ProjectRow, OrderRow } from "./schema.js";
+import type { DepCondition } from "./statuses.js";
 import { notFound } from "../errors.js";
 
 export interface TaskNode {
@@ -18,6 +19,8 @@ export interface TaskNode {
   /** A prompt task (an agent worker). */
   agent: boolean;
   deps: string[];
+  /** Conditions of the dependencies that are not plain ones (absent: every dependency must end DONE). */
+  depOn?: Map<string, Exclude<DepCondition, "success">>;
   targetFiles: string[];
 }
 
@@ -39,10 +42,15 @@ export function loadProjectTasks(store: Store, projectId: string): Map<string, T
   for (const [seq, id, orderId, status, priority, retryAt, agent] of rows) {
     out.set(id, { seq, id, orderId, status, priority, retryAt, agent: agent === 1, deps: [], targetFiles: [] });
   }
-  const deps = s.prepare("SELECT task_id, dep_id FROM task_deps WHERE project_id = ?").raw().all(projectId) as Array<
-    [string, string]
+  const deps = s.prepare("SELECT task_id, dep_id, condition FROM task_deps WHERE project_id = ?").raw().all(projectId) as Array<
+    [string, string, DepCondition]
   >;
-  for (const [taskId, depId] of deps) out.get(taskId)?.deps.push(depId);
+  for (const [taskId, depId, condition] of deps) {
+    const t = out.get(taskId);
+    if (!t) continue;
+    t.deps.push(depId);
+    if (condition !== "success") (t.depOn ??= new Map()).set(depId, condition);
+  }
   const files = s
     .prepare("SELECT task_id, path FROM task_files WHERE project_id = ? ORDER BY task_id, position")
     .raw()

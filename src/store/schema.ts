@@ -18,7 +18,7 @@ import {
   index,
 } from "drizzle-orm/sqlite-core";
 
-import type { Priority, TaskStatus } from "./statuses.js";
+import type { DepCondition, Priority, TaskStatus } from "./statuses.js";
 export { TASK_STATUSES, PRIORITIES, type TaskStatus, type Priority } from "./statuses.js";
 
 export const projects = sqliteTable("projects", {
@@ -50,6 +50,8 @@ export const orders = sqliteTable(
     allowedTools: text("allowed_tools"),
     /** No new agent task of the order launches once its spent cost (USD) reaches this. */
     budgetUsd: real("budget_usd"),
+    /** A ready task may stop and requeue a lower-priority running one that holds its slot or files. */
+    preempt: integer("preempt", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.id] })],
 );
@@ -99,6 +101,11 @@ export const tasks = sqliteTable(
     maxBudgetUsd: real("max_budget_usd"),
     /** Since when the task has met nothing but transient API trouble (no attempt spent); null otherwise. */
     transientSince: integer("transient_since"),
+    /** JSON array of stall warning stages (seconds without output), and the stall kill; null: the settings'. */
+    stallWarnS: text("stall_warn_s"),
+    stallKillS: real("stall_kill_s"),
+    /** SKIPPED: the dependency whose end made its conditions unmeetable (a `retry` of that chain re-evaluates it). */
+    skippedBy: text("skipped_by"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     startedAt: integer("started_at"),
@@ -117,6 +124,8 @@ export const taskDeps = sqliteTable(
     projectId: text("project_id").notNull(),
     taskId: text("task_id").notNull(),
     depId: text("dep_id").notNull(),
+    /** success | failure | always (see ./statuses.ts). */
+    condition: text("condition").$type<DepCondition>().notNull().default("success"),
   },
   (t) => [
     primaryKey({ columns: [t.projectId, t.taskId, t.depId] }),

@@ -26,6 +26,8 @@ function definitionColumns(t: TaskSpec) {
     allowedTools: t.allowedTools.length ? JSON.stringify(t.allowedTools) : null,
     maxTurns: t.maxTurns,
     maxBudgetUsd: t.maxBudgetUsd,
+    stallWarnS: t.stallWarnS ? JSON.stringify(t.stallWarnS) : null,
+    stallKillS: t.stallKillS,
   };
 }
 
@@ -54,15 +56,16 @@ export function upsertOrder(
   id: string,
   title: string | null,
   now: number,
-  extra: { allowedTools: readonly string[] | null; budgetUsd: number | null } = { allowedTools: null, budgetUsd: null },
+  extra: { allowedTools: readonly string[] | null; budgetUsd: number | null; preempt?: boolean | null } = { allowedTools: null, budgetUsd: null },
 ): void {
   const rules = rulesColumn(extra.allowedTools);
   const set: Partial<typeof orders.$inferInsert> = { projectId };
   if (title !== null) set.title = title;
   if (rules !== undefined) set.allowedTools = rules;
   if (extra.budgetUsd !== null) set.budgetUsd = extra.budgetUsd;
+  if (extra.preempt != null) set.preempt = extra.preempt;
   db.insert(orders)
-    .values({ projectId, id, title: title ?? "", createdAt: now, allowedTools: rules ?? null, budgetUsd: extra.budgetUsd })
+    .values({ projectId, id, title: title ?? "", createdAt: now, allowedTools: rules ?? null, budgetUsd: extra.budgetUsd, preempt: extra.preempt ?? false })
     .onConflictDoUpdate({ target: [orders.projectId, orders.id], set })
     .run();
 }
@@ -105,7 +108,11 @@ export function rewriteQueuedTask(db: Db, sqlite: Database.Database, projectId: 
 }
 
 function writeEdges(sqlite: Database.Database, projectId: string, specs: TaskSpec[]): void {
-  insertRows(sqlite, taskDeps, specs.flatMap((t) => t.deps.map((depId) => ({ projectId, taskId: t.id, depId }))));
+  insertRows(
+    sqlite,
+    taskDeps,
+    specs.flatMap((t) => t.deps.map((depId) => ({ projectId, taskId: t.id, depId, condition: t.depConditions.get(depId) ?? "success" }))),
+  );
   insertRows(
     sqlite,
     taskFiles,

@@ -27,6 +27,7 @@ import type { Store } from "./open.js";
 import type { TaskStatus } from "./schema.js";
 import { LockIndex } from "../paths/lock-index.js";
 import { SPENT_SQL } from "./agent-gates.js";
+import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
 
 type Stmt = Database.Statement;
 
@@ -43,11 +44,16 @@ function statements(db: Database.Database) {
       "SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND json_extract(data, '$.budget_usd') = ? LIMIT 1",
     ).pluck(),
     orderPaused: p("SELECT paused FROM orders WHERE project_id = ? AND id = ?"),
+    // Dependencies not ended as their condition asks (src/detect/conditions.ts).
     depsNotDone: p(
       `SELECT d.dep_id FROM task_deps d LEFT JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
-        WHERE d.project_id = ? AND d.task_id = ? AND (t.status IS NULL OR t.status <> 'DONE')`,
+        WHERE d.project_id = ? AND d.task_id = ? AND NOT (
+          (d.condition = 'success' AND COALESCE(t.status, '') = 'DONE') OR
+          (d.condition = 'failure' AND COALESCE(t.status, '') = 'FAILED') OR
+          (d.condition = 'always' AND COALESCE(t.status, '') IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED')))`,
     ).pluck(),
     running: p("SELECT COUNT(*) FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')").pluck(),
+    depIds: p("SELECT dep_id FROM task_deps WHERE project_id = ? AND task_id = ?").pluck(),
     locks: p("SELECT path, task_id FROM locks WHERE project_id = ?").raw(),
     files: p("SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position").pluck(),
     start: p(
@@ -97,7 +103,7 @@ function statements(db: Database.Database) {
     retry: p(
       `UPDATE tasks SET status = 'QUEUED', spent_attempts = 0, retry_at = NULL, error = NULL, failure_kind = NULL,
               exit_code = NULL, finished_at = NULL, started_at = NULL, pid = NULL, updated_at = ?
-        WHERE project_id = ? AND id = ? AND status IN ('FAILED', 'CANCELLED')`,
+        WHERE project_id = ? AND id = ? AND status IN ('FAILED', 'CANCELLED', 'SKIPPED')`,
     ),
     cancelQueued: p(
       `UPDATE tasks SET status = 'CANCELLED', finished_at = ?, updated_at = ?, error = ?
@@ -360,6 +366,7 @@ export function failStart(
         ...(failed ? {} : { start_tries: inARow }),
         ...(retryAt ? { retry_at: new Date(retryAt).toISOString() } : {}),
       });
+      if (failed) skipUnmeetable(store.sqlite, now, r.project, [r.task]);
       return { ok: true, status, retryAt };
     })
     .immediate();
@@ -556,6 +563,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       if (rep?.outOfScope?.length) {
         event(s, now, project, t.order_id, task, attempt, "scope_violation", { files: rep.outOfScope });
       }
+      if (status === "DONE" || status === "FAILED" || status === "CANCELLED") skipUnmeetable(store.sqlite, now, project, [task]);
       return { ok: true, status, retryAt };
     })
     .immediate();
@@ -720,6 +728,7 @@ export function finishReview(
         ...(error ? { error, failure_kind: kind } : {}),
         ...(feedback ? { feedback: feedback.slice(0, 500) } : {}),
       });
+      if (status === "DONE" || status === "FAILED" || status === "CANCELLED") skipUnmeetable(store.sqlite, now, project, [task]);
       return { ok: true, status, retryAt: null };
     })
     .immediate();
@@ -727,7 +736,10 @@ export function finishReview(
 
 // ---------------------------------------------------------------- by hand
 
-/** FAILED | CANCELLED -> QUEUED with fresh attempts. */
+/**
+ * FAILED | CANCELLED | SKIPPED -> QUEUED with fresh attempts; the tasks
+ * skipped because of it are judged again (QUEUED, or SKIPPED again).
+ */
 export function retry(store: Store, project: string, task: string): boolean {
   const s = stmts(store);
   return store.sqlite
@@ -736,6 +748,9 @@ export function retry(store: Store, project: string, task: string): boolean {
       if (s.retry.run(now, project, task).changes !== 1) return false;
       const t = s.task.get(project, task) as TaskState;
       event(s, now, project, t.order_id, task, null, "task_retried_by_hand");
+      unskip(store.sqlite, now, project, task);
+      // A retried SKIPPED task whose conditions still cannot be met is SKIPPED again.
+      skipUnmeetable(store.sqlite, now, project, s.depIds.all(project, task) as string[]);
       return true;
     })
     .immediate();
@@ -750,6 +765,7 @@ export function cancelQueued(store: Store, project: string, task: string): boole
       if (s.cancelQueued.run(now, now, "cancelled before it started", project, task).changes !== 1) return false;
       const t = s.task.get(project, task) as TaskState;
       event(s, now, project, t.order_id, task, null, "task_killed", { before_start: true });
+      skipUnmeetable(store.sqlite, now, project, [task]);
       return true;
     })
     .immediate();

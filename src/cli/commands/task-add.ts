@@ -30,7 +30,7 @@ export function registerTaskAdd(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
             .option("title", { type: "string" })
             .option("prompt", { type: "string", describe: "text for the AI agent worker" })
             .option("command", { type: "array", string: true, describe: "shell string, or argv words" })
-            .option("deps", { type: "string", describe: "comma-separated task ids" })
+            .option("deps", { type: "string", describe: "comma-separated task ids; ID:failure or ID:always for a condition" })
             .option("files", { type: "string", describe: "comma-separated target files or globs" })
             .option("priority", { type: "string", describe: "P0 (most urgent) to P3; default P2" })
             .option("timeout", { type: "number", describe: "seconds before the worker is killed" })
@@ -46,7 +46,11 @@ export function registerTaskAdd(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
             title: args.title,
             prompt: args.prompt,
             command,
-            deps: splitList(args.deps),
+            // `--deps A,TESTS:failure,B:always`: an id, or an id and its condition.
+            deps: splitList(args.deps)?.map((d) => {
+              const at = d.lastIndexOf(":");
+              return at > 0 ? { task: d.slice(0, at), on: d.slice(at + 1) } : d;
+            }),
             target_files: splitList(args.files),
             priority: args.priority,
             timeout_s: args.timeout,

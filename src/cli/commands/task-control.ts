@@ -29,7 +29,7 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
     )
     .command(
       "retry <task>",
-      "put a FAILED or CANCELLED task back to QUEUED with fresh attempts",
+      "put a FAILED, CANCELLED or SKIPPED task back to QUEUED with fresh attempts (what was skipped because of it is judged again)",
       (b) => b.positional("task", { type: "string", demandOption: true }).option("project", { type: "string" }),
       async (args) => {
         const r = await withStore(io, args, (store) => retryAction(store, { task: args.task, project: args.project, env: io.env }));
