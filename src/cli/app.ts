@@ -20,6 +20,8 @@ import { registerEnqueue } from "./commands/enqueue.js";
 import { registerNotify } from "./commands/notify.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerProgress } from "./commands/progress.js";
+import { registerMcp } from "./commands/mcp.js";
+import { registerSetup } from "./commands/setup.js";
 
 class UsageProblem extends Error {}
 
@@ -51,6 +53,8 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   y = registerNotify(y, io);
   y = registerDashboard(y, io);
   y = registerProgress(y, io);
+  y = registerMcp(y, io);
+  y = registerSetup(y, io);
   y = registerDemo(y, io);
   return y.help().alias("h", "help").version().alias("v", "version");
 }

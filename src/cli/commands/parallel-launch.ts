@@ -10,7 +10,7 @@ import { createResourceMonitor } from "../../resources/monitor.js";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { getStatus } from "../../report/status.js";
 import { launchOrder } from "../../runtime/launch-order.js";
-import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
+import { startOrder } from "../../runtime/start-order.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
@@ -47,6 +47,11 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
       const code = await withStore(io, args, async (store) => {
         const monitor = options.monitoring ? createResourceMonitor({ now: store.now }) : undefined;
         const startedAt = store.now();
+        if (!args.dryRun && !args.wait) {
+          const report = await startOrder(store, { project: args.project, order: args.order, options, backoffS: runtime.backoffS, env: io.env, monitor });
+          print(io, args, report, args.summary ? getStatus(store, { project: args.project, order: args.order }).counts : null);
+          return report.failed.length > 0 ? 1 : 0;
+        }
         const { report, launched } = await launchOrder(store, {
           project: args.project,
           order: args.order,
@@ -56,9 +61,7 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           monitor,
           dryRun: Boolean(args.dryRun),
         });
-        if (args.dryRun || !args.wait) {
-          for (const l of launched) l.worker.child?.unref();
-          if (!args.dryRun) ensureSupervisor(store, args.project, io.env);
+        if (args.dryRun) {
           print(io, args, report, args.summary ? getStatus(store, { project: args.project, order: args.order }).counts : null);
           return report.failed.length > 0 ? 1 : 0;
         }
