@@ -7,7 +7,7 @@
  * receives; aipm runs command tasks meanwhile. The transcript the API server
  * receives shows the summary arriving and the PM continuing from it.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BIN } from "../helpers.js";
@@ -131,5 +131,52 @@ describe.skipIf(!installed && !inCI)(`the real claude CLI as the PM, over aipm m
     console.info(
       `[pm-mcp] ${main.length} requests; aipm tool definitions (loaded by ToolSearch) ${defChars} chars (~${Math.round(defChars / 4)} tokens); aipm tool results ${outputChars} chars (~${Math.round(outputChars / 4)} tokens)`,
     );
+  });
+
+  it("the CLI loop: Bash runs import + parallel-launch, then wait --json; the summary is the Bash tool_result", { timeout: 120_000 }, async () => {
+    const ctx = setup();
+    const root = join(ctx.dir, "ws");
+    writeFileSync(join(ctx.dir, "plan.yaml"), PLAN);
+    // `aipm` on the PM's PATH: the built binary on this test's database.
+    const binDir = join(ctx.dir, "bin");
+    mkdirSync(binDir);
+    writeFileSync(join(binDir, "aipm"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" --db "${ctx.db}" "$@"\n`, { mode: 0o755 });
+    const script = (req: ScriptRequest): Reply => {
+      switch (req.turn) {
+        case 0:
+          return toolUse("Bash", { command: "aipm import plan.yaml && aipm parallel-launch p O1 --summary", description: "start the order" });
+        case 1:
+          return toolUse("Bash", { command: "aipm wait p O1 --json", description: "wait for the order" });
+        case 2: {
+          const f = JSON.parse(resultText(req).trim().split("\n").at(-1)!).failed[0];
+          writeFileSync(join(root, "fixed"), "");
+          return toolUse("Bash", { command: `aipm retry ${f.task} && aipm wait p O1 --json`, description: "retry and wait" });
+        }
+        default:
+          return text(resultText(req).includes('"done":true') ? "Order O1 is done." : "Still failing.");
+      }
+    };
+    const api = await startScriptedApi(script);
+    apis.push(api);
+    const run = await runClaude({
+      url: api.url,
+      cwd: ctx.dir,
+      args: [...STREAM_ARGS, "--strict-mcp-config", "--permission-mode", "dontAsk", "--allowedTools", "Bash(aipm *)"],
+      prompt: "Run the order in plan.yaml with aipm.",
+      env: { ...ctx.env, PATH: `${binDir}:${ctx.env.PATH}` },
+      timeoutMs: 100_000,
+    });
+    const main = api.mainCalls();
+    const diag = `exit ${run.code}; stderr: ${run.stderr.slice(0, 2000)}; calls: ${main.map((c) => c.answered).join(" | ")}`;
+    expect(run.result?.result, diag).toBe("Order O1 is done.");
+    const started = resultText(main[1]!);
+    expect(started).toMatch(/imported p \(O1\): 3 added/);
+    const waited = resultText(main[2]!);
+    const summary = JSON.parse(waited.trim().split("\n").at(-1)!);
+    expect(summary).toMatchObject({ project: "p", order: "O1", done: false, failed: [{ task: "B", failure_kind: "exit_code" }] });
+    const again = resultText(main[3]!);
+    expect(again).toContain('"done":true');
+    const outputChars = [started, waited, again].reduce((n, t) => n + t.length, 0);
+    console.info(`[pm-cli] ${main.length} requests; Bash tool results ${outputChars} chars (~${Math.round(outputChars / 4)} tokens)`);
   });
 });
