@@ -7,7 +7,7 @@
 import type { Store } from "../store/open.js";
 import { getProject } from "../store/read-project.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/statuses.js";
-import { orderSettled, orderSummary, superviseUntilSettled, type FailedTask, type WaitInput } from "./wait-order.js";
+import { markReported, orderSettled, orderSummary, superviseUntilSettled, type FailedTask, type WaitInput } from "./wait-order.js";
 
 export interface OrderRef {
   project: string;
@@ -32,18 +32,47 @@ export interface WaitAllSummary {
 
 export type WaitAllInput = Omit<WaitInput, "project" | "order" | "launched" | "onChange" | "onTask"> & { project?: string | undefined };
 
-/** Orders launched and not finished, or with a task running or in review. */
+/** How far back `--all` looks for orders that ended before it started and no wait has reported. */
+export const UNREPORTED_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * The orders `wait --all` covers: launched and not finished, with a task
+ * running or in review, or ended (in the last 24 hours) since a wait last
+ * reported them — so an order that finished between its launch and the wait
+ * is still reported, once.
+ */
 export function activeOrders(store: Store, project?: string): OrderRef[] {
   if (project !== undefined) getProject(store, project);
-  return store.sqlite
+  const open = store.sqlite
     .prepare(
       `SELECT o.project_id AS project, o.id AS "order" FROM orders o
         WHERE (@project IS NULL OR o.project_id = @project)
           AND (o.active = 1 OR EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = o.project_id AND t.order_id = o.id
-                                        AND t.status IN ('IN_PROGRESS', 'REVIEW')))
-        ORDER BY o.project_id, o.created_at, o.id`,
+                                        AND t.status IN ('IN_PROGRESS', 'REVIEW')))`,
     )
     .all({ project: project ?? null }) as OrderRef[];
+  const ends = store.sqlite
+    .prepare(
+      `SELECT project_id AS project, order_id AS "order", kind FROM events
+        WHERE ts >= @since AND kind IN ('order_finished', 'order_idle', 'order_reported') AND (@project IS NULL OR project_id = @project)
+        ORDER BY id`,
+    )
+    .all({ since: store.now() - UNREPORTED_WINDOW_MS, project: project ?? null }) as Array<OrderRef & { kind: string }>;
+  const unreported = new Map<string, OrderRef>();
+  for (const e of ends) {
+    const key = `${e.project}\0${e.order}`;
+    if (e.kind === "order_reported") unreported.delete(key);
+    else unreported.set(key, { project: e.project, order: e.order });
+  }
+  const all = new Map<string, OrderRef>();
+  for (const r of [...open, ...unreported.values()]) all.set(`${r.project}\0${r.order}`, r);
+  const created = new Map(
+    (store.sqlite.prepare("SELECT project_id || char(0) || id AS k, created_at AS c FROM orders").all() as Array<{ k: string; c: number }>).map((r) => [r.k, r.c]),
+  );
+  return [...all.entries()]
+    .filter(([k]) => created.has(k))
+    .sort(([a], [b]) => (a.split("\0")[0]!.localeCompare(b.split("\0")[0]!) || created.get(a)! - created.get(b)!))
+    .map(([, r]) => r);
 }
 
 export async function waitForAll(store: Store, input: WaitAllInput): Promise<WaitAllSummary> {
@@ -57,6 +86,7 @@ export async function waitForAll(store: Store, input: WaitAllInput): Promise<Wai
     [...byProject].map(([project, orders]) => superviseUntilSettled(store, project, orders, { ...input, deadline })),
   );
   const summaries = refs.map((r) => orderSummary(store, r.project, r.order, since, false));
+  markReported(store, refs);
   const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
   let cost: number | null = null;
   let turns: number | null = null;

@@ -149,7 +149,18 @@ export async function waitForOrder(store: Store, input: WaitInput): Promise<Wait
   const since = input.startedAt ?? store.now();
   const deadline = input.timeoutS !== undefined ? since + input.timeoutS * 1000 : Infinity;
   const timedOut = await superviseUntilSettled(store, project, [order], { ...input, deadline });
-  return orderSummary(store, project, order, since, timedOut && !orderSettled(store, project, order));
+  const summary = orderSummary(store, project, order, since, timedOut && !orderSettled(store, project, order));
+  markReported(store, [{ project, order }]);
+  return summary;
+}
+
+/** Records that a wait reported these orders' ends (`wait --all` then covers them only when they end again). */
+export function markReported(store: Store, refs: ReadonlyArray<{ project: string; order: string }>): void {
+  const insert = stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_reported', '{}')");
+  const now = store.now();
+  store.sqlite.transaction(() => {
+    for (const r of refs) insert.run(now, r.project, r.order);
+  }).immediate();
 }
 
 export interface SuperviseInput extends Omit<WaitInput, "project" | "order" | "timeoutS" | "startedAt"> {
