@@ -16,6 +16,7 @@ import { performance } from "node:perf_hooks";
 import { detectScale } from "./detect-scale.js";
 import { runtimeWorkloads } from "./runtime-workloads.js";
 import { dashboardBench } from "./dashboard-bench.js";
+import { pmTokens } from "./pm-tokens.js";
 
 export interface Result {
   /** What was measured, e.g. `n=10,000 full path (planLaunch --dry-run)`. */
@@ -44,7 +45,7 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Result[]>;
 }
 
-export const SUITES: readonly Suite[] = [detectScale, runtimeWorkloads, dashboardBench];
+export const SUITES: readonly Suite[] = [detectScale, runtimeWorkloads, dashboardBench, pmTokens];
 
 interface Args {
   json: boolean;

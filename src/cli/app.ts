@@ -24,6 +24,8 @@ import { registerProgress } from "./commands/progress.js";
 import { registerExplain } from "./commands/explain.js";
 import { checkIdArgs } from "./check-ids.js";
 import { checkSettings } from "../config/settings.js";
+import { registerMcp } from "./commands/mcp.js";
+import { registerSetup } from "./commands/setup.js";
 
 class UsageProblem extends Error {}
 
@@ -60,6 +62,8 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
   y = registerDashboard(y, io);
   y = registerProgress(y, io);
   y = registerExplain(y, io);
+  y = registerMcp(y, io);
+  y = registerSetup(y, io);
   y = registerDemo(y, io);
   return y.help().alias("h", "help").version().alias("v", "version");
 }

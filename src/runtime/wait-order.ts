@@ -17,11 +17,12 @@ import type { LaunchedTask } from "./launch-task.js";
 import { loadInFlight, loadReviewsInFlight, recover } from "./in-flight.js";
 import { ensureSupervisor } from "./ensure-supervisor.js";
 import { NO_COST, taskCosts, totals } from "../report/task-costs.js";
+import { nextStep, oneLine } from "../report/next-step.js";
 
 export interface WaitSummary {
   project: string;
   order: string;
-  /** Every task of the order is DONE. */
+  /** Every task of the order is DONE or SKIPPED (a condition on its dependencies kept it out). */
   done: boolean;
   timed_out: boolean;
   counts: Record<TaskStatus, number>;
@@ -42,10 +43,13 @@ export interface FailedTask {
   failure_kind: string | null;
   log: string | null;
   attempts: number;
-  cost_usd: number | null;
-  num_turns: number | null;
-  /** The last review's feedback, when a review rejected the last attempt. */
+  /** Agent tasks only (absent when no agent reported). */
+  cost_usd?: number;
+  num_turns?: number;
+  /** The last review's feedback, when a review rejected the last attempt (one line). */
   review_feedback?: string;
+  /** What a PM would do next, as a command (see src/report/next-step.ts). */
+  next: string;
 }
 
 interface Row {
@@ -73,7 +77,7 @@ export function orderSummary(store: Store, project: string, order: string, since
   return {
     project,
     order,
-    done: rows.length > 0 && counts.DONE === rows.length,
+    done: rows.length > 0 && (counts.DONE ?? 0) + (counts.SKIPPED ?? 0) === rows.length,
     timed_out: timedOut,
     counts,
     blocked,
@@ -83,13 +87,14 @@ export function orderSummary(store: Store, project: string, order: string, since
         const c = costs.get(r.id) ?? NO_COST;
         return {
           task: r.id,
-          error: r.error,
+          error: oneLine(r.error),
           failure_kind: r.failure_kind,
           log: r.log_path,
           attempts: r.attempt,
-          cost_usd: c.cost_usd,
-          num_turns: c.num_turns,
-          ...(r.failure_kind === "review_rejected" && r.review_feedback ? { review_feedback: r.review_feedback.slice(0, 600) } : {}),
+          ...(c.cost_usd !== null ? { cost_usd: c.cost_usd } : {}),
+          ...(c.num_turns !== null ? { num_turns: c.num_turns } : {}),
+          ...(r.failure_kind === "review_rejected" && r.review_feedback ? { review_feedback: oneLine(r.review_feedback, 400) ?? "" } : {}),
+          next: nextStep(r.id, r.failure_kind),
         };
       }),
     ...totals(costs.values()),
@@ -131,6 +136,10 @@ export interface WaitInput {
   launched?: readonly LaunchedTask[];
   onChange?: (s: Supervisor) => void;
   onTask?: (e: TaskEvent) => void;
+  /** Each task of the order that reaches a final status while this waits (whoever recorded it). */
+  onFinished?: (e: FinishedTask) => void;
+  /** Stop waiting (the summary then says timed_out). */
+  signal?: AbortSignal | undefined;
   startedAt?: number;
 }
 
@@ -138,9 +147,36 @@ export async function waitForOrder(store: Store, input: WaitInput): Promise<Wait
   const { project, order } = input;
   getOrder(store, project, order);
   const since = input.startedAt ?? store.now();
-  recover(store, { project, ...input.runtime });
   const deadline = input.timeoutS !== undefined ? since + input.timeoutS * 1000 : Infinity;
-  let timedOut = false;
+  const timedOut = await superviseUntilSettled(store, project, [order], { ...input, deadline });
+  const summary = orderSummary(store, project, order, since, timedOut && !orderSettled(store, project, order));
+  markReported(store, [{ project, order }]);
+  return summary;
+}
+
+/** Records that a wait reported these orders' ends (`wait --all` then covers them only when they end again). */
+export function markReported(store: Store, refs: ReadonlyArray<{ project: string; order: string }>): void {
+  const insert = stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_reported', '{}')");
+  const now = store.now();
+  store.sqlite.transaction(() => {
+    for (const r of refs) insert.run(now, r.project, r.order);
+  }).immediate();
+}
+
+export interface SuperviseInput extends Omit<WaitInput, "project" | "order" | "timeoutS" | "startedAt"> {
+  /** Epoch ms; Infinity for none. */
+  deadline: number;
+}
+
+/**
+ * Supervises the project until every one of `orders` is settled, the deadline
+ * passes or the signal aborts; then hands the project over. True when it
+ * stopped before the orders settled.
+ */
+export async function superviseUntilSettled(store: Store, project: string, orders: readonly string[], input: SuperviseInput): Promise<boolean> {
+  recover(store, { project, ...input.runtime });
+  const finished = input.onFinished ? new FinishWatch(store, project, orders, input.onFinished) : null;
+  let stoppedEarly = false;
   let lastCheck = 0;
   let settled = false;
   const supervisor: Supervisor = new Supervisor(store, project, {
@@ -151,19 +187,64 @@ export async function waitForOrder(store: Store, input: WaitInput): Promise<Wait
     onTask: input.onTask,
     until: () => {
       const now = store.now();
-      if (now >= deadline) return (timedOut = true);
+      if (now >= input.deadline || input.signal?.aborted) return (stoppedEarly = true);
       // Settled is read from the database at most every poll interval.
       if (now - lastCheck >= input.runtime.pollMs || supervisor.watched.size === 0) {
         lastCheck = now;
-        settled = orderSettled(store, project, order);
+        finished?.check();
+        settled = orders.every((o) => orderSettled(store, project, o));
       }
       return settled;
     },
   });
   for (const l of input.launched ?? []) supervisor.watchLaunched(l);
   await supervisor.run();
+  finished?.check();
   handOver(store, project, input.env);
-  return orderSummary(store, project, order, since, timedOut && !orderSettled(store, project, order));
+  return stoppedEarly;
+}
+
+export interface FinishedTask {
+  project: string;
+  order: string;
+  task: string;
+  status: TaskStatus;
+  failure_kind: string | null;
+  attempt: number;
+}
+
+const FINAL = new Set<string>(["DONE", "FAILED", "CANCELLED", "SKIPPED"]);
+
+/** Reports each task of some orders that reaches a final status after the first look. */
+class FinishWatch {
+  private readonly seen = new Map<string, string>();
+  constructor(
+    private readonly store: Store,
+    private readonly project: string,
+    private readonly orders: readonly string[],
+    private readonly report: (e: FinishedTask) => void,
+  ) {
+    for (const r of this.rows()) this.seen.set(r.id, r.status);
+  }
+
+  private rows(): Array<{ id: string; order_id: string; status: TaskStatus; failure_kind: string | null; attempt: number }> {
+    return this.orders.flatMap(
+      (o) =>
+        stmt(this.store, "SELECT id, order_id, status, failure_kind, attempt FROM tasks WHERE project_id = ? AND order_id = ? ORDER BY seq").all(
+          this.project,
+          o,
+        ) as Array<{ id: string; order_id: string; status: TaskStatus; failure_kind: string | null; attempt: number }>,
+    );
+  }
+
+  check(): void {
+    for (const r of this.rows()) {
+      const before = this.seen.get(r.id);
+      this.seen.set(r.id, r.status);
+      if (before === r.status || !FINAL.has(r.status)) continue;
+      this.report({ project: this.project, order: r.order_id, task: r.id, status: r.status, failure_kind: r.failure_kind, attempt: r.attempt });
+    }
+  }
 }
 
 /** When something of the project still runs or can run, make sure a supervisor carries on. */

@@ -2,7 +2,7 @@
  * Finds files shipped with the package (migrations/, assets) whether the code
  * runs from src/ (tests, through vitest) or from dist/src/ (the built CLI).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,5 +16,14 @@ export function packageRoot(): string {
     const parent = dirname(dir);
     if (parent === dir) throw new Error("aipm: cannot find the package's migrations/ folder");
     dir = parent;
+  }
+}
+
+/** The package's version (package.json), for `--version` style answers. */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
   }
 }

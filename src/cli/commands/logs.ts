@@ -1,5 +1,5 @@
 /**
- * `aipm logs TASK [--project P] [--follow] [--raw]` and `aipm cleanup [--days N]`.
+ * `aipm logs TASK [--project P] [--follow | --tail N] [--raw]` and `aipm cleanup [--days N]`.
  * An agent's stream-json is printed as one readable line per event unless
  * `--raw` (the JSON document's `content` is always the raw log). The log is
  * streamed, never read whole; of a log over LOG_SHOW_MAX only the end is
@@ -12,6 +12,7 @@ import { usageError } from "../../errors.js";
 import { emit, emitJson, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { ReadableAgentOutput } from "../../agent/readable-output.js";
+import { logTail, MAX_TAIL_LINES } from "../../runtime/log-tail.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -25,9 +26,17 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
           .positional("task", { type: "string", demandOption: true })
           .option("project", { type: "string" })
           .option("follow", { type: "boolean", alias: "f", describe: "keep printing as the log grows, until the task ends" })
-          .option("raw", { type: "boolean", describe: "print an agent's stream-json as it is" }),
+          .option("raw", { type: "boolean", describe: "print an agent's stream-json as it is" })
+          .option("tail", { type: "number", describe: `only the last N lines (at most ${MAX_TAIL_LINES})` }),
       async (args) => {
+        if (args.tail !== undefined && !(Number.isInteger(args.tail) && args.tail >= 1)) throw usageError(`--tail: expected a number of lines from 1 up, got ${args.tail}`);
+        if (args.tail !== undefined && args.follow) throw usageError("--tail and --follow do not go together");
         await withStore(io, args, async (store) => {
+          if (args.tail !== undefined) {
+            const t = logTail(store, { task: args.task, project: args.project, lines: args.tail, raw: Boolean(args.raw) });
+            emit(io, args, t, () => (t.attempt === null ? `(${t.task} has not run yet)\n` : t.tail ? `${t.tail}\n` : ""));
+            return;
+          }
           const log = latestLog(store, args.task, args.project);
           let readable = new ReadableAgentOutput();
           const shown = (t: string) => (args.raw ? t : readable.push(t));

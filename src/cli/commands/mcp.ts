@@ -1,0 +1,19 @@
+/**
+ * `aipm mcp`: serve the PM loop as MCP tools on stdio until the client
+ * closes stdin. Diagnostics go to stderr; stdout carries only the protocol.
+ */
+import type { Argv } from "yargs";
+import { resolve } from "node:path";
+import type { CliIO, GlobalArgs } from "../io.js";
+
+export function registerMcp(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
+  return y.command(
+    "mcp",
+    "an MCP server on stdio exposing the PM loop (submit, launch, wait, status, retry, kill, pause, explain, logs)",
+    (b) => b,
+    async (args) => {
+      const { serveMcp } = await import("../../mcp/server.js");
+      await serveMcp({ env: io.env, cwd: io.cwd, db: args.db !== undefined ? resolve(io.cwd, args.db) : undefined, stderr: io.stderr });
+    },
+  );
+}
