@@ -129,7 +129,7 @@ describe("dashboard: HTTP", () => {
     expect(await (retried.json() as Promise<any>)).toMatchObject({ task: "B", status: "QUEUED" });
     const bad = await post("api/tasks/p/C/retry", { "x-csrf-token": d.csrf });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any).error).toMatch(/only FAILED or CANCELLED/);
+    expect(((await bad.json()) as any).error).toMatch(/only FAILED, CANCELLED or SKIPPED/);
     // A Host header that is not loopback is refused (DNS rebinding).
     expect(await getWithHost(`${d.url}api/overview`, "attacker.example")).toBe(403);
     expect(await getWithHost(`${d.url}api/overview`, "localhost:8088")).toBe(200);

@@ -28,7 +28,7 @@ export interface ToolContext {
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Runs `fn` with the store open (recovering first, as every CLI command does). */
-  withStore<T>(fn: (store: Store) => Promise<T> | T, opts?: { orm?: boolean }): Promise<T>;
+  withStore<T>(fn: (store: Store) => Promise<T> | T, opts?: { orm?: boolean; create?: boolean }): Promise<T>;
   /** Reports progress of a long call (wait): `done` of `total`. */
   progress(done: number, total: number, message: string): void;
   signal: AbortSignal;
@@ -77,7 +77,8 @@ export const TOOLS: readonly Tool[] = [
         if (a.launch !== false) out.launched = await Promise.all(r.orders.map((o) => launch(store, r.project, o, ctx.env)));
         else out.orders = r.orders;
         return out;
-      }, { orm: true });
+        // Submitting a plan is the one tool that may create the database (as `aipm import` does).
+      }, { orm: true, create: true });
     },
   },
   {
