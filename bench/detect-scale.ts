@@ -63,6 +63,7 @@ const OPTIONS: LaunchOptions = {
   autoScaling: false,
   model: null,
   review: true,
+  preempt: false,
 };
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */

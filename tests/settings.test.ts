@@ -53,7 +53,7 @@ describe("AIPM_* settings", () => {
 
   it("good values and defaults", async () => {
     expect(() => checkSettings({ AIPM_POLL_MS: "50", AIPM_QUEUE_WORKERS: "2", AIPM_AGENT_CMD: '["claude","-p"]', AIPM_MAX_CPU_PERCENT: "90.5", AIPM_ENABLE_MONITORING: "off", AIPM_SCOPE: "FAIL", AIPM_STALL_KILL_S: " " })).not.toThrow();
-    expect(resolveRuntimeOptions({})).toEqual({ backoffS: 5, stallWarnS: 300, stallKillS: 900, killGraceS: 5, pollMs: 100, rateLimitWaitS: 300, resultGraceS: 10, transientMaxS: 3600, transientBackoffMaxS: 300 });
+    expect(resolveRuntimeOptions({})).toEqual({ backoffS: 5, stallWarnS: [300], stallKillS: 900, killGraceS: 5, pollMs: 100, rateLimitWaitS: 300, resultGraceS: 10, transientMaxS: 3600, transientBackoffMaxS: 300 });
     expect(resolveRuntimeOptions({ AIPM_POLL_MS: "250" }).pollMs).toBe(250);
     const dir = tempDir();
     const r = await cli(["--json", "status"], { cwd: dir, env: { AIPM_QUEUE_WORKERS: "3", AIPM_POLL_MS: "20" } });

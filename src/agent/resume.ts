@@ -16,7 +16,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 
 /** Outcomes of the previous attempt after which the session is continued. */
-export const RESUMABLE_OUTCOMES = new Set(["api_error", "rate_limit", "stalled", "crashed", "timeout", "signal", "review_rejected"]);
+export const RESUMABLE_OUTCOMES = new Set(["api_error", "rate_limit", "stalled", "crashed", "timeout", "signal", "review_rejected", "preempted"]);
 
 export interface PreviousAttempt {
   outcome: string;

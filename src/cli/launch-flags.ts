@@ -14,6 +14,7 @@ export interface LaunchFlagArgs {
   autoScaling?: boolean | undefined;
   model?: string | undefined;
   review?: boolean | undefined;
+  preempt?: boolean | undefined;
 }
 
 export function withLaunchFlags<T>(y: Argv<T>) {
@@ -24,7 +25,8 @@ export function withLaunchFlags<T>(y: Argv<T>) {
     .option("resource-monitoring", { type: "boolean", describe: "measure CPU/memory (--no-resource-monitoring: env AIPM_ENABLE_MONITORING=false)" })
     .option("auto-scaling", { type: "boolean", describe: "scale workers by load (--no-auto-scaling: env AIPM_ENABLE_AUTO_SCALING=false)" })
     .option("model", { type: "string", describe: "model for prompt tasks that name none" })
-    .option("review", { type: "boolean", describe: "review prompt tasks before DONE (--no-review to skip)" });
+    .option("review", { type: "boolean", describe: "review prompt tasks before DONE (--no-review to skip)" })
+    .option("preempt", { type: "boolean", describe: "a ready task may stop and requeue a lower-priority running one (attempt given back)" });
 }
 
 export function launchOptionsFrom(args: LaunchFlagArgs, env: NodeJS.ProcessEnv): LaunchOptions {
@@ -37,6 +39,7 @@ export function launchOptionsFrom(args: LaunchFlagArgs, env: NodeJS.ProcessEnv):
       autoScaling: args.autoScaling,
       model: args.model,
       review: args.review,
+      preempt: args.preempt,
     },
     env,
   );

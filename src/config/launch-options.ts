@@ -14,6 +14,7 @@
  * | autoScaling     | --no-auto-scaling         | AIPM_ENABLE_AUTO_SCALING=false    | true    |
  * | model           | --model M                 | AIPM_MODEL                        | null    |
  * | review          | --no-review               | —                                 | true    |
+ * | preempt         | --preempt                 | —                                 | false   | (or the order's `preempt: true`)
  */
 import { usageError } from "../errors.js";
 import { envBool, envNumber } from "./settings.js";
@@ -26,6 +27,8 @@ export interface LaunchOptions {
   autoScaling: boolean;
   model: string | null;
   review: boolean;
+  /** A ready task may stop and requeue a lower-priority running one (see src/runtime/preemption.ts). */
+  preempt: boolean;
 }
 
 export type LaunchFlags = { [K in keyof LaunchOptions]?: LaunchOptions[K] | undefined };
@@ -38,6 +41,7 @@ export const LAUNCH_DEFAULTS: LaunchOptions = {
   autoScaling: true,
   model: null,
   review: true,
+  preempt: false,
 };
 
 export { envBool };
@@ -66,5 +70,6 @@ export function resolveLaunchOptions(flags: LaunchFlags = {}, env: NodeJS.Proces
     autoScaling: pick(flags.autoScaling, envBool(env, "AIPM_ENABLE_AUTO_SCALING"), LAUNCH_DEFAULTS.autoScaling),
     model: pick(flags.model, env.AIPM_MODEL?.trim() || undefined, LAUNCH_DEFAULTS.model),
     review: pick(flags.review, undefined, LAUNCH_DEFAULTS.review),
+    preempt: pick(flags.preempt, undefined, LAUNCH_DEFAULTS.preempt),
   };
 }

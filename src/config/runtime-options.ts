@@ -5,7 +5,7 @@
  * | setting       | env                   | default |
  * |---------------|-----------------------|---------|
  * | backoffS      | AIPM_RETRY_BACKOFF_S  | 5       | first retry delay; doubles each retry
- * | stallWarnS    | AIPM_STALL_WARN_S     | 300     | no output this long: a warning event
+ * | stallWarnS    | AIPM_STALL_WARN_S     | 300     | no output this long: a warning event (a list `300,600`: one per stage)
  * | stallKillS    | AIPM_STALL_KILL_S     | 900     | no output this long: killed, attempt fails as `stalled`
  * | killGraceS    | AIPM_KILL_GRACE_S     | 5       | SIGTERM, then SIGKILL after this
  * | pollMs        | AIPM_POLL_MS          | 100     | how often logs, timeouts and adopted workers are checked
@@ -14,11 +14,12 @@
  * | transientMaxS | AIPM_TRANSIENT_MAX_S  | 3600    | a task meeting only transient API errors this long fails as `api_error`
  * | transientBackoffMaxS | AIPM_TRANSIENT_BACKOFF_MAX_S | 300 | cap of the doubling wait after a transient API error
  */
-import { numberSetting } from "./settings.js";
+import { numberSetting, stagesSetting } from "./settings.js";
 
 export interface RuntimeOptions {
   backoffS: number;
-  stallWarnS: number;
+  /** Warning stages, increasing (seconds without output). */
+  stallWarnS: number[];
   stallKillS: number;
   killGraceS: number;
   pollMs: number;
@@ -30,7 +31,7 @@ export interface RuntimeOptions {
 
 export const RUNTIME_DEFAULTS: RuntimeOptions = {
   backoffS: 5,
-  stallWarnS: 300,
+  stallWarnS: [300],
   stallKillS: 900,
   killGraceS: 5,
   pollMs: 100,
@@ -43,7 +44,7 @@ export const RUNTIME_DEFAULTS: RuntimeOptions = {
 export function resolveRuntimeOptions(env: NodeJS.ProcessEnv = process.env): RuntimeOptions {
   return {
     backoffS: numberSetting(env, "AIPM_RETRY_BACKOFF_S"),
-    stallWarnS: numberSetting(env, "AIPM_STALL_WARN_S"),
+    stallWarnS: stagesSetting(env, "AIPM_STALL_WARN_S"),
     stallKillS: numberSetting(env, "AIPM_STALL_KILL_S"),
     killGraceS: numberSetting(env, "AIPM_KILL_GRACE_S"),
     pollMs: numberSetting(env, "AIPM_POLL_MS"),

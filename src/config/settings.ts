@@ -14,7 +14,7 @@
  * | AIPM_ENABLE_MONITORING    | true          | boolean (1/0, true/false, ...) |                      |
  * | AIPM_ENABLE_AUTO_SCALING  | true          | boolean                        |                      |
  * | AIPM_RETRY_BACKOFF_S      | 5             | seconds                        | 0 – 86400 (1 day)    |
- * | AIPM_STALL_WARN_S         | 300           | seconds                        | 0.01 – 604800 (7 d)  |
+ * | AIPM_STALL_WARN_S         | 300           | seconds, or stages `300,600`   | 0.01 – 604800 (7 d), increasing |
  * | AIPM_STALL_KILL_S         | 900           | seconds                        | 0.01 – 604800 (7 d)  |
  * | AIPM_KILL_GRACE_S         | 5             | seconds                        | 0 – 3600             |
  * | AIPM_POLL_MS              | 100           | milliseconds                   | 10 – 60000           |
@@ -49,7 +49,8 @@ type EnumSpec = { kind: "enum"; values: readonly string[]; dflt: string };
 type ArgvSpec = { kind: "argv" };
 type TextSpec = { kind: "text" };
 type UrlSpec = { kind: "url" };
-type Spec = NumberSpec | BoolSpec | EnumSpec | ArgvSpec | TextSpec | UrlSpec;
+type StagesSpec = { kind: "stages"; unit: string; min: number; max: number; dflt: readonly number[] };
+type Spec = NumberSpec | BoolSpec | EnumSpec | ArgvSpec | TextSpec | UrlSpec | StagesSpec;
 
 const seconds = (min: number, max: number, dflt: number): NumberSpec => ({ kind: "number", unit: "seconds", min, max, dflt });
 
@@ -61,7 +62,7 @@ export const SETTINGS = {
   AIPM_ENABLE_MONITORING: { kind: "bool", dflt: true },
   AIPM_ENABLE_AUTO_SCALING: { kind: "bool", dflt: true },
   AIPM_RETRY_BACKOFF_S: seconds(0, 86_400, 5),
-  AIPM_STALL_WARN_S: seconds(0.01, 604_800, 300),
+  AIPM_STALL_WARN_S: { kind: "stages", unit: "seconds", min: 0.01, max: 604_800, dflt: [300] },
   AIPM_STALL_KILL_S: seconds(0.01, 604_800, 900),
   AIPM_KILL_GRACE_S: seconds(0, 3600, 5),
   AIPM_POLL_MS: { kind: "number", unit: "milliseconds", min: 10, max: 60_000, dflt: 100 },
@@ -107,6 +108,17 @@ export function envNumber(env: NodeJS.ProcessEnv, name: NumberName): number | un
     throw usageError(`${name}: expected ${s.integer ? "a whole number of" : "a number of"} ${s.unit} ${range}, got '${v}'`);
   }
   return n;
+}
+
+/** A list of increasing numbers (`300,600`: warning stages), or its default. */
+export function stagesSetting(env: NodeJS.ProcessEnv, name: "AIPM_STALL_WARN_S"): number[] {
+  const s: StagesSpec = SETTINGS[name];
+  const v = raw(env, name);
+  if (v === undefined) return [...s.dflt];
+  const list = v.split(",").map((x) => Number(x.trim()));
+  const ok = list.every((n, i) => Number.isFinite(n) && n >= s.min && n <= s.max && (i === 0 || n > list[i - 1]!));
+  if (!ok) throw usageError(`${name}: expected a number of ${s.unit} from ${s.min} to ${s.max}, or increasing ones separated by commas (300,600), got '${v}'`);
+  return list;
 }
 
 /** A number setting, or its default. */
@@ -172,6 +184,9 @@ export function checkSettings(env: NodeJS.ProcessEnv): void {
     switch (spec.kind) {
       case "number":
         envNumber(env, name as NumberName);
+        break;
+      case "stages":
+        stagesSetting(env, name as "AIPM_STALL_WARN_S");
         break;
       case "bool":
         envBool(env, name as BoolName);

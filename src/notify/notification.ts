@@ -88,9 +88,10 @@ export function toNotification(e: EventRow): Notification | null {
       break;
     case "task_stall_warning":
       n = {
-        dedupeKey: taskKey("stall_warning"),
+        // One message per stage of an attempt: a warning at 5 min and another at 10 are both sent, each once.
+        dedupeKey: taskKey(`stall_warning_${typeof data.stage === "number" ? data.stage : 1}`),
         title: `Task silent: ${task} (${at})`,
-        message: `${task} attempt ${e.attempt ?? "?"} has written nothing for ${data.silent_s ?? "?"}s`,
+        message: `${task} attempt ${e.attempt ?? "?"} has written nothing for ${data.silent_s ?? "?"}s${typeof data.stage === "number" && typeof data.stages === "number" && data.stages > 1 ? ` (warning ${data.stage} of ${data.stages})` : ""}`,
         priority: 0,
       };
       break;

@@ -6,6 +6,7 @@
  *
  * Failure kinds: `exit_code`, `signal`, `crashed`, `timeout`, `stalled`.
  */
+import type { KillRequest } from "../store/transitions.js";
 import type { AttemptEnd } from "../store/transitions.js";
 
 export interface Observed {
@@ -14,13 +15,15 @@ export interface Observed {
   /** The worker is gone and left no exit status (kill -9 of its group, a reboot). */
   vanished: boolean;
   /** aipm killed it: its time limit, the stall limit, or an agent still running after its final result. */
-  killedFor: "timeout" | "stalled" | "after_result" | null;
-  killRequest: "cancel" | "requeue" | null;
+  killedFor: "timeout" | "stalled" | "after_result" | "preempted" | null;
+  killRequest: KillRequest | null;
   timeoutS?: number | null;
   stallKillS?: number;
 }
 
 export function classifyEnd(o: Observed): AttemptEnd {
+  // Preempted, but it had finished its work by itself: that success stands.
+  if (o.killRequest === "preempt" && o.exitCode === 0 && !o.signal) return { kind: "success", exitCode: 0 };
   if (o.killRequest) return { kind: "killed", request: o.killRequest, exitCode: o.exitCode, signal: o.signal };
   if (o.killedFor === "timeout") {
     return { kind: "failed", failureKind: "timeout", exitCode: o.exitCode, signal: o.signal, error: `timed out after ${o.timeoutS ?? "?"}s` };

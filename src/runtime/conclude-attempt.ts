@@ -10,6 +10,7 @@
  * read); then `finish` records it all in one transaction. A command task
  * outside git costs one SELECT here: this is on every task's path.
  */
+import type { KillRequest } from "../store/transitions.js";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
 import { finish, type AttemptEnd, type AttemptReport, type FinishResult, type TransientPolicy } from "../store/transitions.js";
@@ -43,7 +44,7 @@ interface AttemptRow {
   root: string;
   scope_base: string | null;
   started_at: number;
-  kill_request: "cancel" | "requeue" | null;
+  kill_request: KillRequest | null;
 }
 
 const RESULT_MAX = 4000;

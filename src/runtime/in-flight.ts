@@ -8,6 +8,7 @@
  * ones still running, and the reviews still to start, so that a supervisor
  * can take them over.
  */
+import type { KillRequest } from "../store/transitions.js";
 import { readFileSync } from "node:fs";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
@@ -31,7 +32,7 @@ export interface InFlight {
   logPath: string;
   startedAt: number;
   timeoutS: number | null;
-  killRequest: "cancel" | "requeue" | null;
+  killRequest: KillRequest | null;
 }
 
 export function loadInFlight(store: Store, project?: string): InFlight[] {

@@ -154,6 +154,8 @@ export function prepareLaunch(
       files,
       env: input.env,
       agent: agent ? { settings: agent.settings, apiTimeoutS: agentApiTimeoutS(input.env) } : undefined,
+      previousOutcome:
+        c.attempt > 1 ? ((stmt(store, "SELECT outcome FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck().get(project, task, c.attempt - 1) as string | undefined) ?? null) : null,
     });
     return {
       ok: true,

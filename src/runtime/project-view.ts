@@ -17,6 +17,8 @@ import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js
 export interface ActiveOrder {
   id: string;
   paused: boolean;
+  /** The plan's `preempt: true` (a launch's `--preempt` is in `options`). */
+  preempt: boolean;
   options: LaunchOptions;
 }
 
@@ -54,11 +56,12 @@ export class ProjectView {
     for (const t of this.tasks.values()) if (t.agent) this.hasAgents = true;
     this.candidates.clear();
     const rows = this.store.sqlite
-      .prepare("SELECT id, paused, launch_options FROM orders WHERE project_id = ? AND active = 1 ORDER BY created_at, id")
-      .all(this.project) as Array<{ id: string; paused: number; launch_options: string | null }>;
+      .prepare("SELECT id, paused, preempt, launch_options FROM orders WHERE project_id = ? AND active = 1 ORDER BY created_at, id")
+      .all(this.project) as Array<{ id: string; paused: number; preempt: number; launch_options: string | null }>;
     this.orders = rows.map((r) => ({
       id: r.id,
       paused: r.paused !== 0,
+      preempt: r.preempt !== 0,
       options: r.launch_options ? { ...LAUNCH_DEFAULTS, ...(JSON.parse(r.launch_options) as Partial<LaunchOptions>) } : LAUNCH_DEFAULTS,
     }));
   }

@@ -20,6 +20,7 @@
  * task at once (`review_error`): retrying the work cannot fix a missing
  * reviewer; any other start failure counts as a run without a verdict.
  */
+import type { KillRequest } from "../store/transitions.js";
 import { join } from "node:path";
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
@@ -203,7 +204,7 @@ export function concludeReview(store: Store, e: ReviewEnd): FinishResult | Revie
   const run = stmt(
     store,
     "SELECT kill_request, review_runs FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
-  ).get(e.project, e.task, e.attempt) as { kill_request: "cancel" | "requeue" | null; review_runs: number } | undefined;
+  ).get(e.project, e.task, e.attempt) as { kill_request: KillRequest | null; review_runs: number } | undefined;
   const base = { project: e.project, task: e.task, attempt: e.attempt };
   const now = store.now();
   const { cost, rateLimitedUntil, feedback } = readReview(e.logPath, now);

@@ -16,6 +16,7 @@ import { wrapperArgv } from "../../worker/task-wrapper.js";
 import { procStartTime } from "./proc.js";
 import { packageRoot } from "../util/package-root.js";
 import { agentVars, sessionVarsIn } from "../agent/worker-env.js";
+import { taskStateDir } from "./task-state.js";
 
 export interface AttemptFiles {
   log: string;
@@ -42,6 +43,8 @@ export interface SpawnRequest {
   stdin: string | null;
   files: Pick<AttemptFiles, "log" | "prompt"> & Partial<Pick<AttemptFiles, "settings">>;
   env: NodeJS.ProcessEnv;
+  /** How the attempt before this one ended (`AIPM_PREVIOUS_OUTCOME`): `crashed`, `stalled`, `api_error`... */
+  previousOutcome?: string | null | undefined;
   /** An agent worker: its settings file's content; the parent session's variables are removed. */
   agent?: { settings: string; apiTimeoutS: number } | undefined;
 }
@@ -102,8 +105,10 @@ export function workerVars(req: SpawnRequest): Record<string, string> {
     AIPM_ATTEMPT: String(req.attempt),
     AIPM_TARGET_FILES: JSON.stringify(req.targetFiles),
     AIPM_DB: req.dbPath,
+    AIPM_STATE_DIR: taskStateDir(dirname(req.dbPath), req.project, req.task),
     // `aipm progress` works in every worker, whether or not aipm is installed on the PATH.
     PATH: `${aipmBinDir()}${delimiter}${req.env.PATH ?? ""}`,
+    ...(req.attempt > 1 ? { AIPM_RESUME: "1", AIPM_PREVIOUS_OUTCOME: req.previousOutcome ?? "unknown" } : {}),
   };
 }
 
@@ -147,6 +152,7 @@ export function prepareSpawn(req: SpawnRequest): PreparedSpawn {
   }
   resolveProgram(program, req.root, req.env.PATH);
   ensureDir(dirname(req.files.log));
+  ensureDir(taskStateDir(dirname(req.dbPath), req.project, req.task));
   if (req.stdin !== null) writeFileSync(req.files.prompt, req.stdin);
   const prepared: PreparedSpawn = {
     args: wrapperArgv(req.files.log, req.stdin !== null ? req.files.prompt : null, req.argv),

@@ -57,6 +57,10 @@ import {
 } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
 import { agentGate } from "../store/agent-gates.js";
+import { removeTaskState } from "./task-state.js";
+import { pickVictim, type PreemptionMemory, type RunningWork } from "./preemption.js";
+import { requestKill } from "../store/transitions.js";
+import type { SkipReason } from "../detect/select.js";
 import { dispatcherFor, type NotifyDispatcher } from "../notify/dispatcher.js";
 import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
 import { describeDbError, fileIdentity, isBusy, isDbError } from "../store/db-errors.js";
@@ -78,8 +82,11 @@ export interface WatchedAttempt {
   timeoutS: number | null;
   log: LogState;
   lastOutputAt: number;
-  stallWarned: boolean;
-  killedFor: "timeout" | "stalled" | "after_result" | null;
+  /** Warning stages given during the current silence (output resets it). */
+  stallStage: number;
+  /** The task's stall stages and kill (its own, else the settings'), read at the first look. */
+  stall?: { warnS: number[]; killS: number };
+  killedFor: "timeout" | "stalled" | "after_result" | "preempted" | null;
   /** When its final result event was read (agents): the process has a grace period to exit. */
   resultSeenAt?: number;
   /** A prompt task run by aipm's agent command (looked up when first needed). */
@@ -144,6 +151,7 @@ export class Supervisor {
   /** Reviews to run again at their retry time (see reviewAgainAt). */
   private readonly reviewTimers = new Set<NodeJS.Timeout>();
   private readonly notifier: NotifyDispatcher | null;
+  private readonly preemption: PreemptionMemory = { inFlight: new Map(), last: new Map() };
   private readonly alarm: ResourceAlarm;
   /** AIPM_LOG_MAX_MB in bytes: a followed log over it is compacted. */
   private readonly logMaxBytes: number;
@@ -316,7 +324,7 @@ export class Supervisor {
       timeoutS: l.timeoutS,
       log: newLogState(l.logPath, this.logMaxBytes),
       lastOutputAt: l.startedAt,
-      stallWarned: false,
+      stallStage: 0,
       killedFor: null,
       killTimer: null,
       ended: false,
@@ -380,13 +388,16 @@ export class Supervisor {
           continue;
         }
       }
+      const stall = (w.stall ??= this.stallLimits(w));
+      const silentMs = now - w.lastOutputAt;
       if (w.timeoutS !== null && now - w.startedAt >= w.timeoutS * 1000) this.kill(w, "timeout");
-      else if (now - w.lastOutputAt >= rt.stallKillS * 1000) {
-        this.event(w, "task_stall_killed", { silent_s: Math.round((now - w.lastOutputAt) / 1000) });
+      else if (silentMs >= stall.killS * 1000) {
+        this.event(w, "task_stall_killed", { silent_s: Math.round(silentMs / 1000) });
         this.kill(w, "stalled");
-      } else if (!w.stallWarned && now - w.lastOutputAt >= rt.stallWarnS * 1000) {
-        w.stallWarned = true;
-        this.event(w, "task_stall_warning", { silent_s: Math.round((now - w.lastOutputAt) / 1000) });
+      } else if (w.stallStage < stall.warnS.length && silentMs >= stall.warnS[w.stallStage]! * 1000) {
+        // One event per stage reached (several at once after a long pause of the supervisor: the last one).
+        while (w.stallStage < stall.warnS.length && silentMs >= stall.warnS[w.stallStage]! * 1000) w.stallStage++;
+        this.event(w, "task_stall_warning", { silent_s: Math.round(silentMs / 1000), stage: w.stallStage, stages: stall.warnS.length });
       }
     }
     if (this.nextRetryAt !== null && this.nextRetryAt <= now) {
@@ -417,7 +428,7 @@ export class Supervisor {
   private followLog(w: WatchedAttempt, now: number): void {
     if (!pollLog(w.log)) return;
     w.lastOutputAt = now;
-    w.stallWarned = false;
+    w.stallStage = 0;
     if (w.log.progressChanged && w.phase === "work") {
       w.log.progressChanged = false;
       const p = w.log.progress!;
@@ -427,6 +438,40 @@ export class Supervisor {
       ).run(p.done, p.total, p.label ?? null, w.project, w.task, w.attempt);
     }
     this.opts.onChange?.();
+  }
+
+  /** Stops lower-priority work for ready tasks that wait on it (see ./preemption.ts). */
+  private preemptFor(skipped: readonly SkipReason[]): void {
+    const running: RunningWork[] = [];
+    for (const w of this.watched.values()) {
+      const t = this.view.tasks.get(w.task);
+      if (t && w.phase === "work" && !w.killedFor && !w.ended && t.status === "IN_PROGRESS") running.push({ task: w.task, priority: t.priority, startedAt: w.startedAt });
+    }
+    if (running.length === 0) return;
+    for (const s of skipped) {
+      const t = this.view.tasks.get(s.task);
+      if (!t) continue;
+      const victim = pickVictim({ task: t.id, priority: t.priority }, s, running, this.preemption);
+      if (victim === null) continue;
+      const w = this.watched.get(victim)!;
+      if (!requestKill(this.store, { project: w.project, task: w.task, attempt: w.attempt, request: "preempt" })) continue;
+      this.preemption.inFlight.set(t.id, victim);
+      this.preemption.last.set(t.id, victim);
+      this.event(w, "task_preempting", { by: t.id, by_priority: t.priority, reason: s.reason });
+      this.kill(w, "preempted");
+    }
+  }
+
+  /** A task's own stall stages and kill (`stall_warn_s`, `stall_kill_s`), else the settings'. */
+  private stallLimits(w: WatchedAttempt): { warnS: number[]; killS: number } {
+    const rt = this.opts.runtime;
+    const row = stmt(this.store, "SELECT stall_warn_s, stall_kill_s FROM tasks WHERE project_id = ? AND id = ?").get(w.project, w.task) as
+      | { stall_warn_s: string | null; stall_kill_s: number | null }
+      | undefined;
+    return {
+      warnS: row?.stall_warn_s ? (JSON.parse(row.stall_warn_s) as number[]) : rt.stallWarnS,
+      killS: row?.stall_kill_s ?? rt.stallKillS,
+    };
   }
 
   private isAgentTask(project: string, task: string): boolean {
@@ -450,6 +495,7 @@ export class Supervisor {
   // ------------------------------------------------------------ an attempt ends
 
   private ended(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+    for (const [by, victim] of this.preemption.inFlight) if (victim === w.task) this.preemption.inFlight.delete(by);
     if (w.ended) return;
     w.ended = true;
     this.watched.delete(w.task);
@@ -477,7 +523,7 @@ export class Supervisor {
             task: w.task,
             attempt: w.attempt,
             logPath: w.logPath,
-            seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
+            seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: w.stall?.killS ?? this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
             backoffS: this.opts.runtime.backoffS,
             rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
             transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
@@ -491,6 +537,8 @@ export class Supervisor {
 
   /** An attempt's (or review's) end was recorded: update the view, start a review, settle the order. */
   private recorded(order: string, task: string, attempt: number, pid: number, status: TaskStatus, retryAt: number | null): void {
+    // A DONE task's checkpoints have served (src/runtime/task-state.ts).
+    if (status === "DONE") removeTaskState(this.store.dir, this.project, task);
     this.view.markFinished(task, status, retryAt);
     this.opts.onTask?.({ task, order, status, attempt, pid });
     if (retryAt !== null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, retryAt);
@@ -591,7 +639,10 @@ export class Supervisor {
             this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, at);
           }
         }
+        if (o.preempt || order.preempt) this.preemptFor(d.skipped);
         for (const t of d.launchable) {
+          this.preemption.last.delete(t.id);
+          this.preemption.inFlight.delete(t.id);
           const r = prepareLaunch(this.store, {
             project: this.project,
             task: t.id,

@@ -3,6 +3,7 @@
  * ones (`aipm cleanup`). Logs are read in chunks, never whole: a log can be
  * as large as its cap (AIPM_LOG_MAX_MB) and more between two compactions.
  */
+import { removeTaskState } from "./task-state.js";
 import { closeSync, fstatSync, openSync, readdirSync, readSync, rmdirSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -169,7 +170,7 @@ export function cleanup(store: Store, days: number): CleanupReport {
   let files = 0;
   const dirs = new Set<string>();
   for (const r of rows) {
-    for (const p of [r.log_path, r.log_path.replace(/\.log$/, ".prompt"), exitFileFor(r.log_path)]) {
+    for (const p of [r.log_path, r.log_path.replace(/\.log$/, ".prompt"), r.log_path.replace(/\.log$/, ".settings.json"), exitFileFor(r.log_path)]) {
       try {
         unlinkSync(p);
         files++;
@@ -186,6 +187,12 @@ export function cleanup(store: Store, days: number): CleanupReport {
       /* not empty or gone */
     }
   }
+  // Checkpoints of tasks that ended (DONE ones are removed at once) and have not run since the cutoff.
+  const ended = stmt(
+    store,
+    `SELECT project_id, id FROM tasks WHERE status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED') AND COALESCE(finished_at, updated_at) < ?`,
+  ).all(cutoff) as Array<{ project_id: string; id: string }>;
+  for (const t of ended) removeTaskState(store.dir, t.project_id, t.id);
   const del = stmt(store, "DELETE FROM runs WHERE id = ?");
   store.sqlite.transaction(() => {
     for (const r of rows) del.run(r.id);

@@ -374,6 +374,13 @@ export function failStart(
 
 // ---------------------------------------------------------------- finish
 
+/**
+ * What `aipm kill` (or a preemption) asked of a running attempt: `cancel` it
+ * (CANCELLED), `requeue` it (QUEUED, the attempt spent), or `preempt` it for a
+ * higher-priority task (QUEUED, the attempt given back).
+ */
+export type KillRequest = "cancel" | "requeue" | "preempt";
+
 /** How an attempt ended, as the supervisor or recovery saw it. */
 export type AttemptEnd =
   | { kind: "success"; exitCode: 0 }
@@ -393,7 +400,7 @@ export type AttemptEnd =
       /** A usage limit: every agent task of the project waits until `retryAt`. */
       holdProject?: boolean | undefined;
     }
-  | { kind: "killed"; request: "cancel" | "requeue"; exitCode: number | null; signal: string | null };
+  | { kind: "killed"; request: KillRequest; exitCode: number | null; signal: string | null };
 
 export type FinishResult =
   | { ok: true; status: TaskStatus; retryAt: number | null }
@@ -462,6 +469,12 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         const review = (s.runReview.get(project, task, attempt) as number | undefined) === 1;
         status = review ? "REVIEW" : "DONE";
         outcome = review ? "reviewing" : "succeeded";
+      } else if (end.kind === "killed" && end.request === "preempt") {
+        // Stopped for a higher-priority task: back in the queue, the attempt given back.
+        status = "QUEUED";
+        error = "preempted by a higher-priority task (attempt given back)";
+        outcome = "preempted";
+        s.giveBackAttempt.run(project, task);
       } else if (end.kind === "killed") {
         status = end.request === "requeue" ? "QUEUED" : "CANCELLED";
         error = "killed";
@@ -549,7 +562,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         : status === "REVIEW" ? "task_review"
         : status === "FAILED" ? "task_failed"
         : status === "CANCELLED" ? "task_killed"
-        : end.kind === "killed" ? "task_requeued"
+        : end.kind === "killed" ? (end.request === "preempt" ? "task_preempted" : "task_requeued")
         : free ? "task_rate_limited"
         : "task_retry";
       event(s, now, project, t.order_id, task, attempt, kind, {
@@ -656,7 +669,7 @@ export type ReviewVerdict =
   | { kind: "rejected"; feedback: string }
   /** The review could not run (its command is missing, it kept vanishing): the task FAILS. */
   | { kind: "error"; error: string }
-  | { kind: "killed"; request: "cancel" | "requeue" };
+  | { kind: "killed"; request: KillRequest };
 
 /**
  * REVIEW (this attempt) -> DONE when approved; QUEUED with the feedback when
@@ -702,7 +715,7 @@ export function finishReview(
           ev = "task_failed";
           break;
         case "killed":
-          status = verdict.request === "requeue" ? "QUEUED" : "CANCELLED";
+          status = verdict.request === "cancel" ? "CANCELLED" : "QUEUED";
           error = "killed";
           kind = "killed";
           outcome = "killed";
@@ -774,7 +787,7 @@ export function cancelQueued(store: Store, project: string, task: string): boole
 /** Marks the running attempt so that its end is recorded as killed (`cancel`) or requeued. */
 export function requestKill(
   store: Store,
-  r: { project: string; task: string; attempt: number; request: "cancel" | "requeue" },
+  r: { project: string; task: string; attempt: number; request: KillRequest },
 ): boolean {
   return stmts(store).killRequest.run(r.request, r.project, r.task, r.attempt).changes === 1;
 }

@@ -1,0 +1,28 @@
+/**
+ * Checkpoints: each task has a state directory of its own that survives its
+ * attempts — `<db folder>/state/<project>/<task>/`, given to every attempt as
+ * `AIPM_STATE_DIR` — so a long job can save its progress there and, on an
+ * attempt after a crash, a stall kill or a reboot (`AIPM_RESUME=1`,
+ * `AIPM_PREVIOUS_OUTCOME`), continue from its last checkpoint rather than
+ * start over. The directory is removed once the task is DONE, and by
+ * `aipm cleanup` for tasks that ended otherwise.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+export function taskStateDir(dbDir: string, project: string, task: string): string {
+  return join(dbDir, "state", project, task);
+}
+
+export function ensureTaskState(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}
+
+/** Removes a task's state directory; never throws (a checkpoint left behind is only disk space). */
+export function removeTaskState(dbDir: string, project: string, task: string): void {
+  try {
+    rmSync(taskStateDir(dbDir, project, task), { recursive: true, force: true });
+  } catch {
+    // cleanup will try again
+  }
+}
