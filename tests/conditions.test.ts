@@ -163,3 +163,19 @@ describe("aipm explain", () => {
     await aipm(ctx, ["kill", "OTHER"]);
   });
 });
+
+describe("status says why a QUEUED task waits", () => {
+  it("waiting: the skip reason as in parallel-launch --json, null when it would launch now", async () => {
+    const ctx = setup();
+    await importPlan(ctx, {
+      project: "p",
+      root: "./ws",
+      orders: [{ id: "O", tasks: [{ id: "A", command: ["true"] }, { id: "B", command: ["true"], deps: ["A"] }] }],
+    });
+    const s = await readJson(ctx, ["status", "p"]);
+    const byId = Object.fromEntries(s.tasks.map((t: any) => [t.task, t.waiting]));
+    expect(byId).toEqual({ A: null, B: { task: "B", reason: "dependency", waiting_for: ["A"] } });
+    await aipm(ctx, ["pause", "p", "O"]);
+    expect((await aipm(ctx, ["status", "p"])).stdout).toMatch(/A\s+P2\s+QUEUED.*\(order is paused\)/);
+  });
+});

@@ -15,10 +15,9 @@
  */
 import type { Store } from "../store/open.js";
 import { stmt } from "../store/statements.js";
-import { loadLocks, loadProjectTasks, type TaskNode } from "../store/read-project.js";
-import { detect, findBlocked, type SkipReason } from "../detect/select.js";
-import { agentGate } from "../store/agent-gates.js";
-import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js";
+import { loadProjectTasks, type TaskNode } from "../store/read-project.js";
+import type { SkipReason } from "../detect/select.js";
+import { waitingReasons } from "./waiting.js";
 import { notFound, usageError } from "../errors.js";
 import { readLastLine } from "../util/tail.js";
 
@@ -60,7 +59,7 @@ function duration(ms: number): string {
 class Explainer {
   private readonly tasks: Map<string, TaskNode>;
   private readonly seen = new Set<string>();
-  private readonly detections = new Map<string, Map<string, SkipReason | { task: string; reason: "ready" }>>();
+  private readonly detections = new Map<string, Map<string, SkipReason>>();
   private readonly now: number;
 
   constructor(
@@ -82,29 +81,9 @@ class Explainer {
   }
 
   /** The detector's verdict on every QUEUED task of an order (one run per order). */
-  private reasonsOf(order: string): Map<string, SkipReason | { task: string; reason: "ready" }> {
+  private reasonsOf(order: string): Map<string, SkipReason> {
     let m = this.detections.get(order);
-    if (m) return m;
-    const o = stmt(this.store, "SELECT paused, launch_options FROM orders WHERE project_id = ? AND id = ?").get(this.project, order) as
-      | { paused: number; launch_options: string | null }
-      | undefined;
-    const options: LaunchOptions = o?.launch_options ? { ...LAUNCH_DEFAULTS, ...(JSON.parse(o.launch_options) as Partial<LaunchOptions>) } : LAUNCH_DEFAULTS;
-    let running = 0;
-    for (const t of this.tasks.values()) if (t.status === "IN_PROGRESS" || t.status === "REVIEW") running++;
-    const d = detect({
-      tasks: this.tasks,
-      orderId: order,
-      paused: Boolean(o?.paused),
-      locks: loadLocks(this.store, this.project),
-      freeSlots: options.maxWorkers - running,
-      now: this.now,
-      blocked: findBlocked(this.tasks),
-      agentGate: agentGate(this.store, this.project, order),
-    });
-    m = new Map();
-    for (const s of d.skipped) m.set(s.task, s);
-    for (const t of d.launchable) m.set(t.id, { task: t.id, reason: "ready" });
-    this.detections.set(order, m);
+    if (!m) this.detections.set(order, (m = waitingReasons(this.store, this.project, order, this.tasks)));
     return m;
   }
 
@@ -130,16 +109,12 @@ class Explainer {
         out.summary = `${r.failure_kind ? `${r.failure_kind}: ` : ""}${r.error ?? "no detail"}${r.status === "SKIPPED" ? "" : ` (${attempts}; aipm retry ${task})`}`;
         return out;
     }
-    const reason = this.reasonsOf(r.order_id).get(task) ?? null;
+    const reason = this.reasonsOf(r.order_id).get(task) ?? { task, reason: "ready" as const };
     out.reason = reason;
     const deeper = (ids: readonly string[]) => {
       if (depth >= MAX_DEPTH) return;
       for (const id of ids) if (!this.seen.has(id) && this.tasks.has(id)) out.because.push(this.explain(id, depth + 1));
     };
-    if (!reason) {
-      out.summary = "queued";
-      return out;
-    }
     switch (reason.reason) {
       case "ready":
         out.summary = "ready: it launches on the next pass (a running supervisor, or aipm parallel-launch)";

@@ -7,7 +7,8 @@ import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
 import { TASK_STATUSES } from "../store/statuses.js";
 import { getOrder, getProject, loadProjectTasks } from "../store/read-project.js";
-import { findBlocked } from "../detect/select.js";
+import { findBlocked, type SkipReason } from "../detect/select.js";
+import { waitingReasons } from "./waiting.js";
 import { isoOrNull } from "../util/time.js";
 import { readLastLine } from "../util/tail.js";
 import { NO_COST, taskCosts, totals, type TaskCost } from "./task-costs.js";
@@ -41,6 +42,8 @@ export interface TaskStatusJson {
   out_of_scope: string[];
   /** Attempts that continued the previous attempt's Claude session rather than starting afresh. */
   resumed_attempts: number[];
+  /** A QUEUED task: why it is not running (the skip reason of `parallel-launch --json`), or null when it would launch now. */
+  waiting?: SkipReason | null;
   /** QUEUED after a failure or a rate limit: not launched before this time. */
   retry_at: string | null;
 }
@@ -148,6 +151,14 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   const costs = new Map(projectIds.map((p) => [p, taskCosts(store, p, scope.order)]));
   const orderCosts = new Map<string, { project: string; order: string; tasks: number; costs: TaskCost[] }>();
 
+  // Why each QUEUED task waits: one detector run per order that has some.
+  const reasons = new Map<string, Map<string, SkipReason>>();
+  const waitingOf = (project: string, order: string, task: string): SkipReason | null => {
+    const key = `${project}\0${order}`;
+    let m = reasons.get(key);
+    if (!m) reasons.set(key, (m = waitingReasons(store, project, order, graphs.get(project)!)));
+    return m.get(task) ?? null;
+  };
   const now = store.now();
   const counts = emptyCounts();
   const tasks: TaskStatusJson[] = [];
@@ -191,6 +202,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
       out_of_scope: cost.out_of_scope,
       resumed_attempts: cost.resumed_attempts,
       retry_at: r.status === "QUEUED" ? isoOrNull(r.retry_at) : null,
+      ...(r.status === "QUEUED" ? { waiting: waitingOf(r.project_id, r.order_id, r.id) } : {}),
     });
     if (r.status === "IN_PROGRESS" || r.status === "REVIEW") {
       workers.push({

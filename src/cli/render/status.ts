@@ -1,6 +1,7 @@
 /** Human rendering of `aipm status` and `aipm locks`. */
 import type { LockJson, StatusReport } from "../../report/status.js";
 import type { ResourcesJson } from "../../launch/plan-launch.js";
+import { describeSkip } from "./launch-report.js";
 
 export function usd(n: number | null): string {
   return n === null ? "" : `$${n < 10 ? n.toFixed(4) : n.toFixed(2)}`;
@@ -39,10 +40,12 @@ export function renderStatus(r: StatusReport, resources: ResourcesJson): string 
     const state = t.blocked ? `BLOCKED (by ${t.failed_dependency})` : t.status;
     const progress = t.progress ? ` ${t.progress.done}/${t.progress.total}` : "";
     const kind = t.failure_kind && t.failure_kind !== "exit_code" ? ` [${t.failure_kind}]` : "";
-    const err = t.error && (t.status === "FAILED" || t.status === "QUEUED") ? `  ${t.error}${kind}` : "";
+    const err = t.error && (t.status === "FAILED" || t.status === "QUEUED" || t.status === "SKIPPED") ? `  ${t.error}${kind}` : "";
+    // Why a QUEUED task waits (blocked is said above).
+    const why = t.status === "QUEUED" && t.waiting && t.waiting.reason !== "blocked" && t.waiting.reason !== "dependency" ? `  (${describeSkip(t.waiting)})` : "";
     const deps = t.deps.length ? `  after ${t.deps.join(",")}` : "";
     const cost = t.cost_usd !== null ? `  ${usd(t.cost_usd)} ${t.num_turns ?? 0}t` : "";
-    out.push(`  ${pad(t.task, w)}${t.priority}  ${pad(state + progress, 14)}${deps}${cost}${err}`);
+    out.push(`  ${pad(t.task, w)}${t.priority}  ${pad(state + progress, 14)}${deps}${cost}${err}${why}`);
     if (t.out_of_scope.length) out.push(`  ${pad("", w)}  ! edited outside its target_files: ${t.out_of_scope.join(", ")}`);
   }
   if (r.workers.length) {
