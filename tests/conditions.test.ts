@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { aipm, importPlan, readJson, setup, waitFor, type Ctx } from "./runtime-helpers.js";
+import { store } from "./helpers.js";
 
 /** tests → on failure: report → report2; on success: deploy; always: cleanup. */
 function pipeline(ctx: Ctx, testsCommand: string) {
@@ -68,6 +69,11 @@ describe("conditions on dependencies", () => {
     expect(s.REPORT2!.error).toContain("REPORT ended SKIPPED");
     const w = await readJson(ctx, ["wait", "p", "O"]);
     expect(w).toMatchObject({ done: true, counts: expect.objectContaining({ DONE: 3, SKIPPED: 2 }) });
+    // The supervisor saw the skips it wrote itself: the order finished (not "idle" with tasks it took for open).
+    const db = await store(ctx.db);
+    const ends = db.sqlite.prepare("SELECT kind FROM events WHERE order_id = 'O' AND kind IN ('order_finished', 'order_idle')").pluck().all();
+    db.close();
+    expect(ends).toEqual(["order_finished"]);
     // A task whose condition is already unmeetable at import is SKIPPED at once.
     await aipm(ctx, ["task", "add", "p", "O", "LATE", "--command", "true", "--deps", "TESTS:failure"]);
     expect((await statusMap(ctx)).LATE).toMatchObject({ status: "SKIPPED" });

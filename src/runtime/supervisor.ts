@@ -528,6 +528,8 @@ export class Supervisor {
             rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
             transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
           });
+    // Tasks skipped in the same transaction: this view does not see its own commits as changes.
+    if (r.ok) for (const id of r.skipped ?? []) this.view.markFinished(id, "SKIPPED", null);
     if (r.ok) this.recorded(w.order, w.task, w.attempt, w.pid, r.status, r.retryAt);
     else if (isRerun(r)) this.reviewAgainAt(w.order, w.task, w.attempt, r.retryAt);
     else this.view.reload();

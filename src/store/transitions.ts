@@ -403,7 +403,8 @@ export type AttemptEnd =
   | { kind: "killed"; request: KillRequest; exitCode: number | null; signal: string | null };
 
 export type FinishResult =
-  | { ok: true; status: TaskStatus; retryAt: number | null }
+  /** `skipped`: the tasks this end made SKIPPED (their conditions can no longer be met). */
+  | { ok: true; status: TaskStatus; retryAt: number | null; skipped?: string[] }
   | { ok: false; status: TaskStatus | null };
 
 /** Attempts given back in a row (transient trouble); past this many, they count like any failure. */
@@ -576,8 +577,8 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       if (rep?.outOfScope?.length) {
         event(s, now, project, t.order_id, task, attempt, "scope_violation", { files: rep.outOfScope });
       }
-      if (status === "DONE" || status === "FAILED" || status === "CANCELLED") skipUnmeetable(store.sqlite, now, project, [task]);
-      return { ok: true, status, retryAt };
+      const skipped = status === "DONE" || status === "FAILED" || status === "CANCELLED" ? skipUnmeetable(store.sqlite, now, project, [task]) : [];
+      return { ok: true, status, retryAt, ...(skipped.length ? { skipped } : {}) };
     })
     .immediate();
 }
@@ -741,8 +742,8 @@ export function finishReview(
         ...(error ? { error, failure_kind: kind } : {}),
         ...(feedback ? { feedback: feedback.slice(0, 500) } : {}),
       });
-      if (status === "DONE" || status === "FAILED" || status === "CANCELLED") skipUnmeetable(store.sqlite, now, project, [task]);
-      return { ok: true, status, retryAt: null };
+      const skipped = status === "DONE" || status === "FAILED" || status === "CANCELLED" ? skipUnmeetable(store.sqlite, now, project, [task]) : [];
+      return { ok: true, status, retryAt: null, ...(skipped.length ? { skipped } : {}) };
     })
     .immediate();
 }
