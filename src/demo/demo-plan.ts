@@ -26,6 +26,14 @@ export function demoPlan(): Record<string, unknown> {
           { id: "LINT", title: "Lint every TypeScript file", priority: "P2", target_files: ["src/**/*.ts"], command: step("lint", 3, 0.2) },
           { id: "DOCS", title: "Document the login flow", priority: "P3", target_files: ["docs/login.md"], command: step("docs", 2, 0.3) },
           { id: "E2E", title: "End-to-end test", deps: ["API", "UI"], target_files: ["tests/login.spec.ts"], command: step("e2e", 4, 0.25) },
+          // Runs only if the end-to-end test fails: here it passes, so this one ends SKIPPED.
+          {
+            id: "REPORT",
+            title: "Report the end-to-end failure",
+            deps: [{ task: "E2E", on: "failure" }],
+            target_files: ["docs/e2e-report.md"],
+            command: step("report", 1, 0.2),
+          },
         ],
       },
     ],
