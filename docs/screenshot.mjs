@@ -40,10 +40,10 @@ const view = process.argv[4] ?? "tasks";
 const p = await b.newPage({ viewport: { width, height: width < 600 ? 844 : 900 } });
 await p.goto(`${d.url}orders/shop/ORDER_007${view === "tasks" ? "" : `?view=${view}`}`);
 await p.waitForTimeout(1500);
-if (view === "tasks" && width >= 600) {
+if (process.env.WITH_LOG) {
   await p.locator('tr[data-task="API"] button[data-action="log"]').click();
   await p.waitForTimeout(800);
 }
-await p.screenshot({ path: process.argv[2], fullPage: true });
+await p.screenshot({ path: process.argv[2], fullPage: width >= 600 });
 await b.close(); await d.close(); store.close();
 execFileSync("pkill", ["-f", dir]);

@@ -114,10 +114,10 @@ function taskRow(t: DashboardTask): string {
   return `<tr data-task="${esc(t.task)}" data-status="${esc(t.status)}">
 <td class="id"><a href="#" data-action="task" data-project="${esc(t.project)}" data-task="${esc(t.task)}">${esc(t.task)}</a></td><td class="ttl">${esc(t.title)}</td>
 <td class="st"><span class="badge s-${esc(state)}">${esc(state === "IN_PROGRESS" ? "RUNNING" : state)}</span>${why ? `<div class="why" data-why="${esc(t.waiting?.reason ?? "ready")}">${esc(why)}</div>` : ""}</td>
-<td class="pri" data-label="priority">${esc(t.priority)}</td>
-<td class="deps" data-label="after">${t.deps.length ? `after ${t.deps.map((d) => (t.dep_conditions[d] ? `${esc(d)} (on ${esc(t.dep_conditions[d])})` : esc(d))).join(", ")}` : ""}</td>
-<td class="files" data-label="files">${t.target_files.map((f) => `<code>${esc(f)}</code>`).join(" ")}</td>
-<td class="tries" data-label="tries">${esc(t.attempt)}/${esc(t.max_attempts)}</td>
+<td class="pri">${esc(t.priority)}</td>
+<td class="deps">${t.deps.length ? `after ${t.deps.map((d) => (t.dep_conditions[d] ? `${esc(d)} (on ${esc(t.dep_conditions[d])})` : esc(d))).join(", ")}` : ""}</td>
+<td class="files">${t.target_files.map((f) => `<code>${esc(f)}</code>`).join(" ")}</td>
+<td class="tries">${esc(t.attempt)}/${esc(t.max_attempts)}</td>
 <td class="progress">${progressBar(t)}</td>
 <td class="time">${esc(duration(t.elapsed_s))}</td>
 <td class="fail">${t.failure_kind ? `<span class="kind">${esc(t.failure_kind)}</span>` : ""}${t.out_of_scope.length ? ` <span class="kind" title="${esc(t.out_of_scope.join(", "))}">out of scope</span>` : ""}</td>
