@@ -249,7 +249,7 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard: on a pho
       await page.goto(`${d.url}orders/p/O1`);
       await page.locator('tr[data-task="B"][data-status="IN_PROGRESS"]').waitFor({ timeout: 15_000 });
       await page.locator('#live.on').waitFor({ timeout: 10_000 });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
       for (const id of ["A", "B", "C"]) {
         const row = page.locator(`tr[data-task="${id}"]`);
         for (const part of ["td.id", "td.st .badge", "td.actions button >> nth=0"]) {
@@ -279,7 +279,7 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard: on a pho
       const wide = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       await wide.goto(`${d.url}orders/p/O1`);
       await wide.locator('tr[data-task="B"][data-status="CANCELLED"]').waitFor({ timeout: 10_000 });
-      expect(await wide.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1440);
+      expect(await wide.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(1440);
       await wide.screenshot({ path: join(SHOTS, "dashboard-1440.png"), fullPage: true });
     } finally {
       await browser.close();
@@ -343,9 +343,9 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard: on a pho
       await page.locator('tr[data-task="T00"] .bar').waitFor({ timeout: 15_000 });
       // Count the updates that land while we click.
       await page.evaluate(() => {
-        const g = globalThis as unknown as { __changes: number };
+        const g = globalThis as any;
         g.__changes = 0;
-        new MutationObserver(() => g.__changes++).observe(document.getElementById("order")!, { subtree: true, childList: true, characterData: true, attributes: true });
+        new g.MutationObserver(() => g.__changes++).observe(g.document.getElementById("order"), { subtree: true, childList: true, characterData: true, attributes: true });
       });
       const changes = () => page.evaluate(() => (globalThis as unknown as { __changes: number }).__changes);
       for (const id of ["T00", "T03", "T07", "T11", "T05"]) {
