@@ -60,6 +60,7 @@ export class MachineHistory {
   private points: MachinePoint[] = [];
   private loaded = false;
   private samples = 0;
+  private sampling = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly monitor: ResourceMonitor = createResourceMonitor();
   private limits: LaunchOptions = LAUNCH_DEFAULTS;
@@ -128,6 +129,9 @@ export class MachineHistory {
   }
 
   private async sample(): Promise<void> {
+    // One at a time: two samples awaiting the monitor's first baseline together would carry the same time.
+    if (this.sampling) return;
+    this.sampling = true;
     try {
       const s = await this.monitor.sample();
       if (!this.store.sqlite.open || this.timer === null) return;
@@ -146,12 +150,16 @@ export class MachineHistory {
         disk_db: this.store.path ? diskUsedPercent(dirname(this.store.path)) : null,
         disk_root: this.diskOfRoots(),
       };
+      const last = this.points[this.points.length - 1];
+      if (last && p.t <= last.t) return;
       this.points.push(p);
       while (this.points.length && this.points[0]!.t < p.t - SHOW_MS) this.points.shift();
       this.persist(p);
       this.onSample?.(p);
     } catch {
       // A failed sample leaves a gap in the charts.
+    } finally {
+      this.sampling = false;
     }
   }
 
