@@ -30,7 +30,7 @@ export { runCli } from "./cli/app.js";
 export { launchOrder, type LaunchOrderInput } from "./runtime/launch-order.js";
 export { waitForOrder, orderSummary, type WaitSummary, type WaitInput } from "./runtime/wait-order.js";
 export { executeTask, type ExecuteInput, type ExecuteResult } from "./runtime/execute-task.js";
-export { killAction, retryAction, pauseAction } from "./runtime/task-actions.js";
+export { killAction, retryAction, pauseAction, scaleAction } from "./runtime/task-actions.js";
 export { resolveRuntimeOptions, type RuntimeOptions } from "./config/runtime-options.js";
 
 export { AgentStream, type AgentSummary } from "./agent/stream-json.js";

@@ -94,7 +94,7 @@ describe("agent workers: outcomes", () => {
     expect(run!.session_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(run!.usage)).toMatchObject({ input_tokens: 1200, output_tokens: 345 });
     const s = await readJson(ctx, ["status", "p"]);
-    expect(s.orders).toEqual([{ project: "p", order: "O1", tasks: 1, cost_usd: 0.0123, num_turns: 5 }]);
+    expect(s.orders).toEqual([{ project: "p", order: "O1", paused: false, tasks: 1, cost_usd: 0.0123, num_turns: 5 }]);
     const db = await store(ctx.db);
     expect((db.sqlite.prepare("SELECT result FROM tasks WHERE id = 'A'").get() as { result: string }).result).toBe("schema in src/db.ts");
     db.close();

@@ -4,10 +4,10 @@
  * supervised by a detached supervisor) while the page is open.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { store } from "./helpers.js";
+import { REPO, store } from "./helpers.js";
 import { aipm, importPlan, setup, waitFor, type Ctx } from "./runtime-helpers.js";
 import { startDashboard, type Dashboard } from "../src/dashboard/server.js";
 import type { Store } from "../src/store/open.js";
@@ -23,9 +23,9 @@ afterEach(async () => {
   }
 });
 
-async function dashboard(ctx: Ctx, env: Record<string, string> = {}, host = "127.0.0.1"): Promise<Dashboard> {
+async function dashboard(ctx: Ctx, env: Record<string, string> = {}, host = "127.0.0.1", port = 0): Promise<Dashboard> {
   const s = await store(ctx.db);
-  const d = await startDashboard({ store: s, host, port: 0, env: { ...ctx.env, ...env }, sampleMs: 500 });
+  const d = await startDashboard({ store: s, host, port, env: { ...ctx.env, ...env }, sampleMs: 500 });
   open.push({ d, s });
   return d;
 }
@@ -222,6 +222,160 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard: in a bro
       expect(statSync(shot).size).toBeGreaterThan(20_000);
     } finally {
       await browser.close();
+    }
+  });
+});
+
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/** Screenshots the tests leave for people to look at (not compared). */
+const SHOTS = join(process.env.AIPM_SCREENSHOTS ?? join(REPO, "tests", ".screenshots"));
+
+describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard: on a phone, after a restart, under updates", () => {
+  it("at 390 px: no sideways scroll; every task's id, status, reason and actions visible; the sidebar a menu; Requeue and Kill ask first", async () => {
+    const { chromium } = await import("playwright-core");
+    const ctx = setup();
+    await launched(ctx);
+    const d = await dashboard(ctx);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      const dialogs: string[] = [];
+      let answer = false;
+      page.on("dialog", (dlg) => {
+        dialogs.push(dlg.message());
+        void (answer ? dlg.accept() : dlg.dismiss());
+      });
+      await page.goto(`${d.url}orders/p/O1`);
+      await page.locator('tr[data-task="B"][data-status="IN_PROGRESS"]').waitFor({ timeout: 15_000 });
+      await page.locator('#live.on').waitFor({ timeout: 10_000 });
+      expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(390);
+      for (const id of ["A", "B", "C"]) {
+        const row = page.locator(`tr[data-task="${id}"]`);
+        for (const part of ["td.id", "td.st .badge", "td.actions button >> nth=0"]) {
+          const box = await row.locator(part).boundingBox();
+          expect(box, `${id} ${part}`).not.toBeNull();
+          expect(box!.x).toBeGreaterThanOrEqual(0);
+          expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+        }
+      }
+      expect(await page.locator('tr[data-task="C"] .why').textContent()).toBe("waiting for A");
+      // The sidebar is a menu.
+      expect(await page.locator("#sidebar").isVisible()).toBe(false);
+      await page.locator("label.menubtn").click();
+      expect(await page.locator("#sidebar").isVisible()).toBe(true);
+      await page.locator("label.menubtn").click();
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, "dashboard-390.png"), fullPage: true });
+      // Requeue asks, naming the task and what is lost; dismissed, nothing happens.
+      await page.locator('tr[data-task="B"] button[data-action="requeue"]').click();
+      await waitFor(() => dialogs.length === 1, { what: "the requeue confirmation" });
+      expect(dialogs[0]).toMatch(/^Requeue B\? .*starts again from the beginning\. Its running attempt \(.+ of work\) is lost\.$/);
+      expect(await taskStatus(ctx, "B")).toBe("IN_PROGRESS");
+      answer = true;
+      await page.locator('tr[data-task="B"] button[data-action="kill"]').click();
+      await waitFor(async () => (await taskStatus(ctx, "B")) === "CANCELLED", { what: "B to be CANCELLED" });
+      expect(dialogs[1]).toMatch(/^Kill B\? It ends CANCELLED\./);
+      const wide = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await wide.goto(`${d.url}orders/p/O1`);
+      await wide.locator('tr[data-task="B"][data-status="CANCELLED"]').waitFor({ timeout: 10_000 });
+      expect(await wide.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number)).toBeLessThanOrEqual(1440);
+      await wide.screenshot({ path: join(SHOTS, "dashboard-1440.png"), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("after the server restarts, the open page shows the current state without a reload (and its controls work)", async () => {
+    const { chromium } = await import("playwright-core");
+    const ctx = setup();
+    await launched(ctx);
+    const d = await dashboard(ctx);
+    const port = Number(new URL(d.url).port);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      page.on("dialog", (dlg) => void dlg.accept());
+      await page.goto(`${d.url}orders/p/O1`);
+      await page.evaluate(() => ((globalThis as unknown as { __marker: number }).__marker = 7));
+      await page.locator('tr[data-task="B"][data-status="IN_PROGRESS"]').waitFor({ timeout: 15_000 });
+      await page.locator("#live.on").waitFor({ timeout: 10_000 });
+      // The server goes away; meanwhile B is killed and the order paused by the CLI.
+      const { d: d1, s } = open.pop()!;
+      await d1.close();
+      s.close();
+      await page.locator("#live.off").waitFor({ timeout: 10_000 });
+      expect(await page.locator("#live").textContent()).toBe("reconnecting…");
+      expect((await aipm(ctx, ["kill", "B"])).code).toBe(0);
+      expect((await aipm(ctx, ["pause", "p", "O1"])).code).toBe(0);
+      await dashboard(ctx, {}, "127.0.0.1", port);
+      await page.locator('tr[data-task="B"][data-status="CANCELLED"]').waitFor({ timeout: 15_000 });
+      await page.locator("#order .badge.paused").waitFor({ timeout: 5_000 });
+      await page.locator("#live.on").waitFor({ timeout: 5_000 });
+      expect(await page.evaluate(() => (globalThis as unknown as { __marker?: number }).__marker)).toBe(7);
+      // The new server has a new CSRF token: the page took it from the stream, so Resume works.
+      await page.locator('button[data-action="resume"]').click();
+      await waitFor(async () => {
+        const st = await store(ctx.db);
+        try {
+          return st.sqlite.prepare("SELECT paused FROM orders WHERE id = 'O1'").pluck().get() === 0;
+        } finally {
+          st.close();
+        }
+      }, { what: "the order resumed from the page" });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("a click on Log lands while rows update every few hundred ms; the log does not jump while scrolled up", async () => {
+    const { chromium } = await import("playwright-core");
+    const ctx = setup();
+    const noisy = "i=0; while true; do i=$((i+1)); echo AIPM_PROGRESS $((i % 50))/50; echo line $i; sleep 0.1; done";
+    const tasks = Array.from({ length: 12 }, (_, i) => ({ id: `T${String(i).padStart(2, "0")}`, title: `Noisy ${i}`, command: ["sh", "-c", noisy] }));
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks }] });
+    expect((await aipm(ctx, ["parallel-launch", "p", "O1", "--max-workers", "6"])).code).toBe(0);
+    const d = await dashboard(ctx);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`${d.url}orders/p/O1`);
+      await page.locator('tr[data-task="T00"] .bar').waitFor({ timeout: 15_000 });
+      // Count the updates that land while we click.
+      await page.evaluate(() => {
+        const g = globalThis as any;
+        g.__changes = 0;
+        new g.MutationObserver(() => g.__changes++).observe(g.document.getElementById("order"), { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+      const changes = () => page.evaluate(() => (globalThis as unknown as { __changes: number }).__changes);
+      for (const id of ["T00", "T03", "T07", "T11", "T05"]) {
+        // A slow tap, as a person's: the page updates between the press and the release.
+        const box = (await page.locator(`tr[data-task="${id}"] button[data-action="log"]`).boundingBox())!;
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.down();
+        const seen = await changes();
+        await waitFor(async () => (await changes()) > seen, { what: "an update while the button is pressed", timeoutMs: 10_000 });
+        await page.mouse.up();
+        await page.locator("#logtitle").filter({ hasText: new RegExp(`^${id}`) }).waitFor({ timeout: 5_000 });
+        await page.locator('button[data-action="closelog"]').click();
+      }
+      // Reading back in a growing log: the panel stays where the reader is.
+      await page.locator('tr[data-task="T00"] button[data-action="log"]').click();
+      const pre = page.locator("#logtext");
+      await waitFor(async () => (await pre.evaluate((el) => el.scrollHeight > el.clientHeight + 100)), { what: "a log longer than its panel" });
+      await pre.evaluate((el) => (el.scrollTop = 0));
+      const before = await pre.textContent();
+      await waitFor(async () => (await pre.textContent()) !== before, { what: "the log to grow", timeoutMs: 10_000 });
+      expect(await pre.evaluate((el) => el.scrollTop)).toBe(0);
+      // Back at the end, it follows again.
+      await pre.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      const again = await pre.textContent();
+      await waitFor(async () => (await pre.textContent()) !== again, { what: "the log to grow again", timeoutMs: 10_000 });
+      expect(await pre.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(30);
+    } finally {
+      await browser.close();
+      await aipm(ctx, ["pause", "p", "O1"]);
+      for (const t of tasks) await aipm(ctx, ["kill", t.id]);
     }
   });
 });

@@ -11,7 +11,9 @@ import { getOrder } from "../store/read-project.js";
 import { getStatus, type TaskStatusJson, type WorkerJson, type LockJson } from "../report/status.js";
 import { readTail } from "../util/tail.js";
 import { dependencyLevels } from "../detect/dep-graph.js";
+import { LAUNCH_DEFAULTS } from "../config/launch-options.js";
 import { ReadableAgentOutput } from "../agent/readable-output.js";
+import { explainTask, type Explanation } from "../report/explain.js";
 
 /** Log text for people: an agent's stream-json as one line per event. */
 function readable(text: string): string {
@@ -72,6 +74,24 @@ export interface DashboardTask extends TaskStatusJson {
   /** 0 for a task without dependencies in the order, else 1 + the highest level among them. */
   level: number;
   elapsed_s: number | null;
+  /** Dependencies with a condition other than success (`on: failure` / `on: always`). */
+  dep_conditions: Record<string, string>;
+}
+
+/** One attempt of a task, for the timeline and the run history. */
+export interface AttemptJson {
+  task: string;
+  attempt: number;
+  /** When it became ready to run (its previous attempt's end, its dependencies' end, or its creation), epoch ms. */
+  ready_at: number;
+  started_at: number;
+  /** When its review began (REVIEW), epoch ms. */
+  review_at: number | null;
+  finished_at: number | null;
+  outcome: string;
+  exit_code: number | null;
+  error: string | null;
+  cost_usd: number | null;
 }
 
 export interface FailureJson {
@@ -103,6 +123,8 @@ export interface TrendPoint {
 }
 
 export interface OrderViewJson extends Omit<OrderSummaryJson, "total"> {
+  /** The order's worker limit (its stored launch options, or the default). */
+  max_workers: number;
   tasks: DashboardTask[];
   /** The last hour in 12 slots of 5 minutes, oldest first: the error trend. */
   trend: TrendPoint[];
@@ -118,6 +140,16 @@ export function orderView(store: Store, project: string, order: string): OrderVi
   const st = getStatus(store, { project, order });
   const now = store.now();
   const lv = dependencyLevels(st.tasks.map((t) => ({ id: t.task, deps: t.deps })));
+  const conds = new Map<string, Record<string, string>>();
+  for (const c of stmt(
+    store,
+    `SELECT d.task_id AS task, d.dep_id AS dep, d.condition FROM task_deps d JOIN tasks t ON t.project_id = d.project_id AND t.id = d.task_id
+      WHERE d.project_id = ? AND t.order_id = ? AND d.condition <> 'success'`,
+  ).all(project, order) as Array<{ task: string; dep: string; condition: string }>) {
+    conds.set(c.task, { ...(conds.get(c.task) ?? {}), [c.dep]: c.condition });
+  }
+  const stored = stmt(store, "SELECT launch_options FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order) as string | null;
+  const maxWorkers = (stored ? (JSON.parse(stored) as { maxWorkers?: number }).maxWorkers : undefined) ?? LAUNCH_DEFAULTS.maxWorkers;
   const tasks: DashboardTask[] = st.tasks.map((t) => {
     const started = t.started_at ? Date.parse(t.started_at) : null;
     const finished = t.finished_at ? Date.parse(t.finished_at) : null;
@@ -125,6 +157,7 @@ export function orderView(store: Store, project: string, order: string): OrderVi
       ...t,
       level: lv.get(t.task) ?? 0,
       elapsed_s: started === null ? null : Math.round(((finished ?? now) - started) / 100) / 10,
+      dep_conditions: conds.get(t.task) ?? {},
     };
   });
   const failures: FailureJson[] = st.tasks
@@ -158,6 +191,7 @@ export function orderView(store: Store, project: string, order: string): OrderVi
     title: o.title,
     paused: o.paused,
     active: o.active,
+    max_workers: maxWorkers,
     counts: st.counts,
     tasks,
     workers: st.workers,
@@ -210,4 +244,81 @@ export function taskLogTail(store: Store, project: string, task: string, bytes =
   ).get(project, task) as { log: string | null } | undefined;
   const log = r?.log ?? null;
   return { task, log, text: log ? readable(readTail(log, bytes)) : "" };
+}
+
+/**
+ * Every attempt of an order's tasks (or of one task), oldest first, each with
+ * the moment it became ready: the end of the task's previous attempt, else the
+ * latest end of its dependencies' attempts before it started, else the task's
+ * creation. `started_at - ready_at` is how long it queued.
+ */
+export function orderAttempts(store: Store, project: string, order: string, task?: string): AttemptJson[] {
+  const rows = stmt(
+    store,
+    `SELECT r.task_id AS task, r.attempt, r.started_at, r.review_started_at, r.finished_at, r.outcome, r.exit_code, r.error,
+            CASE WHEN r.cost_usd IS NULL AND r.review_cost_usd IS NULL THEN NULL ELSE COALESCE(r.cost_usd, 0) + COALESCE(r.review_cost_usd, 0) END AS cost,
+            t.created_at
+       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
+      WHERE r.project_id = ? AND t.order_id = ?
+      ORDER BY r.started_at, r.id`,
+  ).all(project, order) as Array<{
+    task: string;
+    attempt: number;
+    started_at: number;
+    review_started_at: number | null;
+    finished_at: number | null;
+    outcome: string;
+    exit_code: number | null;
+    error: string | null;
+    cost: number | null;
+    created_at: number;
+  }>;
+  const deps = new Map<string, string[]>();
+  for (const d of stmt(store, "SELECT task_id, dep_id FROM task_deps WHERE project_id = ?").raw().all(project) as Array<[string, string]>) {
+    deps.set(d[0], [...(deps.get(d[0]) ?? []), d[1]]);
+  }
+  const ends = new Map<string, number[]>();
+  for (const r of rows) if (r.finished_at !== null) ends.set(r.task, [...(ends.get(r.task) ?? []), r.finished_at]);
+  const prevEnd = new Map<string, number>();
+  const out: AttemptJson[] = [];
+  for (const r of rows) {
+    let ready = prevEnd.get(r.task) ?? null;
+    if (ready === null) {
+      ready = r.created_at;
+      for (const d of deps.get(r.task) ?? []) for (const e of ends.get(d) ?? []) if (e <= r.started_at && e > ready) ready = e;
+    }
+    if (r.finished_at !== null) prevEnd.set(r.task, r.finished_at);
+    if (task !== undefined && r.task !== task) continue;
+    out.push({
+      task: r.task,
+      attempt: r.attempt,
+      ready_at: Math.min(ready, r.started_at),
+      started_at: r.started_at,
+      review_at: r.review_started_at,
+      finished_at: r.finished_at,
+      outcome: r.outcome,
+      exit_code: r.exit_code,
+      error: r.error,
+      cost_usd: r.cost === null ? null : Math.round(r.cost * 1e4) / 1e4,
+    });
+  }
+  return out;
+}
+
+export interface TaskDetailJson {
+  project: string;
+  order: string;
+  task: string;
+  title: string;
+  status: string;
+  explain: Explanation;
+  attempts: AttemptJson[];
+}
+
+/** One task: why it is where it is (the `explain` chain) and its run history. */
+export function taskDetail(store: Store, project: string, task: string): TaskDetailJson {
+  const e = explainTask(store, { task, project });
+  const row = stmt(store, "SELECT order_id, title FROM tasks WHERE project_id = ? AND id = ?").get(project, task) as { order_id: string; title: string };
+  const { project: _p, ...explain } = e;
+  return { project, order: row.order_id, task, title: row.title, status: e.status, explain, attempts: orderAttempts(store, project, row.order_id, task) };
 }

@@ -2,14 +2,19 @@
  * `aipm dashboard`: an HTTP server on the database the CLI uses.
  *
  *   GET  /                              the first order's page (or an empty one)
- *   GET  /orders/PROJECT/ORDER          an order's page, data included; `?fragment=order|sidebar|machine`
+ *   GET  /orders/PROJECT/ORDER          an order's page, data included; `?view=tasks|graph|timeline`,
+ *                                       `?fragment=order|sidebar|machine`, `?fragment=task&task=T` (the task panel)
  *   GET  /api/overview                  every project and order with counts
  *   GET  /api/orders/PROJECT/ORDER      one order in full (tasks, workers, locks, failures, KPIs)
  *   GET  /api/machine                   CPU, memory, GPU, effective workers over the last hour
+ *   GET  /api/orders/PROJECT/ORDER/attempts  every attempt (the timeline)
+ *   GET  /api/tasks/PROJECT/TASK        the task's explain chain and its attempts
  *   GET  /api/tasks/PROJECT/TASK/log    the end of the task's latest log
- *   GET  /api/events                    server-sent events: `change` (the store changed), `machine` (a sample)
+ *   GET  /api/events                    server-sent events: `hello` (on each connection: refetch), `change`
+ *                                       (the store changed), `machine` (a sample), `ping` (every 15 s)
  *   POST /api/tasks/PROJECT/TASK/{kill,requeue,retry}
  *   POST /api/orders/PROJECT/ORDER/{pause,resume}
+ *   POST /api/orders/PROJECT/ORDER/scale    `{"workers": N}`
  *
  * Security: it binds to 127.0.0.1 unless told otherwise, and refuses any
  * other address without AIPM_DASHBOARD_TOKEN. With a token, every request
@@ -25,10 +30,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Store } from "../store/open.js";
 import { AipmError, usageError } from "../errors.js";
+import { getOrder } from "../store/read-project.js";
+
+const orderExists = (store: Store, project: string, order: string): void => void getOrder(store, project, order);
 import { MachineHistory } from "./machine-history.js";
-import { orderView, overview, taskLogTail } from "./dashboard-data.js";
-import { renderMachine, renderOrder, renderPage, renderSidebar } from "./render-page.js";
-import { killAction, pauseAction, retryAction } from "../runtime/task-actions.js";
+import { orderAttempts, orderView, overview, taskDetail, taskLogTail } from "./dashboard-data.js";
+import { renderMachine, renderOrder, renderPage, renderSidebar, renderTaskDetail, type OrderViewKind } from "./render-page.js";
+import { killAction, pauseAction, retryAction, scaleAction } from "../runtime/task-actions.js";
 
 export interface DashboardOptions {
   store: Store;
@@ -121,9 +129,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       broadcast("change");
     }
   }, WATCH_MS);
-  const heartbeat = setInterval(() => {
-    for (const c of clients) c.write(": keep-alive\n\n");
-  }, HEARTBEAT_MS);
+  // A named event (not a comment): the page sees it, and reconnects when they stop coming (a phone that slept).
+  const heartbeat = setInterval(() => broadcast("ping"), HEARTBEAT_MS);
 
   // Cookies are not kept apart by port: the name carries it, so that no other service on this host gets ours.
   let cookieName = "aipm_token";
@@ -144,14 +151,19 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     return sameOrigin && same(req.headers["x-csrf-token"] as string | undefined, csrf);
   };
 
-  const page = (current: { project: string; order: string } | null): string =>
+  const orderHtml = (current: { project: string; order: string }, view: OrderViewKind): string =>
+    renderOrder(orderView(store, current.project, current.order), view, view === "timeline" ? orderAttempts(store, current.project, current.order) : []);
+  const page = (current: { project: string; order: string } | null, view: OrderViewKind): string =>
     renderPage({
       overview: overview(store),
       current,
-      orderHtml: current ? renderOrder(orderView(store, current.project, current.order)) : `<h1>No order yet</h1><p class="muted">Import a plan: <code>aipm import plan.yaml</code></p>`,
+      orderHtml: current ? orderHtml(current, view) : `<h1>No order yet</h1><p class="muted">Import a plan: <code>aipm import plan.yaml</code></p>`,
       machineHtml: renderMachine(machine.json()),
       csrf,
+      view,
     });
+
+  const getOrderOr404 = (c: { project: string; order: string }) => orderExists(store, c.project, c.order);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -173,7 +185,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
     if (method === "POST") {
       if (!mayChange(req)) return json(res, 403, { error: "a control request needs the token, or a same-origin request with the page's CSRF token" });
-      await readBody(req);
+      const raw = await readBody(req);
       const [api, kind, project, id, action] = parts;
       if (api !== "api" || !project || !id || !action) return json(res, 404, { error: "no such control" });
       let done: unknown = null;
@@ -182,6 +194,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       } else if (kind === "tasks" && action === "retry") done = retryAction(store, { task: id, project, env: o.env });
       else if (kind === "orders" && (action === "pause" || action === "resume")) {
         done = pauseAction(store, { project, order: id, paused: action === "pause", env: o.env });
+      } else if (kind === "orders" && action === "scale") {
+        let body: { workers?: unknown };
+        try {
+          body = raw.trim() ? (JSON.parse(raw) as { workers?: unknown }) : {};
+        } catch {
+          throw usageError("scale: the body must be JSON, {\"workers\": N}");
+        }
+        done = scaleAction(store, { project, order: id, workers: Number(body?.workers), env: o.env });
       } else return json(res, 404, { error: "no such control" });
       // Our own writes do not move data_version for our connection: tell the other pages ourselves.
       broadcast("change");
@@ -193,10 +213,17 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (parts[1] === "overview" && parts.length === 2) return json(res, 200, overview(store));
       if (parts[1] === "machine" && parts.length === 2) return json(res, 200, machine.json());
       if (parts[1] === "orders" && parts.length === 4) return json(res, 200, orderView(store, parts[2]!, parts[3]!));
+      if (parts[1] === "orders" && parts.length === 5 && parts[4] === "attempts") {
+        orderView(store, parts[2]!, parts[3]!); // 404 for an unknown order
+        return json(res, 200, { attempts: orderAttempts(store, parts[2]!, parts[3]!) });
+      }
+      if (parts[1] === "tasks" && parts.length === 4) return json(res, 200, taskDetail(store, parts[2]!, parts[3]!));
       if (parts[1] === "tasks" && parts.length === 5 && parts[4] === "log") return json(res, 200, taskLogTail(store, parts[2]!, parts[3]!));
       if (parts[1] === "events" && parts.length === 2) {
         res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", ...extra });
-        res.write("retry: 1000\n\n");
+        // `hello` on every (re)connection: the page refetches what it shows (it may have missed changes), with the
+        // CSRF token of this server (a restarted one has a new token).
+        res.write(`retry: 1000\n\nevent: hello\ndata: ${JSON.stringify({ csrf })}\n\n`);
         clients.add(res);
         req.on("close", () => clients.delete(res));
         return;
@@ -210,14 +237,21 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (first) current = { project: first.project, order: first.order };
     } else return send(res, 404, "text/plain; charset=utf-8", "not found\n");
     const fragment = url.searchParams.get("fragment");
+    const viewParam = url.searchParams.get("view") ?? "tasks";
+    if (viewParam !== "tasks" && viewParam !== "graph" && viewParam !== "timeline") throw usageError(`view: expected tasks, graph or timeline, got ${viewParam}`);
+    const view: OrderViewKind = viewParam;
+    if (current) getOrderOr404(current);
+    const taskParam = url.searchParams.get("task");
     const html =
       fragment === "order" && current
-        ? renderOrder(orderView(store, current.project, current.order))
-        : fragment === "sidebar"
-          ? renderSidebar(overview(store), current)
-          : fragment === "machine"
-            ? renderMachine(machine.json())
-            : page(current);
+        ? orderHtml(current, view)
+        : fragment === "task" && current && taskParam
+          ? renderTaskDetail(taskDetail(store, current.project, taskParam))
+          : fragment === "sidebar"
+            ? renderSidebar(overview(store), current)
+            : fragment === "machine"
+              ? renderMachine(machine.json())
+              : page(current, view);
     return send(res, 200, "text/html; charset=utf-8", html, extra);
   };
 

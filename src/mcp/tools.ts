@@ -15,7 +15,7 @@ import { importPlan } from "../plan/import-plan.js";
 import { launchDigest, startOrder } from "../runtime/start-order.js";
 import { waitForOrder, orderSettled, type FinishedTask } from "../runtime/wait-order.js";
 import { activeOrders, waitForAll } from "../runtime/wait-all.js";
-import { activateOrder } from "../runtime/launch-order.js";
+import { activateOrder, withScale } from "../runtime/launch-order.js";
 import { killAction, pauseAction, retryAction } from "../runtime/task-actions.js";
 import { findTask } from "../runtime/find-task.js";
 import { logTail, MAX_TAIL_LINES } from "../runtime/log-tail.js";
@@ -56,7 +56,7 @@ function readPlan(plan: string, cwd: string): { data: unknown; baseDir: string }
 }
 
 async function launch(store: Store, project: string, order: string, env: NodeJS.ProcessEnv) {
-  const options = resolveLaunchOptions({}, env);
+  const options = withScale(store, project, order, resolveLaunchOptions({}, env), false);
   const monitor = options.monitoring ? createResourceMonitor({ now: store.now }) : undefined;
   const report = await startOrder(store, { project, order, options, backoffS: resolveRuntimeOptions(env).backoffS, env, monitor });
   return launchDigest(report);
@@ -107,7 +107,7 @@ export const TOOLS: readonly Tool[] = [
         const common = { timeoutS, runtime, env: ctx.env, onFinished, signal: ctx.signal };
         if (order === undefined) return waitForAll(store, { project, ...common });
         const row = getOrder(store, project!, order);
-        if (!row.active && !orderSettled(store, project!, order)) activateOrder(store, project!, order, resolveLaunchOptions({}, ctx.env));
+        if (!row.active && !orderSettled(store, project!, order)) activateOrder(store, project!, order, withScale(store, project!, order, resolveLaunchOptions({}, ctx.env), false));
         return waitForOrder(store, { project: project!, order, ...common });
       });
     },

@@ -10,6 +10,7 @@ import { getOrder, getProject, loadProjectTasks } from "../store/read-project.js
 import { findBlocked, type SkipReason } from "../detect/select.js";
 import { waitingReasons } from "./waiting.js";
 import { isoOrNull } from "../util/time.js";
+import { stmt } from "../store/statements.js";
 import { readLastLine } from "../util/tail.js";
 import { NO_COST, taskCosts, totals, type TaskCost } from "./task-costs.js";
 
@@ -51,6 +52,8 @@ export interface TaskStatusJson {
 export interface OrderTotalsJson {
   project: string;
   order: string;
+  /** Paused (`aipm pause`): it launches nothing new. */
+  paused: boolean;
   tasks: number;
   cost_usd: number | null;
   num_turns: number | null;
@@ -223,10 +226,20 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
     order: scope.order ?? null,
     counts,
     tasks,
-    orders: [...orderCosts.values()].map((o) => ({ project: o.project, order: o.order, tasks: o.tasks, ...totals(o.costs) })),
+    orders: [...orderCosts.values()].map((o) => ({
+      project: o.project,
+      order: o.order,
+      paused: pausedOf(store, o.project, o.order),
+      tasks: o.tasks,
+      ...totals(o.costs),
+    })),
     workers,
     locks: listLocks(store, scope.project),
   };
+}
+
+function pausedOf(store: Store, project: string, order: string): boolean {
+  return Boolean(stmt(store, "SELECT paused FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order));
 }
 
 export function listLocks(store: Store, project?: string): LockJson[] {

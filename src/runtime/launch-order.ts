@@ -55,6 +55,19 @@ function refusalToSkip(task: string, r: ClaimRefusal): SkipReason | null {
   }
 }
 
+/**
+ * The worker limit `aipm scale` set on an order stays until a launch names
+ * another (`--max-workers`): a launch without that flag runs under it, and
+ * keeps it stored (`scaled`).
+ */
+export function withScale(store: Store, project: string, order: string, options: LaunchOptions, maxWorkersGiven: boolean): LaunchOptions {
+  if (maxWorkersGiven) return options;
+  const raw = stmt(store, "SELECT launch_options FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order) as string | null | undefined;
+  if (!raw) return options;
+  const stored = JSON.parse(raw) as Partial<LaunchOptions> & { scaled?: boolean };
+  return stored.scaled && typeof stored.maxWorkers === "number" ? ({ ...options, maxWorkers: stored.maxWorkers, scaled: true } as LaunchOptions) : options;
+}
+
 export function activateOrder(store: Store, project: string, order: string, options: LaunchOptions): void {
   stmt(store, "UPDATE orders SET active = 1, launch_options = ? WHERE project_id = ? AND id = ?").run(
     JSON.stringify(options),

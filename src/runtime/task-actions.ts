@@ -1,7 +1,7 @@
 /**
  * What a person does to a task or an order by hand — from the CLI or the
  * dashboard — as library calls: kill (or requeue) a task, retry a failed
- * one, pause or resume an order. Each one also makes sure that a supervisor
+ * one, pause or resume an order, scale its workers. Each one also makes sure that a supervisor
  * picks up what became launchable.
  */
 import type { Store } from "../store/open.js";
@@ -10,6 +10,7 @@ import { retry, setPaused } from "../store/transitions.js";
 import { getOrder } from "../store/read-project.js";
 import { usageError } from "../errors.js";
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
+import { checkMaxWorkers, LAUNCH_DEFAULTS, resolveLaunchOptions, type LaunchOptions } from "../config/launch-options.js";
 import { findTask } from "./find-task.js";
 import { killTask, type KillResult } from "./kill-task.js";
 import { ensureSupervisor } from "./ensure-supervisor.js";
@@ -51,4 +52,33 @@ export function pauseAction(
   setPaused(store, r.project, r.order, r.paused);
   if (!r.paused) handOver(store, r.project, r.env);
   return { project: r.project, order: r.order, paused: r.paused };
+}
+
+/**
+ * `aipm scale PROJECT ORDER N`: the order's worker limit becomes N at once —
+ * stored with the order (the limits its successors launch under, and what
+ * `parallel-launch --dry-run` shows when no --max-workers is given), recorded
+ * as an `order_scaled` event; an active order's supervisor launches into the
+ * new slots (or lets the running tasks finish: nothing is stopped).
+ */
+export function scaleAction(
+  store: Store,
+  r: { project: string; order: string; workers: number; env: NodeJS.ProcessEnv },
+): { project: string; order: string; max_workers: number; was: number; active: boolean } {
+  const o = getOrder(store, r.project, r.order);
+  const workers = checkMaxWorkers(r.workers, "workers");
+  const stored: Partial<LaunchOptions> = o.launchOptions ? (JSON.parse(o.launchOptions) as Partial<LaunchOptions>) : {};
+  const base = o.launchOptions ? { ...LAUNCH_DEFAULTS, ...stored } : resolveLaunchOptions({}, r.env);
+  const was = base.maxWorkers;
+  store.sqlite.transaction(() => {
+    stmt(store, "UPDATE orders SET launch_options = ? WHERE project_id = ? AND id = ?").run(JSON.stringify({ ...base, maxWorkers: workers, scaled: true }), r.project, r.order);
+    stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_scaled', ?)").run(
+      store.now(),
+      r.project,
+      r.order,
+      JSON.stringify({ from: was, to: workers }),
+    );
+  })();
+  if (o.active && workers > was) handOver(store, r.project, r.env);
+  return { project: r.project, order: r.order, max_workers: workers, was, active: o.active };
 }

@@ -237,6 +237,30 @@ export const events = sqliteTable(
   (t) => [index("events_project_task").on(t.projectId, t.taskId)],
 );
 
+/**
+ * The machine as the dashboard sampled it (every 5 s, the last 24 hours kept):
+ * its charts survive a restart. Percentages; null where not measured.
+ */
+export const machineSamples = sqliteTable("machine_samples", {
+  /** Epoch ms of the sample. */
+  t: integer("t").primaryKey(),
+  cpu: real("cpu").notNull(),
+  mem: real("mem").notNull(),
+  /** Effective workers auto-scaling gives, and the tasks running (IN_PROGRESS, REVIEW). */
+  workers: integer("workers").notNull(),
+  running: integer("running").notNull(),
+  /** The busiest GPU's utilisation and the fullest GPU's memory. */
+  gpu: real("gpu"),
+  gpuMem: real("gpu_mem"),
+  /** Used space of the database's file system, and the fullest of the projects' roots. */
+  diskDb: real("disk_db"),
+  diskRoot: real("disk_root"),
+  /** The limits in force then (the charts' thresholds). */
+  maxCpu: real("max_cpu").notNull(),
+  maxMemory: real("max_memory").notNull(),
+  maxWorkers: integer("max_workers").notNull(),
+});
+
 export type ProjectRow = typeof projects.$inferSelect;
 export type OrderRow = typeof orders.$inferSelect;
 export type TaskRow = typeof tasks.$inferSelect;

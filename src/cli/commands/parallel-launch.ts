@@ -9,7 +9,7 @@ import { summarize, type LaunchReport } from "../../launch/plan-launch.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { getStatus } from "../../report/status.js";
-import { launchOrder } from "../../runtime/launch-order.js";
+import { launchOrder, withScale } from "../../runtime/launch-order.js";
 import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
@@ -42,9 +42,10 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           .option("timeout", { type: "number", describe: "with --wait: give up waiting after this many seconds" }),
       ),
     async (args) => {
-      const options = launchOptionsFrom(args, io.env);
+      const flagged = launchOptionsFrom(args, io.env);
       const runtime = resolveRuntimeOptions(io.env);
       const code = await withStore(io, args, async (store) => {
+        const options = withScale(store, args.project, args.order, flagged, args.maxWorkers !== undefined);
         const monitor = options.monitoring ? createResourceMonitor({ now: store.now }) : undefined;
         const startedAt = store.now();
         const { report, launched } = await launchOrder(store, {

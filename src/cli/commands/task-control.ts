@@ -6,7 +6,8 @@ import type { Argv } from "yargs";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { recover } from "../../runtime/in-flight.js";
 import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
-import { killAction, pauseAction, retryAction } from "../../runtime/task-actions.js";
+import { killAction, pauseAction, retryAction, scaleAction } from "../../runtime/task-actions.js";
+import { usageError } from "../../errors.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 
@@ -44,6 +45,22 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
         const paused = args._[0] === "pause";
         const r = await withStore(io, args, (store) => pauseAction(store, { project: args.project, order: args.order, paused, env: io.env }));
         emit(io, args, r, () => `${r.project}/${r.order}: ${paused ? "paused" : "resumed"}\n`);
+      },
+    )
+    .command(
+      "scale <project> <order> <workers>",
+      "change an order's worker limit at once (N >= 1; a running supervisor uses it; `pause` stops launching)",
+      (b) =>
+        b
+          .positional("project", { type: "string", demandOption: true })
+          .positional("order", { type: "string", demandOption: true })
+          .positional("workers", { type: "string", demandOption: true, describe: "the new limit, a whole number from 1 up" })
+          .example("$0 scale demo ORDER_001 8", "let ORDER_001 run 8 tasks at once"),
+      async (args) => {
+        const n = Number(args.workers);
+        if (!/^\d+$/.test(String(args.workers).trim()) || n < 1) throw usageError(`scale: expected a whole number of workers from 1 up, got ${args.workers}`);
+        const r = await withStore(io, args, (store) => scaleAction(store, { project: args.project, order: args.order, workers: n, env: io.env }));
+        emit(io, args, r, () => `${r.project}/${r.order}: max workers ${r.was} -> ${r.max_workers}${r.active ? "" : " (applies at its next launch)"}\n`);
       },
     )
     .command(

@@ -17,10 +17,18 @@ export function renderLocks(locks: readonly LockJson[]): string {
   return `${locks.map((l) => `${pad(l.file, w)}${l.project}/${l.task}  since ${l.acquired_at}`).join("\n")}\n`;
 }
 
+/** Counts per status that add up: blocked tasks are QUEUED ones, said inside QUEUED (`QUEUED 9 (9 blocked)`). */
+export function countsLine(c: Record<string, number>): string {
+  return Object.entries(c)
+    .filter(([k, n]) => n > 0 && k !== "BLOCKED")
+    .map(([k, n]) => (k === "QUEUED" && c.BLOCKED ? `QUEUED ${n} (${c.BLOCKED} blocked)` : `${k} ${n}`))
+    .join(", ");
+}
+
 export function renderStatus(r: StatusReport, resources: ResourcesJson): string {
   const out: string[] = [];
   const scope = r.project ? `${r.project}${r.order ? `/${r.order}` : ""}` : "all projects";
-  const counts = Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
+  const counts = countsLine(r.counts);
   out.push(`${scope}: ${counts || "no tasks"}`);
   if (resources.monitoring) {
     const gpus = (resources.gpus ?? []).map((g) => `, gpu${g.index} ${g.utilization_percent ?? "?"}% (${g.memory_used_mb ?? "?"}/${g.memory_total_mb ?? "?"} MB)`).join("");
@@ -34,7 +42,7 @@ export function renderStatus(r: StatusReport, resources: ResourcesJson): string 
     if (key !== lastOrder) {
       const o = r.orders.find((x) => x.project === t.project && x.order === t.order);
       const spent = o && o.cost_usd !== null ? `  (agents: ${usd(o.cost_usd)}, ${o.num_turns ?? 0} turns)` : "";
-      out.push("", `${key}${spent}`);
+      out.push("", `${key}${o?.paused ? "  PAUSED (aipm resume " + t.project + " " + t.order + ")" : ""}${spent}`);
       lastOrder = key;
     }
     const state = t.blocked ? `BLOCKED (by ${t.failed_dependency})` : t.status;
