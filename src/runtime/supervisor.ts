@@ -41,7 +41,7 @@ import { SpawnerClient } from "./spawner-client.js";
 import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
-import { resolveLogMaxBytes } from "./log-cap.js";
+import { capLog, resolveLogMaxBytes } from "./log-cap.js";
 import { concludeAttempt } from "./conclude-attempt.js";
 import { concludeReview, isRerun, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
@@ -506,6 +506,8 @@ export class Supervisor {
   /** Records an attempt's (or review's) end: run again while the database is busy, until it is written. */
   private recordEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     this.followLog(w, this.store.now());
+    // A writer faster than the compaction's catch-up can leave the log over its cap: once more, now that it is done.
+    if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
     const r =
       w.phase === "review"
         ? concludeReview(this.store, {
