@@ -184,9 +184,6 @@ export function cleanup(store: Store, days: number): CleanupReport {
   // Checkpoints of tasks that ended (DONE ones are removed at once) and have not run since the cutoff.
   const ended = endedTasksBefore(store, cutoff);
   for (const t of ended) removeTaskState(store.dir, t.project_id, t.id);
-  deleteRuns(
-    store,
-    rows.map((r) => r.id),
-  );
+  deleteRuns(store, rows.map((r) => r.id));
   return { days, runs_deleted: rows.length, files_deleted: files };
 }
