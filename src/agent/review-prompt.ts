@@ -9,22 +9,13 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { reviewPromptInput } from "../store/prompt-inputs.js";
+import { targetFiles } from "../store/tasks-read.js";
 import { git, inGitRepo, type ScopeBase } from "../scope/git-scope.js";
 import { isGlob } from "../paths/target-path.js";
 
 const DIFF_MAX = 60_000;
 const FILE_MAX = 20_000;
-
-interface Row {
-  title: string;
-  prompt: string | null;
-  command: string | null;
-  result: string | null;
-  order_id: string;
-  root: string;
-  scope_base: string | null;
-}
 
 function pathspecs(files: readonly string[]): string[] {
   return files.map((f) => (f === "." ? "." : isGlob(f) ? `:(glob)${f}` : f));
@@ -66,16 +57,8 @@ export function targetDiff(root: string, files: readonly string[], base: ScopeBa
 }
 
 export function buildReviewPrompt(store: Store, project: string, task: string, attempt: number): string {
-  const t = stmt(
-    store,
-    `SELECT t.title, t.prompt, t.command, t.result, t.order_id, COALESCE(t.cwd, p.root) AS root, r.scope_base
-       FROM tasks t JOIN projects p ON p.id = t.project_id
-       LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = ?
-      WHERE t.project_id = ? AND t.id = ?`,
-  ).get(attempt, project, task) as Row;
-  const files = stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position")
-    .pluck()
-    .all(project, task) as string[];
+  const t = reviewPromptInput(store, project, task, attempt);
+  const files = targetFiles(store, project, task);
   const base = t.scope_base ? (JSON.parse(t.scope_base) as ScopeBase) : null;
   const out: string[] = [];
   out.push(`# Review of task ${task}${t.title ? `: ${t.title}` : ""} (order ${t.order_id}, project ${project}, attempt ${attempt})`);

@@ -10,6 +10,7 @@ import { resolveLaunchOptions } from "../config/launch-options.js";
 import { createResourceMonitor } from "../resources/monitor.js";
 import type { Store } from "../store/open.js";
 import { getOrder } from "../store/read-project.js";
+import { orderProgress } from "../store/tasks-read.js";
 import { parsePlanText, readPlanFile } from "../plan/read-plan-file.js";
 import { importPlan } from "../plan/import-plan.js";
 import { launchDigest, startOrder } from "../runtime/start-order.js";
@@ -165,13 +166,10 @@ export const TOOLS: readonly Tool[] = [
 function finalOf(store: Store, refs: ReadonlyArray<{ project: string; order: string }>): [number, number] {
   let done = 0;
   let total = 0;
-  const q = store.sqlite.prepare(
-    "SELECT COUNT(*) AS total, SUM(status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED')) AS done FROM tasks WHERE project_id = ? AND order_id = ?",
-  );
   for (const r of refs) {
-    const row = q.get(r.project, r.order) as { total: number; done: number | null };
-    total += row.total;
-    done += row.done ?? 0;
+    const p = orderProgress(store, r.project, r.order);
+    total += p.total;
+    done += p.done;
   }
   return [done, total];
 }

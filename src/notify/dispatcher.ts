@@ -14,16 +14,15 @@
  * time for the sends it started). A notifier seen for the first time starts
  * with the events of the last ten minutes, not the whole history.
  */
-import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { storeIsOpen, type Store } from "../store/open.js";
+import { claimDeliveries, countDeliveryTry, endDelivery } from "../store/notifications.js";
 import { isAlive, procStartTime } from "../runtime/proc.js";
 import { notifySettings, type NotifierConfig, type NotifySettings } from "./notify-config.js";
-import { NOTIFIED_KINDS, toNotification, type EventRow, type Notification } from "./notification.js";
+import { NOTIFIED_KINDS, toNotification, type Notification } from "./notification.js";
 import { deliver } from "./send.js";
 
 const FIRST_LOOK_BACK_MS = 10 * 60_000;
 const BATCH = 200;
-const KINDS_SQL = NOTIFIED_KINDS.map((k) => `'${k}'`).join(", ");
 
 interface Claimed {
   id: number;
@@ -55,7 +54,7 @@ export class NotifyDispatcher {
    * just means "next time").
    */
   pump(): number {
-    if (!this.store.sqlite.open) return 0;
+    if (!storeIsOpen(this.store)) return 0;
     let claimed: Claimed[] = [];
     try {
       for (const n of this.settings.notifiers) claimed = claimed.concat(this.claim(n));
@@ -67,48 +66,14 @@ export class NotifyDispatcher {
   }
 
   private claim(notifier: NotifierConfig): Claimed[] {
-    const s = this.store;
-    return s.sqlite
-      .transaction((): Claimed[] => {
-        const now = s.now();
-        let cursor = stmt(s, "SELECT last_event_id FROM notify_cursors WHERE notifier = ?").pluck().get(notifier.name) as number | undefined;
-        if (cursor === undefined) {
-          cursor = stmt(s, "SELECT COALESCE(MAX(id), 0) FROM events WHERE ts < ?").pluck().get(now - FIRST_LOOK_BACK_MS) as number;
-          stmt(s, "INSERT INTO notify_cursors (notifier, last_event_id) VALUES (?, ?)").run(notifier.name, cursor);
-        }
-        const rows = stmt(s, `SELECT * FROM events WHERE id > ? AND kind IN (${KINDS_SQL}) ORDER BY id LIMIT ${BATCH}`).all(cursor) as EventRow[];
-        const last = rows.length === BATCH ? rows[rows.length - 1]!.id : (stmt(s, "SELECT COALESCE(MAX(id), 0) FROM events").pluck().get() as number);
-        const out: Claimed[] = [];
-        for (const row of rows) {
-          const notification = toNotification(row);
-          if (!notification) continue;
-          const r = stmt(
-            s,
-            `INSERT OR IGNORE INTO deliveries (notifier, event_id, dedupe_key, state, attempts, owner_pid, owner_start, created_at)
-             VALUES (?, ?, ?, 'sending', 0, ?, ?, ?)`,
-          ).run(notifier.name, row.id, notification.dedupeKey, process.pid, this.ownStart, now);
-          if (r.changes === 1) out.push({ id: Number(r.lastInsertRowid), notifier, notification, attempts: 0 });
-        }
-        if (last > cursor) stmt(s, "UPDATE notify_cursors SET last_event_id = ? WHERE notifier = ?").run(last, notifier.name);
-        // Deliveries whose sender died mid-way: send them again.
-        const stale = stmt(
-          s,
-          `SELECT e.*, d.id AS delivery_id, d.owner_pid, d.owner_start, d.attempts AS delivery_attempts FROM deliveries d
-             JOIN events e ON e.id = d.event_id
-            WHERE d.notifier = ? AND d.state = 'sending' AND d.owner_pid IS NOT ?`,
-        ).all(notifier.name, process.pid) as Array<
-          EventRow & { delivery_id: number; owner_pid: number | null; owner_start: string | null; delivery_attempts: number }
-        >;
-        for (const d of stale) {
-          if (isAlive(d.owner_pid, d.owner_start)) continue;
-          const deliveryId = d.delivery_id;
-          stmt(s, "UPDATE deliveries SET owner_pid = ?, owner_start = ? WHERE id = ? AND state = 'sending'").run(process.pid, this.ownStart, deliveryId);
-          const notification = toNotification(d);
-          if (notification) out.push({ id: deliveryId, notifier, notification, attempts: d.delivery_attempts });
-        }
-        return out;
-      })
-      .immediate();
+    return claimDeliveries(this.store, notifier.name, {
+      kinds: NOTIFIED_KINDS,
+      batch: BATCH,
+      firstLookBackMs: FIRST_LOOK_BACK_MS,
+      owner: { pid: process.pid, start: this.ownStart },
+      ownerAlive: isAlive,
+      notificationOf: toNotification,
+    }).map((c) => ({ ...c, notifier }));
   }
 
   private send(c: Claimed): void {
@@ -116,37 +81,26 @@ export class NotifyDispatcher {
     // that exited mid-send is tried again by the next, but never more than `tries` times in all.
     const onTry = () => {
       try {
-        if (this.store.sqlite.open) stmt(this.store, "UPDATE deliveries SET attempts = attempts + 1 WHERE id = ?").run(c.id);
+        if (storeIsOpen(this.store)) countDeliveryTry(this.store, c.id);
       } catch {
         // busy: the count is a bound, not bookkeeping a task depends on
       }
     };
     const p = deliver(c.notifier, c.notification, this.settings, this.stop.signal, { from: c.attempts, onTry }).then((r) => {
       // Abandoned at exit: left `sending`, so that the next process that looks sends it.
-      if (r.error === "aborted" || !this.store.sqlite.open) return;
-      const s = this.store;
-      s.sqlite
-        .transaction(() => {
-          stmt(s, "UPDATE deliveries SET state = ?, attempts = ?, last_error = ?, finished_at = ? WHERE id = ?").run(
-            r.ok ? "sent" : "failed",
-            r.attempts,
-            r.error ?? null,
-            s.now(),
-            c.id,
-          );
-          if (!r.ok) {
-            const e = c.notification.event;
-            stmt(s, "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, ?, 'notify_failed', ?)").run(
-              s.now(),
-              e.project ?? null,
-              e.order ?? null,
-              e.task ?? null,
-              e.attempt ?? null,
-              JSON.stringify({ notifier: c.notifier.name, event_id: c.notification.eventId, event: e.kind, error: r.error, attempts: r.attempts }),
-            );
-          }
-        })
-        .immediate();
+      if (r.error === "aborted" || !storeIsOpen(this.store)) return;
+      const e = c.notification.event;
+      const failed = r.ok
+        ? null
+        : {
+            kind: "notify_failed",
+            projectId: (e.project ?? null) as string | null,
+            orderId: (e.order ?? null) as string | null,
+            taskId: (e.task ?? null) as string | null,
+            attempt: (e.attempt ?? null) as number | null,
+            data: { notifier: c.notifier.name, event_id: c.notification.eventId, event: e.kind, error: r.error, attempts: r.attempts },
+          };
+      endDelivery(this.store, c.id, { ok: r.ok, attempts: r.attempts, error: r.error ?? null }, failed);
     });
     const tracked = p.catch(() => {}).finally(() => this.inflight.delete(tracked));
     this.inflight.add(tracked);

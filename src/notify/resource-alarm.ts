@@ -6,8 +6,8 @@
  * by guarded statements: several supervisors watching the same machine
  * raise one alarm, and a restart does not raise it again.
  */
-import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { storeIsOpen, type Store } from "../store/open.js";
+import { alarmState, turnAlarm } from "../store/alarms.js";
 import type { ResourceSample } from "../resources/monitor.js";
 import { numberSetting } from "../config/settings.js";
 
@@ -34,7 +34,7 @@ export class ResourceAlarm {
    * period each way, instead of every second.
    */
   feed(sample: ResourceSample, limits: { maxCpu: number; maxMemory: number }): "alarm" | "recovered" | null {
-    if (!this.store.sqlite.open) return null;
+    if (!storeIsOpen(this.store)) return null;
     const now = sample.takenAt;
     const over = sample.cpuPercent > limits.maxCpu || sample.memoryPercent > limits.maxMemory;
     const data = {
@@ -43,7 +43,7 @@ export class ResourceAlarm {
       max_cpu: limits.maxCpu,
       max_memory: limits.maxMemory,
     };
-    const row = stmt(this.store, "SELECT state, since FROM alarms WHERE name = ?").get(NAME) as { state: string; since: number } | undefined;
+    const row = alarmState(this.store, NAME);
     const changedAt = row?.since ?? -Infinity;
     if (over) {
       this.underSince = null;
@@ -62,14 +62,6 @@ export class ResourceAlarm {
   }
 
   private turn(from: "ok" | "alarm", to: "ok" | "alarm", now: number, data: Record<string, unknown>): boolean {
-    const s = this.store;
-    return s.sqlite
-      .transaction(() => {
-        stmt(s, "INSERT OR IGNORE INTO alarms (name, state, since) VALUES (?, 'ok', ?)").run(NAME, now);
-        if (stmt(s, "UPDATE alarms SET state = ?, since = ? WHERE name = ? AND state = ?").run(to, now, NAME, from).changes !== 1) return false;
-        stmt(s, "INSERT INTO events (ts, kind, data) VALUES (?, ?, ?)").run(now, to === "alarm" ? "resource_alarm" : "resource_recovered", JSON.stringify(data));
-        return true;
-      })
-      .immediate();
+    return turnAlarm(this.store, NAME, { from, to, now }, { kind: to === "alarm" ? "resource_alarm" : "resource_recovered", data });
   }
 }

@@ -5,14 +5,11 @@
  */
 import { mkdirSync } from "node:fs";
 import type { Store } from "../store/open.js";
-import { loadProjectTasks } from "../store/read-project.js";
-import { upsertProject, upsertOrder, insertTasks, rewriteQueuedTask } from "../store/task-definitions.js";
-import { recordEvent } from "../store/events.js";
+import { writePlan } from "../store/task-definitions.js";
 import { usageError } from "../errors.js";
-import type { PlanSpec, TaskSpec } from "./spec.js";
+import type { PlanSpec } from "./spec.js";
 import { validatePlan } from "./validate.js";
 import { checkAgainstProject } from "./check-graph.js";
-import { skipUnmeetable } from "../store/skip-unmeetable.js";
 import { resolveTaskTargets } from "../paths/resolve-links.js";
 
 export interface ImportResult {
@@ -83,41 +80,12 @@ export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
     kept: [],
     warnings: [],
   };
-  store.db.transaction(
-    (tx) => {
-      const existing = loadProjectTasks(store, plan.project);
-      const errors = checkAgainstProject(plan, existing);
-      if (errors.length > 0) throw invalid(errors);
-      upsertProject(tx, plan.project, plan.root, now, plan.allowedTools);
-      for (const order of plan.orders) {
-        upsertOrder(tx, plan.project, order.id, order.title, now, order);
-        const fresh: TaskSpec[] = [];
-        for (const t of order.tasks) {
-          const old = existing.get(t.id);
-          if (!old) fresh.push(t);
-          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, store.sqlite, plan.project, t, now)) result.updated.push(t.id);
-          else result.kept.push({ task: t.id, status: old.status });
-        }
-        insertTasks(store.sqlite, plan.project, order.id, fresh, now);
-        result.added.push(...fresh.map((t) => t.id));
-      }
-      // A task that depends on one already ended in a way its condition excludes is SKIPPED now.
-      const ended = new Set<string>();
-      for (const order of plan.orders) {
-        for (const t of order.tasks) for (const d of t.deps) if (existing.get(d) && existing.get(d)!.status !== "QUEUED") ended.add(d);
-      }
-      if (ended.size > 0) skipUnmeetable(store.sqlite, now, plan.project, [...ended]);
-      recordEvent(
-        tx,
-        {
-          kind: "plan_imported",
-          projectId: plan.project,
-          data: { orders: result.orders, added: result.added.length, updated: result.updated.length },
-        },
-        now,
-      );
-    },
-    { behavior: "immediate" },
-  );
+  const written = writePlan(store, plan, now, (existing) => {
+    const errors = checkAgainstProject(plan, existing);
+    if (errors.length > 0) throw invalid(errors);
+  });
+  result.added.push(...written.added);
+  result.updated.push(...written.updated);
+  result.kept.push(...written.kept);
   return result;
 }

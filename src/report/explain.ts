@@ -14,7 +14,7 @@
  * levels at most).
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { projectsWithTask, taskExists, taskToExplain, type TaskToExplain } from "../store/tasks-read.js";
 import { loadProjectTasks, type TaskNode } from "../store/read-project.js";
 import type { SkipReason } from "../detect/select.js";
 import { waitingReasons } from "./waiting.js";
@@ -32,19 +32,7 @@ export interface Explanation {
   because: Explanation[];
 }
 
-interface TaskRow {
-  id: string;
-  order_id: string;
-  status: string;
-  attempt: number;
-  max_attempts: number;
-  pid: number | null;
-  started_at: number | null;
-  error: string | null;
-  failure_kind: string | null;
-  retry_at: number | null;
-  log_path: string | null;
-}
+type TaskRow = TaskToExplain;
 
 const MAX_DEPTH = 5;
 
@@ -71,13 +59,7 @@ class Explainer {
   }
 
   row(task: string): TaskRow {
-    return stmt(
-      this.store,
-      `SELECT t.id, t.order_id, t.status, t.attempt, t.max_attempts, t.pid, t.started_at, t.error, t.failure_kind, t.retry_at,
-              CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log_path
-         FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-        WHERE t.project_id = ? AND t.id = ?`,
-    ).get(this.project, task) as TaskRow;
+    return taskToExplain(this.store, this.project, task) as TaskRow;
   }
 
   /** The detector's verdict on every QUEUED task of an order (one run per order). */
@@ -159,11 +141,11 @@ class Explainer {
 export function explainTask(store: Store, input: { task: string; project?: string | undefined }): Explanation & { project: string } {
   let project = input.project;
   if (project === undefined) {
-    const projects = stmt(store, "SELECT project_id FROM tasks WHERE id = ?").pluck().all(input.task) as string[];
+    const projects = projectsWithTask(store, input.task);
     if (projects.length === 0) throw notFound.task(input.task);
     if (projects.length > 1) throw usageError(`task ${input.task} is in several projects (${projects.join(", ")}): name one with --project`);
     project = projects[0]!;
-  } else if (!stmt(store, "SELECT 1 FROM tasks WHERE project_id = ? AND id = ?").get(project, input.task)) {
+  } else if (!taskExists(store, project, input.task)) {
     throw notFound.task(input.task, project);
   }
   return { project, ...new Explainer(store, project).explain(input.task) };

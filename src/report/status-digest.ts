@@ -5,6 +5,8 @@
  */
 import type { Store } from "../store/open.js";
 import { getStatus, type StatusScope } from "./status.js";
+import { pausedOrders } from "../store/orders.js";
+import { agentHolds } from "../store/projects.js";
 import { nextStep, oneLine } from "./next-step.js";
 
 export interface StatusDigest {
@@ -19,17 +21,8 @@ export function statusDigest(store: Store, scope: StatusScope = {}): StatusDiges
   const s = getStatus(store, scope);
   const many = new Set(s.tasks.map((t) => t.project)).size > 1;
   const id = (t: { project: string; task: string }) => (many ? `${t.project}/${t.task}` : t.task);
-  const paused = store.sqlite
-    .prepare(
-      `SELECT project_id || '/' || id FROM orders WHERE paused = 1 AND (@p IS NULL OR project_id = @p) AND (@o IS NULL OR id = @o) ORDER BY 1`,
-    )
-    .pluck()
-    .all({ p: scope.project ?? null, o: scope.order ?? null }) as string[];
-  const hold = (
-    store.sqlite
-      .prepare("SELECT id AS project, agent_hold_until AS until, agent_hold_reason AS reason FROM projects WHERE agent_hold_until > ? AND (@p IS NULL OR id = @p)")
-      .all(store.now(), { p: scope.project ?? null }) as Array<{ project: string; until: number; reason: string | null }>
-  ).map((h) => ({ ...h, until: new Date(h.until).toISOString() }));
+  const paused = pausedOrders(store, scope);
+  const hold = agentHolds(store, store.now(), scope.project).map((h) => ({ ...h, until: new Date(h.until).toISOString() }));
   return {
     counts: Object.fromEntries(Object.entries(s.counts).filter(([, n]) => n > 0)),
     running: s.workers.map(id),

@@ -5,7 +5,7 @@
  * per order the totals. Shared by `status` and `wait`.
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { runCosts } from "../store/runs.js";
 
 export interface TaskCost {
   cost_usd: number | null;
@@ -15,33 +15,13 @@ export interface TaskCost {
   resumed_attempts: number[];
 }
 
-interface Row {
-  task_id: string;
-  cost: number | null;
-  turns: number | null;
-  scopes: string | null;
-  resumed: string | null;
-}
-
 export function roundUsd(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
 
 /** Per task of the project (and order, when given). Tasks without any run are absent. */
 export function taskCosts(store: Store, project: string, order?: string): Map<string, TaskCost> {
-  const rows = stmt(
-    store,
-    `SELECT r.task_id,
-            CASE WHEN COUNT(r.cost_usd) + COUNT(r.review_cost_usd) > 0
-                 THEN COALESCE(SUM(r.cost_usd), 0) + COALESCE(SUM(r.review_cost_usd), 0) END AS cost,
-            CASE WHEN COUNT(r.num_turns) + COUNT(r.review_num_turns) > 0
-                 THEN COALESCE(SUM(r.num_turns), 0) + COALESCE(SUM(r.review_num_turns), 0) END AS turns,
-            json_group_array(r.out_of_scope) FILTER (WHERE r.out_of_scope IS NOT NULL) AS scopes,
-            json_group_array(r.attempt) FILTER (WHERE r.resumed_from IS NOT NULL) AS resumed
-       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.project_id = @project AND (@order IS NULL OR t.order_id = @order)
-      GROUP BY r.task_id`,
-  ).all({ project, order: order ?? null }) as Row[];
+  const rows = runCosts(store, project, order);
   const out = new Map<string, TaskCost>();
   for (const r of rows) {
     const files = new Set<string>();

@@ -5,16 +5,14 @@
  * `explain`. A task absent from the map would launch now.
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { orderLaunchState } from "../store/orders.js";
 import { loadLocks, type TaskNode } from "../store/read-project.js";
 import { detect, findBlocked, type SkipReason } from "../detect/select.js";
 import { agentGate } from "../store/agent-gates.js";
 import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js";
 
 export function waitingReasons(store: Store, project: string, order: string, tasks: ReadonlyMap<string, TaskNode>): Map<string, SkipReason> {
-  const o = stmt(store, "SELECT paused, launch_options FROM orders WHERE project_id = ? AND id = ?").get(project, order) as
-    | { paused: number; launch_options: string | null }
-    | undefined;
+  const o = orderLaunchState(store, project, order);
   const options: LaunchOptions = o?.launch_options ? { ...LAUNCH_DEFAULTS, ...(JSON.parse(o.launch_options) as Partial<LaunchOptions>) } : LAUNCH_DEFAULTS;
   let running = 0;
   for (const t of tasks.values()) if (t.status === "IN_PROGRESS" || t.status === "REVIEW") running++;

@@ -7,20 +7,10 @@
  * lines of output), and the feedback of a rejected review on the next attempt.
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { agentPromptInput, dependencyResults } from "../store/prompt-inputs.js";
+import { targetFiles } from "../store/tasks-read.js";
 import { readTail } from "../util/tail.js";
 import { mergeRuleLists } from "../agent/permissions.js";
-
-interface PromptRow {
-  title: string;
-  prompt: string | null;
-  review_feedback: string | null;
-  order_title: string | null;
-  order_id: string;
-  project_tools: string | null;
-  order_tools: string | null;
-  task_tools: string | null;
-}
 
 const MAX_DEP_RESULT = 1500;
 
@@ -31,23 +21,9 @@ function outputTail(logPath: string): string {
 }
 
 export function buildAgentPrompt(store: Store, project: string, task: string): string {
-  const t = stmt(
-    store,
-    `SELECT t.title, t.prompt, t.review_feedback, o.title AS order_title, t.order_id,
-            p.allowed_tools AS project_tools, o.allowed_tools AS order_tools, t.allowed_tools AS task_tools
-       FROM tasks t JOIN projects p ON p.id = t.project_id
-       LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
-      WHERE t.project_id = ? AND t.id = ?`,
-  ).get(project, task) as PromptRow;
-  const files = stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position")
-    .pluck()
-    .all(project, task) as string[];
-  const deps = stmt(
-    store,
-    `SELECT t.id, t.title, t.result, r.log_path FROM task_deps d JOIN tasks t ON t.project_id = d.project_id AND t.id = d.dep_id
-       LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE d.project_id = ? AND d.task_id = ? ORDER BY t.seq`,
-  ).all(project, task) as Array<{ id: string; title: string; result: string | null; log_path: string | null }>;
+  const t = agentPromptInput(store, project, task);
+  const files = targetFiles(store, project, task);
+  const deps = dependencyResults(store, project, task);
 
   const out: string[] = [];
   out.push(`# Task ${task}${t.title ? `: ${t.title}` : ""}`);

@@ -10,9 +10,9 @@
  * read); then `finish` records it all in one transaction. A command task
  * outside git costs one SELECT here: this is on every task's path.
  */
-import type { KillRequest } from "../store/transitions.js";
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { attemptToConclude, concurrentRuns, targetFilesOfConcurrentRuns } from "../store/runs.js";
+import { targetFiles } from "../store/tasks-read.js";
 import { finish, type AttemptEnd, type AttemptReport, type FinishResult, type TransientPolicy } from "../store/transitions.js";
 import { isAbsolute, normalize, relative } from "node:path";
 import { classifyEnd, type Observed } from "./attempt-end.js";
@@ -39,14 +39,6 @@ export interface ConcludeInput {
   transient?: TransientPolicy | undefined;
 }
 
-interface AttemptRow {
-  agent: number;
-  root: string;
-  scope_base: string | null;
-  started_at: number;
-  kill_request: KillRequest | null;
-}
-
 const RESULT_MAX = 4000;
 /** Recovery reads this much of a log's end for a GPU failure (a supervisor saw all of it as it came). */
 const GPU_SCAN_BYTES = 64 * 1024;
@@ -61,14 +53,6 @@ export interface AgentFootprint {
 function relativeToRoot(root: string, file: string): string | null {
   const rel = isAbsolute(file) ? relative(root, file) : normalize(file);
   return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? null : rel;
-}
-
-interface ConcurrentRun {
-  task_id: string;
-  log_path: string;
-  edited_files: string | null;
-  finished_at: number | null;
-  agent: number;
 }
 
 /**
@@ -87,14 +71,8 @@ export function outOfScope(
   const dbDir = insideRoot(input.root, store.dir);
   const changed = changedSince(input.root, input.base, dbDir === "." ? null : dbDir);
   if (changed.length === 0) return [];
-  const own = stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ?").pluck().all(input.project, input.task) as string[];
-  const others = stmt(
-    store,
-    `SELECT DISTINCT f.path FROM runs r JOIN task_files f ON f.project_id = r.project_id AND f.task_id = r.task_id
-      WHERE r.project_id = ? AND r.task_id <> ? AND r.started_at <= ? AND (r.finished_at IS NULL OR r.finished_at >= ?)`,
-  )
-    .pluck()
-    .all(input.project, input.task, store.now(), input.startedAt) as string[];
+  const own = targetFiles(store, input.project, input.task);
+  const others = targetFilesOfConcurrentRuns(store, input.project, input.task, input.startedAt, store.now());
   const allowed = [...own, ...others];
   const candidates = changed.filter((file) => {
     if (dbDir !== null && (dbDir === "." || pathsOverlap(dbDir, file))) return false;
@@ -116,12 +94,7 @@ export function outOfScope(
 
 /** Files written by the file tools of other agent attempts that ran during this one. */
 function editedByOthers(store: Store, input: { project: string; task: string; root: string; startedAt: number }): Set<string> {
-  const runs = stmt(
-    store,
-    `SELECT r.task_id, r.log_path, r.edited_files, r.finished_at, t.prompt IS NOT NULL AS agent
-       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.project_id = ? AND r.task_id <> ? AND r.started_at <= ? AND (r.finished_at IS NULL OR r.finished_at >= ?)`,
-  ).all(input.project, input.task, store.now(), input.startedAt) as ConcurrentRun[];
+  const runs = concurrentRuns(store, input.project, input.task, input.startedAt, store.now());
   const out = new Set<string>();
   for (const r of runs) {
     if (!r.agent) continue;
@@ -137,13 +110,7 @@ function editedByOthers(store: Store, input: { project: string; task: string; ro
 
 export function concludeAttempt(store: Store, input: ConcludeInput): FinishResult {
   const { project, task, attempt } = input;
-  const row = stmt(
-    store,
-    `SELECT t.prompt IS NOT NULL AS agent, COALESCE(t.cwd, p.root) AS root, r.scope_base, r.started_at, r.kill_request
-       FROM tasks t JOIN projects p ON p.id = t.project_id
-       JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = ?
-      WHERE t.project_id = ? AND t.id = ?`,
-  ).get(attempt, project, task) as AttemptRow | undefined;
+  const row = attemptToConclude(store, project, task, attempt);
   let end: AttemptEnd = classifyEnd({
     killedFor: null,
     ...input.seen,

@@ -6,7 +6,9 @@
  * `--max-workers` or AIPM_QUEUE_WORKERS says otherwise).
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { ensureProject, projectRoot } from "../store/projects.js";
+import { queuePosition, taskExists } from "../store/tasks-read.js";
+import { setTaskCwd } from "../store/task-definitions.js";
 import { applyPlan } from "../plan/import-plan.js";
 import { ID_PATTERN } from "../plan/spec.js";
 import { usageError } from "../errors.js";
@@ -27,12 +29,12 @@ export function enqueue(store: Store, input: EnqueueInput): { task: string; posi
   if (!ID_PATTERN.test(input.name)) throw usageError(`bad queue name "${input.name}" (expected 1-64 of A-Z a-z 0-9 _ . -)`);
   if (input.argv.length === 0) throw usageError("enqueue: give the command after --, e.g. aipm enqueue tests -- npm test");
   const now = store.now();
-  stmt(store, "INSERT OR IGNORE INTO projects (id, root, created_at) VALUES (?, ?, ?)").run(QUEUE_PROJECT, input.cwd, now);
+  ensureProject(store, QUEUE_PROJECT, input.cwd, now);
   let id = input.name;
-  for (let n = 2; stmt(store, "SELECT 1 FROM tasks WHERE project_id = ? AND id = ?").get(QUEUE_PROJECT, id); n++) {
+  for (let n = 2; taskExists(store, QUEUE_PROJECT, id); n++) {
     id = `${input.name}.${n}`.slice(-64);
   }
-  const root = stmt(store, "SELECT root FROM projects WHERE id = ?").pluck().get(QUEUE_PROJECT) as string;
+  const root = projectRoot(store, QUEUE_PROJECT) as string;
   applyPlan(store, {
     project: QUEUE_PROJECT,
     root,
@@ -71,12 +73,7 @@ export function enqueue(store: Store, input: EnqueueInput): { task: string; posi
       },
     ],
   });
-  stmt(store, "UPDATE tasks SET cwd = ? WHERE project_id = ? AND id = ?").run(input.cwd, QUEUE_PROJECT, id);
-  const position = stmt(
-    store,
-    "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status = 'QUEUED' AND seq <= (SELECT seq FROM tasks WHERE project_id = ? AND id = ?)",
-  )
-    .pluck()
-    .get(QUEUE_PROJECT, QUEUE_ORDER, QUEUE_PROJECT, id) as number;
+  setTaskCwd(store, QUEUE_PROJECT, id, input.cwd);
+  const position = queuePosition(store, QUEUE_PROJECT, QUEUE_ORDER, id);
   return { task: id, position };
 }

@@ -8,7 +8,7 @@
  * after).
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { taskOutcome, type TaskOutcome } from "../store/tasks-read.js";
 import type { TaskStatus } from "../store/schema.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import type { LaunchOptions } from "../config/launch-options.js";
@@ -52,14 +52,7 @@ export interface ExecuteResult {
   log: string | null;
 }
 
-interface TaskNow {
-  status: TaskStatus;
-  retry_at: number | null;
-  attempt: number;
-  exit_code: number | null;
-  error: string | null;
-  failure_kind: string | null;
-}
+type TaskNow = TaskOutcome;
 
 function refusalMessage(task: string, r: Extract<LaunchTaskResult, { ok: false }>): string {
   if ("error" in r) return `${task} could not start: ${r.error}`;
@@ -88,11 +81,7 @@ export async function executeTask(store: Store, input: ExecuteInput): Promise<Ex
     const hint = ref.status === "FAILED" || ref.status === "CANCELLED" ? ` (aipm retry ${ref.task} first)` : "";
     throw usageError(`task ${ref.task} is ${ref.status}, not QUEUED${hint}`);
   }
-  const now = (): TaskNow =>
-    stmt(store, "SELECT status, retry_at, attempt, exit_code, error, failure_kind FROM tasks WHERE project_id = ? AND id = ?").get(
-      ref.project,
-      ref.task,
-    ) as TaskNow;
+  const now = (): TaskNow => taskOutcome(store, ref.project, ref.task) as TaskNow;
   const launch = (): LaunchTaskResult =>
     launchTask(store, {
       project: ref.project,

@@ -8,10 +8,9 @@
  * ones still running, and the reviews still to start, so that a supervisor
  * can take them over.
  */
-import type { KillRequest } from "../store/transitions.js";
 import { readFileSync } from "node:fs";
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { adoptRun, attemptsInFlight, reviewsInFlight, type InFlight, type ReviewInFlight } from "../store/runs.js";
 import { recordSpawn, rollbackSpawn, type FinishResult } from "../store/transitions.js";
 import { exitFileFor, parseExitFile } from "../../worker/task-wrapper.js";
 import { findWrapperPid, isAlive, procStartTime } from "./proc.js";
@@ -20,59 +19,14 @@ import { concludeAttempt } from "./conclude-attempt.js";
 import { capLog, LOG_MAX_MB_DEFAULT, resolveLogMaxBytes } from "./log-cap.js";
 import { concludeReview, isRerun } from "./review-task.js";
 
-export interface InFlight {
-  project: string;
-  order: string;
-  task: string;
-  attempt: number;
-  pid: number | null;
-  procStart: string | null;
-  ownerPid: number | null;
-  ownerStart: string | null;
-  logPath: string;
-  startedAt: number;
-  timeoutS: number | null;
-  killRequest: KillRequest | null;
-}
+export type { InFlight, ReviewInFlight };
 
 export function loadInFlight(store: Store, project?: string): InFlight[] {
-  const rows = stmt(
-    store,
-    `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.pid, r.proc_start AS procStart,
-            r.owner_pid AS ownerPid, r.owner_start AS ownerStart, r.log_path AS logPath, r.started_at AS startedAt,
-            t.timeout_s AS timeoutS, r.kill_request AS killRequest
-       FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE t.status = 'IN_PROGRESS' AND (@project IS NULL OR t.project_id = @project)
-      ORDER BY t.seq`,
-  ).all({ project: project ?? null }) as InFlight[];
-  return rows;
-}
-
-export interface ReviewInFlight {
-  project: string;
-  order: string;
-  task: string;
-  attempt: number;
-  /** Null until the review process is started. */
-  reviewPid: number | null;
-  reviewProcStart: string | null;
-  reviewLogPath: string | null;
-  /** A review with no verdict is started again from this time. */
-  reviewRetryAt: number | null;
-  ownerPid: number | null;
-  ownerStart: string | null;
+  return attemptsInFlight(store, project);
 }
 
 export function loadReviewsInFlight(store: Store, project?: string): ReviewInFlight[] {
-  return stmt(
-    store,
-    `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.review_pid AS reviewPid,
-            r.review_proc_start AS reviewProcStart, r.review_log_path AS reviewLogPath, r.review_retry_at AS reviewRetryAt,
-            r.owner_pid AS ownerPid, r.owner_start AS ownerStart
-       FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE t.status = 'REVIEW' AND (@project IS NULL OR t.project_id = @project)
-      ORDER BY t.seq`,
-  ).all({ project: project ?? null }) as ReviewInFlight[];
+  return reviewsInFlight(store, project);
 }
 
 /**
@@ -97,13 +51,7 @@ export function takeOwnership(
   f: Pick<InFlight, "project" | "task" | "attempt" | "ownerPid">,
   ownStart: string | null,
 ): boolean {
-  return (
-    stmt(
-      store,
-      `UPDATE runs SET owner_pid = ?, owner_start = ? WHERE project_id = ? AND task_id = ? AND attempt = ?
-         AND outcome IN ('running', 'reviewing') AND owner_pid IS ?`,
-    ).run(process.pid, ownStart, f.project, f.task, f.attempt, f.ownerPid).changes === 1
-  );
+  return adoptRun(store, f, { pid: process.pid, start: ownStart });
 }
 
 export interface RecoverReport {

@@ -7,7 +7,8 @@
  * are held until every process of the task is gone.
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { runOutcome, runningPid } from "../store/runs.js";
+import { taskStatus } from "../store/tasks-read.js";
 import { cancelQueued, finish, finishReview, requestKill } from "../store/transitions.js";
 import { usageError } from "../errors.js";
 import { groupAlive, signalGroup } from "./proc.js";
@@ -54,13 +55,7 @@ export async function killTask(store: Store, input: KillInput): Promise<KillResu
     throw usageError(`task ${ref.task} is ${ref.status}: nothing to kill`);
   }
   // The process that runs now: the worker, or in REVIEW its review process.
-  const current = () =>
-    (
-      stmt(
-        store,
-        "SELECT CASE WHEN outcome = 'reviewing' THEN review_pid ELSE pid END AS pid FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
-      ).get(ref.project, ref.task, ref.attempt) as { pid: number | null } | undefined
-    )?.pid ?? null;
+  const current = () => runningPid(store, ref.project, ref.task, ref.attempt);
   const request = input.requeue ? "requeue" : "cancel";
   const pid = current();
   requestKill(store, { project: ref.project, task: ref.task, attempt: ref.attempt, request });
@@ -96,10 +91,7 @@ export async function killTask(store: Store, input: KillInput): Promise<KillResu
  * task: a supervisor may already have launched the requeued task again.
  */
 async function endOfAttempt(store: Store, project: string, task: string, attempt: number, request: string): Promise<string> {
-  const outcome = () =>
-    stmt(store, "SELECT outcome FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck().get(project, task, attempt) as
-      | string
-      | undefined;
+  const outcome = () => runOutcome(store, project, task, attempt);
   const until = Date.now() + 2000;
   const open = () => ["running", "reviewing"].includes(outcome() ?? "");
   while (open() && Date.now() < until) await sleep(20);
@@ -108,5 +100,5 @@ async function endOfAttempt(store: Store, project: string, task: string, attempt
 }
 
 function currentStatus(store: Store, project: string, task: string): string {
-  return stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck().get(project, task) as string;
+  return taskStatus(store, project, task) as string;
 }

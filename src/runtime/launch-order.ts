@@ -8,7 +8,7 @@
  */
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { activateOrder as markOrderActive } from "../store/orders.js";
 import { planLaunch, type LaunchReport } from "../launch/plan-launch.js";
 import type { LaunchOptions } from "../config/launch-options.js";
 import type { ResourceMonitor } from "../resources/monitor.js";
@@ -69,11 +69,7 @@ export function withScale(store: Store, project: string, order: string, options:
 }
 
 export function activateOrder(store: Store, project: string, order: string, options: LaunchOptions): void {
-  stmt(store, "UPDATE orders SET active = 1, launch_options = ? WHERE project_id = ? AND id = ?").run(
-    JSON.stringify(options),
-    project,
-    order,
-  );
+  markOrderActive(store, project, order, JSON.stringify(options));
 }
 
 export async function launchOrder(store: Store, input: LaunchOrderInput): Promise<LaunchOrderResult> {

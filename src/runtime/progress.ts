@@ -6,7 +6,7 @@
  * finished attempt changes nothing.
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { recordProgress } from "../store/task-progress.js";
 import { failedError, usageError } from "../errors.js";
 
 export interface ProgressInput {
@@ -33,12 +33,8 @@ export function parseProgress(text: string): { done: number; total: number } {
 
 export function reportProgress(store: Store, p: ProgressInput): void {
   const label = p.label === null ? null : p.label.replace(/\s+/g, " ").trim().slice(0, LABEL_MAX) || null;
-  const changed = stmt(
-    store,
-    `UPDATE tasks SET progress_done = ?, progress_total = ?, progress_label = ?
-      WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND (? IS NULL OR attempt = ?)`,
-  ).run(p.done, p.total, label, p.project, p.task, p.attempt, p.attempt).changes;
-  if (changed !== 1) {
+  const recorded = recordProgress(store, { project: p.project, task: p.task, attempt: p.attempt, done: p.done, total: p.total, label });
+  if (!recorded) {
     throw failedError(`progress: task ${p.task} of project ${p.project}${p.attempt !== null ? ` (attempt ${p.attempt})` : ""} is not running: nothing recorded`);
   }
 }

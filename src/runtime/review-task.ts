@@ -20,10 +20,10 @@
  * task at once (`review_error`): retrying the work cannot fix a missing
  * reviewer; any other start failure counts as a run without a verdict.
  */
-import type { KillRequest } from "../store/transitions.js";
 import { join } from "node:path";
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { reviewRunState, reviewToStart } from "../store/runs.js";
+import { targetFiles } from "../store/tasks-read.js";
 import { finishReview, rerunReview, startReview, type FinishResult, type ReviewerCost } from "../store/transitions.js";
 import { packageRoot } from "../util/package-root.js";
 import { expandTemplate, parseTemplate } from "./task-command.js";
@@ -52,13 +52,6 @@ export function reviewFiles(dbDir: string, project: string, task: string, attemp
   return { log: `${base}.log`, prompt: `${base}.prompt`, settings: `${base}.settings.json` };
 }
 
-interface ReviewDef {
-  order_id: string;
-  model: string | null;
-  root: string;
-  review_runs: number;
-}
-
 export interface StartedReview {
   ok: true;
   worker: SpawnedWorker;
@@ -73,13 +66,7 @@ export function spawnReview(
   store: Store,
   r: { project: string; task: string; attempt: number; model: string | null; env: NodeJS.ProcessEnv },
 ): StartedReview | { ok: false; error: string; result: FinishResult | null } {
-  const def = stmt(
-    store,
-    `SELECT t.order_id, t.model, COALESCE(t.cwd, p.root) AS root, r.review_runs FROM tasks t
-       JOIN projects p ON p.id = t.project_id
-       JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE t.project_id = ? AND t.id = ? AND t.status = 'REVIEW' AND t.attempt = ?`,
-  ).get(r.project, r.task, r.attempt) as ReviewDef | undefined;
+  const def = reviewToStart(store, r.project, r.task, r.attempt);
   if (!def) return { ok: false, error: "the task is no longer in REVIEW", result: null };
   const files = reviewFiles(store.dir, r.project, r.task, r.attempt, def.review_runs + 1);
   let worker: SpawnedWorker;
@@ -93,9 +80,7 @@ export function spawnReview(
       order: def.order_id,
       project: r.project,
     });
-    const targetFiles = stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position")
-      .pluck()
-      .all(r.project, r.task) as string[];
+    const target = targetFiles(store, r.project, r.task);
     const prepared = prepareSpawn({
       project: r.project,
       order: def.order_id,
@@ -103,7 +88,7 @@ export function spawnReview(
       attempt: r.attempt,
       root: def.root,
       dbPath: store.path,
-      targetFiles,
+      targetFiles: target,
       argv,
       stdin: promptPlaced ? null : prompt,
       files,
@@ -201,10 +186,7 @@ export function isRerun(r: FinishResult | ReviewRerun): r is ReviewRerun {
 }
 
 export function concludeReview(store: Store, e: ReviewEnd): FinishResult | ReviewRerun {
-  const run = stmt(
-    store,
-    "SELECT kill_request, review_runs FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?",
-  ).get(e.project, e.task, e.attempt) as { kill_request: KillRequest | null; review_runs: number } | undefined;
+  const run = reviewRunState(store, e.project, e.task, e.attempt);
   const base = { project: e.project, task: e.task, attempt: e.attempt };
   const now = store.now();
   const { cost, rateLimitedUntil, feedback } = readReview(e.logPath, now);

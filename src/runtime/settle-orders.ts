@@ -8,7 +8,7 @@
  */
 import type { Store } from "../store/open.js";
 import type { ProjectView } from "./project-view.js";
-import { stmt } from "../store/statements.js";
+import { endOrder } from "../store/orders.js";
 
 export function orderCounts(view: ProjectView, orderId: string) {
   const counts: Record<string, number> = {};
@@ -28,18 +28,7 @@ export function settleOrders(store: Store, view: ProjectView, orderIds: readonly
     const { counts, open } = orderCounts(view, id);
     if (open > 0 && (!stopping || order.paused)) continue;
     const kind = open === 0 ? "order_finished" : "order_idle";
-    const tx = store.sqlite.transaction(() => {
-      const changed = stmt(store, "UPDATE orders SET active = 0 WHERE project_id = ? AND id = ? AND active = 1").run(view.project, id).changes;
-      if (changed !== 1) return;
-      stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, ?, ?)").run(
-        store.now(),
-        view.project,
-        id,
-        kind,
-        JSON.stringify({ counts }),
-      );
-    });
-    tx.immediate();
+    endOrder(store, view.project, id, kind, counts);
     view.orders = view.orders.filter((o) => o.id !== id);
   }
 }

@@ -5,7 +5,7 @@
  * picks up what became launchable.
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { reactivateOrder } from "../store/orders.js";
 import { retry, setPaused } from "../store/transitions.js";
 import { getOrder } from "../store/read-project.js";
 import { usageError } from "../errors.js";
@@ -18,7 +18,7 @@ import { handOver } from "./wait-order.js";
 
 /** After a task goes back to QUEUED by hand, its order needs a supervisor to launch it. */
 function reactivate(store: Store, project: string, order: string, env: NodeJS.ProcessEnv): void {
-  stmt(store, "UPDATE orders SET active = 1 WHERE project_id = ? AND id = ?").run(project, order);
+  reactivateOrder(store, project, order);
   ensureSupervisor(store, project, env);
 }
 

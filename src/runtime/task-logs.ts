@@ -8,7 +8,8 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, rmdirSync, unlin
 import { dirname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { deleteRuns, finishedRunsBefore, latestRun } from "../store/runs.js";
+import { endedTasksBefore } from "../store/tasks-read.js";
 import { exitFileFor } from "../../worker/task-wrapper.js";
 import { findTask, type TaskRef } from "./find-task.js";
 
@@ -20,10 +21,7 @@ export interface LatestLog {
 
 export function latestLog(store: Store, task: string, project?: string): LatestLog {
   const ref = findTask(store, task, project);
-  const row = stmt(
-    store,
-    "SELECT attempt, log_path FROM runs WHERE project_id = ? AND task_id = ? ORDER BY attempt DESC LIMIT 1",
-  ).get(ref.project, ref.task) as { attempt: number; log_path: string } | undefined;
+  const row = latestRun(store, ref.project, ref.task);
   return { ref, attempt: row?.attempt ?? null, path: row?.log_path ?? null };
 }
 
@@ -162,11 +160,7 @@ export interface CleanupReport {
 /** Deletes run records and log files of finished tasks whose attempt ended more than `days` ago. */
 export function cleanup(store: Store, days: number): CleanupReport {
   const cutoff = store.now() - days * 86_400_000;
-  const rows = stmt(
-    store,
-    `SELECT r.id, r.log_path FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.finished_at IS NOT NULL AND r.finished_at < ? AND t.status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED')`,
-  ).all(cutoff) as Array<{ id: number; log_path: string }>;
+  const rows = finishedRunsBefore(store, cutoff);
   let files = 0;
   const dirs = new Set<string>();
   for (const r of rows) {
@@ -188,14 +182,8 @@ export function cleanup(store: Store, days: number): CleanupReport {
     }
   }
   // Checkpoints of tasks that ended (DONE ones are removed at once) and have not run since the cutoff.
-  const ended = stmt(
-    store,
-    `SELECT project_id, id FROM tasks WHERE status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED') AND COALESCE(finished_at, updated_at) < ?`,
-  ).all(cutoff) as Array<{ project_id: string; id: string }>;
+  const ended = endedTasksBefore(store, cutoff);
   for (const t of ended) removeTaskState(store.dir, t.project_id, t.id);
-  const del = stmt(store, "DELETE FROM runs WHERE id = ?");
-  store.sqlite.transaction(() => {
-    for (const r of rows) del.run(r.id);
-  }).immediate();
+  deleteRuns(store, rows.map((r) => r.id));
   return { days, runs_deleted: rows.length, files_deleted: files };
 }

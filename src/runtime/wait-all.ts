@@ -6,6 +6,8 @@
  */
 import type { Store } from "../store/open.js";
 import { getProject } from "../store/read-project.js";
+import { openOrders, orderCreationTimes } from "../store/orders.js";
+import { orderEndsSince } from "../store/events.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/statuses.js";
 import { markReported, orderSettled, orderSummary, superviseUntilSettled, type FailedTask, type WaitInput } from "./wait-order.js";
 
@@ -43,21 +45,8 @@ export const UNREPORTED_WINDOW_MS = 24 * 3600_000;
  */
 export function activeOrders(store: Store, project?: string): OrderRef[] {
   if (project !== undefined) getProject(store, project);
-  const open = store.sqlite
-    .prepare(
-      `SELECT o.project_id AS project, o.id AS "order" FROM orders o
-        WHERE (@project IS NULL OR o.project_id = @project)
-          AND (o.active = 1 OR EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = o.project_id AND t.order_id = o.id
-                                        AND t.status IN ('IN_PROGRESS', 'REVIEW')))`,
-    )
-    .all({ project: project ?? null }) as OrderRef[];
-  const ends = store.sqlite
-    .prepare(
-      `SELECT project_id AS project, order_id AS "order", kind FROM events
-        WHERE ts >= @since AND kind IN ('order_finished', 'order_idle', 'order_reported') AND (@project IS NULL OR project_id = @project)
-        ORDER BY id`,
-    )
-    .all({ since: store.now() - UNREPORTED_WINDOW_MS, project: project ?? null }) as Array<OrderRef & { kind: string }>;
+  const open = openOrders(store, project);
+  const ends = orderEndsSince(store, store.now() - UNREPORTED_WINDOW_MS, project);
   const unreported = new Map<string, OrderRef>();
   for (const e of ends) {
     const key = `${e.project}\0${e.order}`;
@@ -66,9 +55,7 @@ export function activeOrders(store: Store, project?: string): OrderRef[] {
   }
   const all = new Map<string, OrderRef>();
   for (const r of [...open, ...unreported.values()]) all.set(`${r.project}\0${r.order}`, r);
-  const created = new Map(
-    (store.sqlite.prepare("SELECT project_id || char(0) || id AS k, created_at AS c FROM orders").all() as Array<{ k: string; c: number }>).map((r) => [r.k, r.c]),
-  );
+  const created = orderCreationTimes(store);
   return [...all.entries()]
     .filter(([k]) => created.has(k))
     .sort(([a], [b]) => (a.split("\0")[0]!.localeCompare(b.split("\0")[0]!) || created.get(a)! - created.get(b)!))

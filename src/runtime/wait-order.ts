@@ -6,7 +6,9 @@
  * compact summary.
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import { countQueuedInOrder, countRunningInOrder, orderTaskEnds, orderTaskStates, type OrderTaskState } from "../store/tasks-read.js";
+import { countRunnableOrders } from "../store/orders.js";
+import { markOrdersReported } from "../store/events.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/statuses.js";
 import { getOrder, loadProjectTasks } from "../store/read-project.js";
 import { findBlocked } from "../detect/select.js";
@@ -52,23 +54,8 @@ export interface FailedTask {
   next: string;
 }
 
-interface Row {
-  id: string;
-  status: TaskStatus;
-  error: string | null;
-  failure_kind: string | null;
-  review_feedback: string | null;
-  attempt: number;
-  log_path: string | null;
-}
-
 export function orderSummary(store: Store, project: string, order: string, since: number, timedOut: boolean): WaitSummary {
-  const rows = stmt(
-    store,
-    `SELECT t.id, t.status, t.error, t.failure_kind, t.review_feedback, t.attempt, r.log_path FROM tasks t
-       LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE t.project_id = ? AND t.order_id = ? ORDER BY t.seq`,
-  ).all(project, order) as Row[];
+  const rows = orderTaskEnds(store, project, order);
   const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
   for (const r of rows) counts[r.status]++;
   const blocked = counts.QUEUED > 0 ? countBlocked(store, project, order) : 0;
@@ -112,16 +99,9 @@ function countBlocked(store: Store, project: string, order: string): number {
 
 /** True when no task of the order is QUEUED (unblocked), IN_PROGRESS or REVIEW. */
 export function orderSettled(store: Store, project: string, order: string): boolean {
-  const open = stmt(
-    store,
-    "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')",
-  )
-    .pluck()
-    .get(project, order) as number;
+  const open = countRunningInOrder(store, project, order);
   if (open > 0) return false;
-  const queued = stmt(store, "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status = 'QUEUED'")
-    .pluck()
-    .get(project, order) as number;
+  const queued = countQueuedInOrder(store, project, order);
   return queued === 0 || countBlocked(store, project, order) === queued;
 }
 
@@ -156,11 +136,7 @@ export async function waitForOrder(store: Store, input: WaitInput): Promise<Wait
 
 /** Records that a wait reported these orders' ends (`wait --all` then covers them only when they end again). */
 export function markReported(store: Store, refs: ReadonlyArray<{ project: string; order: string }>): void {
-  const insert = stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_reported', '{}')");
-  const now = store.now();
-  store.sqlite.transaction(() => {
-    for (const r of refs) insert.run(now, r.project, r.order);
-  }).immediate();
+  markOrdersReported(store, refs, store.now());
 }
 
 export interface SuperviseInput extends Omit<WaitInput, "project" | "order" | "timeoutS" | "startedAt"> {
@@ -227,14 +203,8 @@ class FinishWatch {
     for (const r of this.rows()) this.seen.set(r.id, r.status);
   }
 
-  private rows(): Array<{ id: string; order_id: string; status: TaskStatus; failure_kind: string | null; attempt: number }> {
-    return this.orders.flatMap(
-      (o) =>
-        stmt(this.store, "SELECT id, order_id, status, failure_kind, attempt FROM tasks WHERE project_id = ? AND order_id = ? ORDER BY seq").all(
-          this.project,
-          o,
-        ) as Array<{ id: string; order_id: string; status: TaskStatus; failure_kind: string | null; attempt: number }>,
-    );
+  private rows(): OrderTaskState[] {
+    return this.orders.flatMap((o) => orderTaskStates(this.store, this.project, o));
   }
 
   check(): void {
@@ -249,8 +219,6 @@ class FinishWatch {
 
 /** When something of the project still runs or can run, make sure a supervisor carries on. */
 export function handOver(store: Store, project: string, env: NodeJS.ProcessEnv): void {
-  const active = stmt(store, "SELECT COUNT(*) FROM orders WHERE project_id = ? AND active = 1 AND paused = 0")
-    .pluck()
-    .get(project) as number;
+  const active = countRunnableOrders(store, project);
   if (active > 0 || loadInFlight(store, project).length > 0 || loadReviewsInFlight(store, project).length > 0) ensureSupervisor(store, project, env);
 }

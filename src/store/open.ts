@@ -79,6 +79,11 @@ async function loadDrizzle(sqlite: Database.Database): Promise<Db> {
   return drizzle(sqlite, { schema: schemaModule });
 }
 
+/** False once the store was closed (a late callback must not touch it). */
+export function storeIsOpen(store: Store): boolean {
+  return store.sqlite.open;
+}
+
 /** The database path a command would use: `--db`, `$AIPM_DB`, the nearest `.aipm/aipm.db` upward, `./.aipm/aipm.db`. */
 export function resolveDbPath(opts: OpenOptions = {}): string {
   return locateDb({ db: opts.db, env: opts.env, cwd: opts.cwd }).path;

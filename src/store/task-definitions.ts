@@ -1,6 +1,7 @@
 /**
- * Writing what a task *is* (title, command, deps, target files...) as opposed
- * to where it stands (./transitions.ts). Called inside the import transaction.
+ * Tables `projects`, `orders`, `tasks`, `task_deps`, `task_files`: writing
+ * what a task *is* (title, command, deps, target files...) as opposed to
+ * where it stands (./transitions.ts). `writePlan` is the import transaction.
  *
  * Rewriting an existing task is guarded by `status = 'QUEUED'`: a task that
  * has started or finished is never changed by a plan, even if it moved on
@@ -8,10 +9,14 @@
  */
 import { and, eq } from "drizzle-orm";
 import type Database from "better-sqlite3";
-import type { Db } from "./open.js";
+import type { Db, Store } from "./open.js";
+import { stmt } from "./statements.js";
 import { insertRows } from "./bulk-insert.js";
 import { tasks, taskDeps, taskFiles, orders, projects } from "./schema.js";
-import type { TaskSpec } from "../plan/spec.js";
+import type { PlanSpec, TaskSpec } from "../plan/spec.js";
+import { loadProjectTasks, type TaskNode } from "./read-project.js";
+import { recordEvent } from "./events.js";
+import { skipUnmeetable } from "./skip-unmeetable.js";
 
 function definitionColumns(t: TaskSpec) {
   return {
@@ -120,3 +125,62 @@ function writeEdges(sqlite: Database.Database, projectId: string, specs: TaskSpe
   );
 }
 
+
+/** Where an enqueued command runs (the directory it was enqueued from). */
+export function setTaskCwd(store: Store, projectId: string, taskId: string, cwd: string): void {
+  stmt(store, "UPDATE tasks SET cwd = ? WHERE project_id = ? AND id = ?").run(cwd, projectId, taskId);
+}
+
+export interface PlanWrite {
+  added: string[];
+  updated: string[];
+  /** Tasks the plan names that were left alone because they are no longer QUEUED. */
+  kept: Array<{ task: string; status: string }>;
+}
+
+/**
+ * Writes a validated plan in one IMMEDIATE transaction, all or nothing: new
+ * tasks are added, QUEUED ones rewritten, the others kept; a task that
+ * depends on one already ended in a way its condition excludes is SKIPPED;
+ * one `plan_imported` event. `check` sees the project's tasks as they are
+ * inside the transaction and throws to write nothing.
+ */
+export function writePlan(store: Store, plan: PlanSpec, now: number, check: (existing: ReadonlyMap<string, TaskNode>) => void): PlanWrite {
+  const out: PlanWrite = { added: [], updated: [], kept: [] };
+  store.db.transaction(
+    (tx) => {
+      const existing = loadProjectTasks(store, plan.project);
+      check(existing);
+      upsertProject(tx, plan.project, plan.root, now, plan.allowedTools);
+      for (const order of plan.orders) {
+        upsertOrder(tx, plan.project, order.id, order.title, now, order);
+        const fresh: TaskSpec[] = [];
+        for (const t of order.tasks) {
+          const old = existing.get(t.id);
+          if (!old) fresh.push(t);
+          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, store.sqlite, plan.project, t, now)) out.updated.push(t.id);
+          else out.kept.push({ task: t.id, status: old.status });
+        }
+        insertTasks(store.sqlite, plan.project, order.id, fresh, now);
+        out.added.push(...fresh.map((t) => t.id));
+      }
+      // A task that depends on one already ended in a way its condition excludes is SKIPPED now.
+      const ended = new Set<string>();
+      for (const order of plan.orders) {
+        for (const t of order.tasks) for (const d of t.deps) if (existing.get(d) && existing.get(d)!.status !== "QUEUED") ended.add(d);
+      }
+      if (ended.size > 0) skipUnmeetable(store.sqlite, now, plan.project, [...ended]);
+      recordEvent(
+        tx,
+        {
+          kind: "plan_imported",
+          projectId: plan.project,
+          data: { orders: plan.orders.map((o) => o.id), added: out.added.length, updated: out.updated.length },
+        },
+        now,
+      );
+    },
+    { behavior: "immediate" },
+  );
+  return out;
+}

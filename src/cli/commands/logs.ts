@@ -7,7 +7,7 @@
  */
 import type { Argv } from "yargs";
 import { cleanup, latestLog, LogFollower, readLog, streamLog, type LogView } from "../../runtime/task-logs.js";
-import { stmt } from "../../store/statements.js";
+import { taskStatus } from "../../store/tasks-read.js";
 import { usageError } from "../../errors.js";
 import { emit, emitJson, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
@@ -84,7 +84,7 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
             }
             const more = follower.read();
             if (more) io.stdout(shown(more));
-            const status = stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck().get(now.ref.project, now.ref.task);
+            const status = taskStatus(store, now.ref.project, now.ref.task);
             if (status !== "IN_PROGRESS" && status !== "REVIEW" && status !== "QUEUED") break;
           }
         }, { readOnly: true });

@@ -1,0 +1,73 @@
+/**
+ * Table `orders`, outside a plan import: active (launched and not finished),
+ * paused, its stored launch options; ending an order with its event.
+ * Pausing and resuming are transitions (./transitions.ts).
+ */
+import type { Store } from "./open.js";
+import { stmt } from "./statements.js";
+import { appendEvent } from "./events.js";
+
+/** Marks the order active under these launch options (JSON). */
+export function activateOrder(store: Store, project: string, order: string, launchOptions: string): void {
+  stmt(store, "UPDATE orders SET active = 1, launch_options = ? WHERE project_id = ? AND id = ?").run(launchOptions, project, order);
+}
+
+/** Marks the order active again, keeping its launch options. */
+export function reactivateOrder(store: Store, project: string, order: string): void {
+  stmt(store, "UPDATE orders SET active = 1 WHERE project_id = ? AND id = ?").run(project, order);
+}
+
+/**
+ * Ends an active order with its event (`order_finished` or `order_idle`,
+ * with its counts), in one IMMEDIATE transaction; nothing when it was not
+ * active any more.
+ */
+export function endOrder(store: Store, project: string, order: string, kind: "order_finished" | "order_idle", counts: Record<string, number>): void {
+  store.sqlite
+    .transaction(() => {
+      const changed = stmt(store, "UPDATE orders SET active = 0 WHERE project_id = ? AND id = ? AND active = 1").run(project, order).changes;
+      if (changed !== 1) return;
+      appendEvent(store, { kind, projectId: project, orderId: order, data: { counts } }, store.now());
+    })
+    .immediate();
+}
+
+/** Whether the order is paused, and its stored launch options (JSON); undefined when there is no such order. */
+export function orderLaunchState(store: Store, project: string, order: string): { paused: number; launch_options: string | null } | undefined {
+  return stmt(store, "SELECT paused, launch_options FROM orders WHERE project_id = ? AND id = ?").get(project, order) as
+    | { paused: number; launch_options: string | null }
+    | undefined;
+}
+
+/** Paused orders as `project/order`, sorted; of one project or order, or all. */
+export function pausedOrders(store: Store, scope: { project?: string | undefined; order?: string | undefined }): string[] {
+  return stmt(
+    store,
+    `SELECT project_id || '/' || id FROM orders WHERE paused = 1 AND (@p IS NULL OR project_id = @p) AND (@o IS NULL OR id = @o) ORDER BY 1`,
+  )
+    .pluck()
+    .all({ p: scope.project ?? null, o: scope.order ?? null }) as string[];
+}
+
+/** Orders of the project that are active and not paused. */
+export function countRunnableOrders(store: Store, project: string): number {
+  return stmt(store, "SELECT COUNT(*) FROM orders WHERE project_id = ? AND active = 1 AND paused = 0").pluck().get(project) as number;
+}
+
+/** Orders (of one project, or all) that are active or have a task IN_PROGRESS or in REVIEW. */
+export function openOrders(store: Store, project?: string): Array<{ project: string; order: string }> {
+  return stmt(
+    store,
+    `SELECT o.project_id AS project, o.id AS "order" FROM orders o
+        WHERE (@project IS NULL OR o.project_id = @project)
+          AND (o.active = 1 OR EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = o.project_id AND t.order_id = o.id
+                                        AND t.status IN ('IN_PROGRESS', 'REVIEW')))`,
+  ).all({ project: project ?? null }) as Array<{ project: string; order: string }>;
+}
+
+/** When each order was created, keyed `project \0 order`. */
+export function orderCreationTimes(store: Store): Map<string, number> {
+  return new Map(
+    (stmt(store, "SELECT project_id || char(0) || id AS k, created_at AS c FROM orders").all() as Array<{ k: string; c: number }>).map((r) => [r.k, r.c]),
+  );
+}
