@@ -8,7 +8,7 @@
  */
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import type { Store } from "../store/open.js";
-import { activateOrder as markOrderActive } from "../store/orders.js";
+import { activateOrder as markOrderActive, orderLaunchOptions } from "../store/orders.js";
 import { planLaunch, type LaunchReport } from "../launch/plan-launch.js";
 import type { LaunchOptions } from "../config/launch-options.js";
 import type { ResourceMonitor } from "../resources/monitor.js";
@@ -62,7 +62,7 @@ function refusalToSkip(task: string, r: ClaimRefusal): SkipReason | null {
  */
 export function withScale(store: Store, project: string, order: string, options: LaunchOptions, maxWorkersGiven: boolean): LaunchOptions {
   if (maxWorkersGiven) return options;
-  const raw = stmt(store, "SELECT launch_options FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order) as string | null | undefined;
+  const raw = orderLaunchOptions(store, project, order);
   if (!raw) return options;
   const stored = JSON.parse(raw) as Partial<LaunchOptions> & { scaled?: boolean };
   return stored.scaled && typeof stored.maxWorkers === "number" ? ({ ...options, maxWorkers: stored.maxWorkers, scaled: true } as LaunchOptions) : options;

@@ -5,7 +5,7 @@
  * picks up what became launchable.
  */
 import type { Store } from "../store/open.js";
-import { reactivateOrder } from "../store/orders.js";
+import { reactivateOrder, scaleOrder } from "../store/orders.js";
 import { retry, setPaused } from "../store/transitions.js";
 import { getOrder } from "../store/read-project.js";
 import { usageError } from "../errors.js";
@@ -70,15 +70,7 @@ export function scaleAction(
   const stored: Partial<LaunchOptions> = o.launchOptions ? (JSON.parse(o.launchOptions) as Partial<LaunchOptions>) : {};
   const base = o.launchOptions ? { ...LAUNCH_DEFAULTS, ...stored } : resolveLaunchOptions({}, r.env);
   const was = base.maxWorkers;
-  store.sqlite.transaction(() => {
-    stmt(store, "UPDATE orders SET launch_options = ? WHERE project_id = ? AND id = ?").run(JSON.stringify({ ...base, maxWorkers: workers, scaled: true }), r.project, r.order);
-    stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_scaled', ?)").run(
-      store.now(),
-      r.project,
-      r.order,
-      JSON.stringify({ from: was, to: workers }),
-    );
-  })();
+  scaleOrder(store, r.project, r.order, JSON.stringify({ ...base, maxWorkers: workers, scaled: true }), was, workers);
   if (o.active && workers > was) handOver(store, r.project, r.env);
   return { project: r.project, order: r.order, max_workers: workers, was, active: o.active };
 }

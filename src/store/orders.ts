@@ -71,3 +71,21 @@ export function orderCreationTimes(store: Store): Map<string, number> {
     (stmt(store, "SELECT project_id || char(0) || id AS k, created_at AS c FROM orders").all() as Array<{ k: string; c: number }>).map((r) => [r.k, r.c]),
   );
 }
+
+/** The JSON launch options stored with the order (its last launch's limits, or `aipm scale`'s), or null. */
+export function orderLaunchOptions(store: Store, project: string, order: string): string | null {
+  return (stmt(store, "SELECT launch_options FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order) as string | null | undefined) ?? null;
+}
+
+/** `aipm scale`: the order's new launch options and an `order_scaled` event, in one transaction. */
+export function scaleOrder(store: Store, project: string, order: string, launchOptions: string, from: number, to: number): void {
+  store.sqlite.transaction(() => {
+    stmt(store, "UPDATE orders SET launch_options = ? WHERE project_id = ? AND id = ?").run(launchOptions, project, order);
+    stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_scaled', ?)").run(
+      store.now(),
+      project,
+      order,
+      JSON.stringify({ from, to }),
+    );
+  }).immediate();
+}
