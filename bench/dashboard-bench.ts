@@ -52,7 +52,7 @@ async function eventStream(url: string): Promise<{ next(kind: string): Promise<v
         const { value, done } = await reader.read();
         if (done) return;
         buf += Buffer.from(value).toString("utf8");
-        let i;
+        let i: number;
         while ((i = buf.indexOf("\n\n")) >= 0) {
           const block = buf.slice(0, i);
           buf = buf.slice(i + 2);

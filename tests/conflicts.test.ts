@@ -199,7 +199,9 @@ describe('LockIndex', () => {
     [['src/a/x.ts', 'src'], 'src/a/*.ts', 'src/a/x.ts'],
   ])('returns the first held entry that conflicts (%j, query %j)', (held, q, want) => {
     const index = new LockIndex<number>();
-    held.forEach((p, i) => index.add(p, i));
+    held.forEach((p, i) => {
+      index.add(p, i);
+    });
     expect(index.findConflict(q)).toEqual({ path: want, owner: held.indexOf(want) });
   });
 

@@ -119,6 +119,7 @@ describe("checkpoints", () => {
       "while [ $i -le 5 ]; do",
       `  echo "step $i" >> ${trace}`,
       '  echo $i > "$AIPM_STATE_DIR/step"',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script: its ${...} is the shell's
       '  if [ $i -eq 3 ] && [ "${AIPM_RESUME:-0}" != 1 ]; then sleep 60; fi',
       "  i=$((i + 1))",
       "done",

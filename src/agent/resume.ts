@@ -45,7 +45,7 @@ export function sessionExists(sessionId: string, env: NodeJS.ProcessEnv): boolea
 
 /** The session to continue after `prev`, or null for a fresh start. */
 export function resumableSession(prev: PreviousAttempt | undefined, env: NodeJS.ProcessEnv): string | null {
-  if (!prev || !prev.sessionId || !RESUMABLE_OUTCOMES.has(prev.outcome)) return null;
+  if (!prev?.sessionId || !RESUMABLE_OUTCOMES.has(prev.outcome)) return null;
   return sessionExists(prev.sessionId, env) ? prev.sessionId : null;
 }
 

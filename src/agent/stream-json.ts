@@ -297,7 +297,9 @@ export class AgentStream {
   private resultEvent(ev: Record<string, unknown>): void {
     const raw: unknown[] = Array.isArray(ev.permission_denials) ? ev.permission_denials : [];
     const denials = raw.map(toDenial);
-    raw.forEach((v, i) => this.addDenial({ ...denials[i]!, id: str((v as Record<string, unknown> | null)?.tool_use_id) }));
+    raw.forEach((v, i) => {
+      this.addDenial({ ...denials[i]!, id: str((v as Record<string, unknown> | null)?.tool_use_id) });
+    });
     const r: ResultEvent = {
       subtype: str(ev.subtype) ?? "success",
       is_error: ev.is_error === true,
@@ -360,7 +362,7 @@ export class AgentStream {
           }
         } else if (block?.type === "text") {
           const t = str(block.text);
-          if (t && t.trim()) this.show(oneLine(t));
+          if (t?.trim()) this.show(oneLine(t));
         }
       }
     }

@@ -35,7 +35,12 @@ export class LiveDisplay {
     if (!this.tty) return;
     const now = Date.now();
     if (now - this.lastDraw < REDRAW_MS) {
-      if (!this.timer) this.timer = setTimeout(() => ((this.timer = null), this.update(s)), REDRAW_MS);
+      if (!this.timer) {
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.update(s);
+        }, REDRAW_MS);
+      }
       return;
     }
     this.lastDraw = now;

@@ -208,7 +208,9 @@ export function renderGraph(v: OrderViewJson): string {
     };
     const keyed = list.map((t, i) => ({ t, k: key(t), i }));
     if (l > 0) keyed.sort((a, b) => (a.k === b.k ? a.i - b.i : a.k - b.k));
-    keyed.forEach((x, i) => row.set(x.t.task, i));
+    keyed.forEach((x, i) => {
+      row.set(x.t.task, i);
+    });
     cols.set(l, keyed.map((x) => x.t));
   }
   const height = Math.max(...[...cols.values()].map((c) => c.length)) * (NH + GY) + GY;

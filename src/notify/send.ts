@@ -10,7 +10,7 @@
  * Command: the argv template run (no shell) with the event JSON on stdin;
  * exit 0 is delivered.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import type { NotifierConfig } from "./notify-config.js";
 import type { Notification } from "./notification.js";
 import { expandTemplate } from "../runtime/task-command.js";
@@ -62,7 +62,7 @@ async function post(url: string, body: string, contentType: string, stop?: Abort
 function runHook(argv: readonly string[], n: Notification, stop?: AbortSignal): Promise<SendResult> {
   const { argv: args } = expandTemplate(argv, { prompt: n.message, model: null, task: String(n.event.task ?? ""), order: String(n.event.order ?? ""), project: String(n.event.project ?? "") });
   return new Promise((resolve) => {
-    let child;
+    let child: ChildProcess;
     try {
       child = spawn(args[0]!, args.slice(1), { stdio: ["pipe", "ignore", "pipe"], timeout: 30_000, ...(stop ? { signal: stop } : {}) });
     } catch (err) {

@@ -31,7 +31,7 @@ const GLOB_SYNTAX = /[*?[\]{}()]/;
 /** The raw entry for an error message: as is when printable, else JSON-quoted; kept short. */
 function show(raw: string): string {
   const s = raw.length > 120 ? `${raw.slice(0, 120)}…` : raw;
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
   return s === '' || s.trim() !== s || /[\u0000-\u001f\u007f]/.test(s) ? JSON.stringify(s) : s;
 }
 

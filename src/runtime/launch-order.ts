@@ -16,7 +16,7 @@ import type { SkipReason } from "../detect/select.js";
 import type { ClaimRefusal } from "../store/transitions.js";
 import { recover } from "./in-flight.js";
 import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask } from "./launch-task.js";
-import { spawnPrepared } from "./spawn-worker.js";
+import { spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { describeDbError, isDbError } from "../store/db-errors.js";
 
 export interface LaunchOrderInput {
@@ -104,7 +104,7 @@ export async function launchOrder(store: Store, input: LaunchOrderInput): Promis
         }
         continue;
       }
-      let worker;
+      let worker: SpawnedWorker;
       try {
         worker = spawnPrepared(r.prepared.spawn, input.env);
       } catch (err) {

@@ -39,7 +39,7 @@ import { ProjectView } from "./project-view.js";
 import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask, type PreparedLaunch } from "./launch-task.js";
 import { SpawnerClient } from "./spawner-client.js";
 import type { ChildProcess } from "node:child_process";
-import { prepareLogDirs, spawnPrepared } from "./spawn-worker.js";
+import { prepareLogDirs, spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
 import { capLog, resolveLogMaxBytes } from "./log-cap.js";
 import { concludeAttempt } from "./conclude-attempt.js";
@@ -679,7 +679,7 @@ export class Supervisor {
     this.ensureSpawner();
     const spawner = this.spawner;
     if (!spawner?.alive) {
-      let worker;
+      let worker: SpawnedWorker;
       try {
         worker = spawnPrepared(p.spawn, this.opts.env);
       } catch (err) {

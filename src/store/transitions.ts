@@ -458,7 +458,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
     .transaction((): FinishResult => {
       const now = store.now();
       const t = s.task.get(project, task) as TaskState | undefined;
-      if (!t || t.status !== "IN_PROGRESS" || t.attempt !== attempt) return { ok: false, status: t?.status ?? null };
+      if (t?.status !== "IN_PROGRESS" || t.attempt !== attempt) return { ok: false, status: t?.status ?? null };
       let status: TaskStatus;
       let retryAt: number | null = null;
       let error: string | null = null;
@@ -595,7 +595,7 @@ export function startReview(
     .transaction(() => {
       const now = store.now();
       const t = s.task.get(r.project, r.task) as TaskState | undefined;
-      if (!t || t.status !== "REVIEW" || t.attempt !== r.attempt) return false;
+      if (t?.status !== "REVIEW" || t.attempt !== r.attempt) return false;
       const ok =
         s.startReview.run({
           pid: r.pid,
@@ -687,7 +687,7 @@ export function finishReview(
     .transaction((): FinishResult => {
       const now = store.now();
       const t = s.task.get(project, task) as TaskState | undefined;
-      if (!t || t.status !== "REVIEW" || t.attempt !== attempt) return { ok: false, status: t?.status ?? null };
+      if (t?.status !== "REVIEW" || t.attempt !== attempt) return { ok: false, status: t?.status ?? null };
       let status: TaskStatus;
       let error: string | null = null;
       let kind: string | null = null;

@@ -1,5 +1,5 @@
 import { probe, save } from "../probe.js";
-import { steps, toolUse, text, httpError, hang, drop, type Reply } from "../anthropic-server.js";
+import { steps, text, httpError, hang, drop, type Reply } from "../anthropic-server.js";
 const S = ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "dontAsk"];
 const NR = { CLAUDE_CODE_MAX_RETRIES: "0" };
 const err = (name: string, reply: Reply, env: Record<string,string> = NR, timeoutMs = 60000) =>

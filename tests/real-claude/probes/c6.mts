@@ -1,5 +1,5 @@
 import { probe, save } from "../probe.js";
-import { steps, toolUse, text, httpError, usageLimitHeaders, type Reply } from "../anthropic-server.js";
+import { steps, toolUse, text, httpError, usageLimitHeaders, } from "../anthropic-server.js";
 const S = ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "dontAsk"];
 const NR = { CLAUDE_CODE_MAX_RETRIES: "0" };
 const reset = Math.floor(Date.now() / 1000) + 3600;

@@ -1,4 +1,4 @@
-import { readdirSync, mkdtempSync, existsSync } from "node:fs";
+import { readdirSync, mkdtempSync, } from "node:fs";
 import { tmpdir } from "node:os";
 import { probe, save } from "../probe.js";
 import { steps, toolUse, text, httpError, usageLimitHeaders, startScriptedApi } from "../anthropic-server.js";

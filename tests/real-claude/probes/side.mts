@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, } from "node:fs";
 import { startScriptedApi, steps, toolUse, text, systemText } from "../anthropic-server.js";
 import { newHome, runClaude } from "../run-claude.js";
 const S = ["-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "dontAsk"];

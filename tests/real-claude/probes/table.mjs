@@ -15,7 +15,7 @@ for (const n of names) {
   const input = call ? (call.input.command ?? call.input.file_path ?? call.input.pattern ?? JSON.stringify(call.input)) : "";
   const allowed = tr ? (tr.is_error && /denied|haven't granted|No such tool/.test(String(tr.tool_result)) ? (/No such tool/.test(tr.tool_result) ? "no such tool" : "**refused**") : "allowed") : "?";
   const extra = c.env && Object.keys(c.env).length ? ` env ${JSON.stringify(c.env)}` : "";
-  const setup = Object.keys(c.files).length ? "" : "";
+  const _setup = Object.keys(c.files).length ? "" : "";
   out += `| ${n} | \`${flags}\`${extra} | ${call?.name}(\`${scrub(String(input)).replace(/\|/g, "\\|")}\`) | ${allowed} | ${meta ? `\`${JSON.stringify({ ...meta.permission_decision, ...(meta.non_execution_kind ? { non_execution_kind: meta.non_execution_kind } : {}) })}\`` : "-"} | ${pd ? `yes${pd.decision_reason_type ? ` (decision_reason_type ${pd.decision_reason_type})` : " (no decision_reason_type)"}` : "no"} | ${res?.permission_denials?.length ?? "?"} |\n`;
 }
 process.stdout.write(out);
