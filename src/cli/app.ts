@@ -85,7 +85,23 @@ function build(args: string[], io: CliIO, registers: readonly Register[]): Argv<
       checkIdArgs(argv);
     });
   for (const register of registers) y = register(y, io);
-  return y.help().alias("h", "help").version(packageVersion()).alias("v", "version");
+  y = y.help().alias("h", "help").version(packageVersion()).alias("v", "version");
+  skipHelpCache(y);
+  return y;
+}
+
+/**
+ * yargs formats the running command's whole help text as soon as its handler
+ * has started (so that an async handler could still show that help later):
+ * string widths, wrapping, ~15-40 ms of every command. aipm never shows help
+ * once a command runs (showHelpOnFail is off, failures are our own lines, no
+ * handler asks for help), so that text is not made. `--help` is unaffected:
+ * it does not go through a handler.
+ */
+function skipHelpCache(y: Argv<GlobalArgs>): void {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (y as unknown as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
 }
 
 export async function runCli(args: string[], ioIn: CliIO): Promise<number> {
