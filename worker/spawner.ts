@@ -12,6 +12,7 @@
  *   in   { t: "spawn", id, args, cwd, env, unset }  args for /bin/sh; env: overrides of the spawner's env; unset: names removed
  *   out  { t: "spawned", id, pid, procStart }  |  { t: "error", id, error, code }
  *   out  { t: "exit", id, code, signal }
+ *   out  { t: "ready" }  once, at start: until then the supervisor starts workers itself
  * When the channel closes (the supervisor stopped or died) the spawner exits;
  * the tasks, in their own sessions, go on.
  */
@@ -58,3 +59,4 @@ process.on("message", (m: SpawnMessage) => {
   }
 });
 process.on("disconnect", () => process.exit(0));
+send({ t: "ready" });

@@ -676,11 +676,11 @@ export class Supervisor {
     this.checkStop();
   }
 
-  /** Starts a claimed attempt's process: through the spawner when it runs, else in place. */
+  /** Starts a claimed attempt's process: through the spawner when it runs (and has booted), else in place. */
   private start(p: PreparedLaunch): void {
     this.ensureSpawner();
     const spawner = this.spawner;
-    if (!spawner?.alive) {
+    if (!spawner?.ready) {
       let worker;
       try {
         worker = spawnPrepared(p.spawn, this.opts.env);
