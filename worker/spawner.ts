@@ -37,7 +37,11 @@ function procStart(pid: number): string | null {
   }
 }
 
-const send = (m: unknown) => process.send?.(m);
+// The supervisor may be gone (stopped, or died) by the time there is something to say: a message to
+// a closed channel is dropped, never an unhandled 'error' event.
+const send = (m: unknown): void => {
+  if (process.connected) process.send?.(m, undefined, {}, () => {});
+};
 
 process.on("message", (m: SpawnMessage) => {
   if (m.t !== "spawn") return;
