@@ -10,10 +10,13 @@
  *   1,000-task order — target < 150 ms wall each (status measures the machine,
  *   as it does by default);
  * - `aipm --version`, the bare start-up of the CLI.
+ *
+ * AIPM_BENCH_BASELINE (see ./runtime-workloads.ts) runs another build's import, status and wait in
+ * every round too.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, benchDir, cliEnv, median, planOf, spread, timeNode } from "./runtime-workloads.js";
+import { BASELINE_CLI, CLI, benchDir, cliEnv, median, planOf, spread, timeNode } from "./runtime-workloads.js";
 import type { Workload } from "./floor-scheduler.js";
 import type { Result, Suite } from "./run.js";
 
@@ -44,18 +47,22 @@ export const cliCommands: Suite = {
       await timeNode([CLI, "import", join(dir, "plan-1000.json")], { cwd: doneDir, env });
       await timeNode([CLI, "parallel-launch", "bench", "O", "--wait"], { cwd: doneDir, env });
       const series: Record<string, number[]> = { node: [], version: [], import1k: [], import10k: [], status: [], wait: [] };
+      const base: Record<string, number[]> = { import1k: [], import10k: [], status: [], wait: [] };
+      const clis: Array<[string, Record<string, number[]>]> = [[CLI, series], ...(BASELINE_CLI ? [[BASELINE_CLI, base] as [string, Record<string, number[]>]] : [])];
       for (let i = 0; i < REPEAT; i++) {
         ctx.log(`cli (${i + 1}/${REPEAT})...`);
         series.node!.push((await timeNode(["-e", "0"], { cwd: dir, env })).wallMs);
         series.version!.push((await timeNode([CLI, "--version"], { cwd: dir, env })).wallMs);
-        for (const n of [1000, 10000]) {
-          const d = join(dir, `import-${n}-${i}`);
-          mkdirSync(d);
-          series[n === 1000 ? "import1k" : "import10k"]!.push((await timeNode([CLI, "import", join(dir, `plan-${n}.json`)], { cwd: d, env })).wallMs);
-          rmSync(d, { recursive: true, force: true });
+        for (const [cli, s] of clis) {
+          for (const n of [1000, 10000]) {
+            const d = join(dir, `import-${n}-${i}`);
+            mkdirSync(d);
+            s[n === 1000 ? "import1k" : "import10k"]!.push((await timeNode([cli, "import", join(dir, `plan-${n}.json`)], { cwd: d, env })).wallMs);
+            rmSync(d, { recursive: true, force: true });
+          }
+          s.status!.push((await timeNode([cli, "status", "bench", "O", "--json"], { cwd: doneDir, env: userEnv })).wallMs);
+          s.wait!.push((await timeNode([cli, "wait", "bench", "O", "--json"], { cwd: doneDir, env: userEnv })).wallMs);
         }
-        series.status!.push((await timeNode([CLI, "status", "bench", "O", "--json"], { cwd: doneDir, env: userEnv })).wallMs);
-        series.wait!.push((await timeNode([CLI, "wait", "bench", "O", "--json"], { cwd: doneDir, env: userEnv })).wallMs);
       }
       const node = median(series.node!);
       const own = (xs: number[]) => xs.map((x, i) => x - series.node![i]!);
@@ -72,6 +79,11 @@ export const cliCommands: Suite = {
         const xs = series[key]!;
         const m = median(xs);
         out.push({ name: `aipm ${key} bench O --json (finished 1,000-task order): wall`, value: m, unit: "ms", target: 150, pass: m < 150, note: spread(xs, 0, " ms") });
+      }
+      if (BASELINE_CLI) {
+        for (const key of ["import1k", "import10k", "status", "wait"] as const) {
+          out.push({ name: `baseline build: ${key}, wall`, value: median(base[key]!), unit: "ms", sub: true, note: spread(base[key]!, 0, " ms") });
+        }
       }
       return out;
     } finally {

@@ -186,15 +186,21 @@ async function runFloorProcess(w: Workload, clocks?: (logDir: string) => void): 
 }
 
 /** `aipm import` then `aipm parallel-launch bench O --wait`, each its own process, as a user types them. */
-async function runAipmCli(w: Workload, sampleMemory: boolean): Promise<AipmRun> {
+/**
+ * AIPM_BENCH_BASELINE: another build's CLI (e.g. a copy of dist/ from an earlier commit, its
+ * `dist/bin/aipm`) run in every round beside this one, for a before/after measured in one run.
+ */
+export const BASELINE_CLI = process.env.AIPM_BENCH_BASELINE;
+
+async function runAipmCli(w: Workload, sampleMemory: boolean, cli = CLI): Promise<AipmRun> {
   const dir = benchDir(`aipm-bench-${w.name}-`);
   writeFileSync(join(dir, "plan.json"), JSON.stringify(planOf(w)));
   const env = cliEnv({ AIPM_ENABLE_MONITORING: "false" });
-  const imp = await timeNode([CLI, "import", "plan.json"], { cwd: dir, env });
+  const imp = await timeNode([cli, "import", "plan.json"], { cwd: dir, env });
   let peakMemKb = 0;
   let peakWrappers = 0;
   let timer: NodeJS.Timeout | null = null;
-  const launch = await timeNode([CLI, "parallel-launch", "bench", "O", "--wait", "--max-workers", String(w.maxWorkers)], {
+  const launch = await timeNode([cli, "parallel-launch", "bench", "O", "--wait", "--max-workers", String(w.maxWorkers)], {
     cwd: dir,
     env,
     onStart: (pid) => {
@@ -278,6 +284,8 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
   const runs: AipmRun[] = [];
   const ratios: number[] = [];
   const libs: Array<{ wallMs: number; dir: string; db: string }> = [];
+  const baseline: number[] = [];
+  const baseRatios: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
     ctx.log(`${name} (${i + 1}/${REPEAT}): ${i % 2 ? "aipm CLI, floor" : "floor, aipm CLI"}${inProcess ? ", aipm in-process" : ""}...`);
     let floor: number;
@@ -293,6 +301,12 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
     runs.push(run);
     ratios.push(run.wallMs / floor);
     if (inProcess) libs.push(await runAipmInProcess(w));
+    if (BASELINE_CLI) {
+      const b = await runAipmCli(w, false, BASELINE_CLI);
+      baseline.push(b.wallMs);
+      baseRatios.push(b.wallMs / floor);
+      if (!process.env.AIPM_BENCH_KEEP) rmSync(b.dir, { recursive: true, force: true });
+    }
   }
   const byWall = <T extends { wallMs: number }>(xs: T[]): T => [...xs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(xs.length / 2)]!;
   const run = byWall(runs);
@@ -305,6 +319,10 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
   const target = RATIO_TARGETS[name];
   if (target !== undefined) {
     out.push({ name: `${name}: aipm / floor`, value: ratio, unit: "x", target, pass: ratio <= target, note: `median of per-round ratios; ${spread(ratios, 2)}` });
+  }
+  if (BASELINE_CLI) {
+    out.push({ name: `${name}: baseline build, import + launch`, value: median(baseline), unit: "ms", sub: true, note: spread(baseline, 0, " ms") });
+    out.push({ name: `${name}: baseline build / floor`, value: median(baseRatios), unit: "x", sub: true, note: spread(baseRatios, 2) });
   }
   if (inProcess) {
     const lib = byWall(libs);
@@ -326,6 +344,7 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
     const eff = median(effs);
     out.push({ name: `${name}: efficiency, aipm (ideal ${ideal / 1000} s / (import + launch))`, value: eff, unit: "%", note: `target >= 95 %; ${spread(effs, 1, " %")}`, pass: eff >= 95 });
     out.push({ name: `${name}: efficiency, floor`, value: (ideal / floor) * 100, unit: "%", sub: true });
+    if (BASELINE_CLI) out.push({ name: `${name}: efficiency, baseline build`, value: (ideal / median(baseline)) * 100, unit: "%", sub: true });
     const peak = runs.reduce((a, b) => (b.peakMemKb > a.peakMemKb ? b : a));
     const mb = peak.peakMemKb / 1024;
     out.push({
@@ -377,6 +396,7 @@ async function reaction(ctx: SuiteContext, out: Result[]): Promise<void> {
   const p99s: number[] = [];
   const all: number[] = [];
   const floorAll: number[] = [];
+  const baseAll: number[] = [];
   const rounds = Math.max(1, Math.min(REPEAT, 3));
   for (let i = 0; i < rounds; i++) {
     ctx.log(`reaction (${i + 1}/${rounds}): floor, aipm CLI...`);
@@ -386,6 +406,13 @@ async function reaction(ctx: SuiteContext, out: Result[]): Promise<void> {
     const bgEnd = Math.min(...Array.from({ length: LANES }, (_, l) => Math.max(...bg.filter((r) => r.task_id.startsWith(`bg${l}-`)).map((r) => r.finished_at))));
     const d = chainDelays((t) => join(run.dir, ".aipm", "logs", "bench", t, "1.log"), bgEnd);
     if (process.env.AIPM_BENCH_DEBUG) ctx.log(`reaction delays (ms): ${d.map((x) => x.toFixed(1)).join(" ")}`);
+    if (BASELINE_CLI) {
+      const b = await runAipmCli(w, false, BASELINE_CLI);
+      const bbg = (await runRows(b.db)).filter((r) => r.task_id.startsWith("bg"));
+      const bEnd = Math.min(...Array.from({ length: LANES }, (_, l) => Math.max(...bbg.filter((r) => r.task_id.startsWith(`bg${l}-`)).map((r) => r.finished_at))));
+      baseAll.push(...chainDelays((t) => join(b.dir, ".aipm", "logs", "bench", t, "1.log"), bEnd));
+      if (!process.env.AIPM_BENCH_KEEP) rmSync(b.dir, { recursive: true, force: true });
+    }
     if (d.length < CHAIN / 2) ctx.log(`reaction: only ${d.length} links measured while the lanes ran`);
     p50s.push(quantile(d, 0.5));
     p99s.push(quantile(d, 0.99));
@@ -396,6 +423,9 @@ async function reaction(ctx: SuiteContext, out: Result[]): Promise<void> {
   out.push({ name: `reaction: floor, one link's clock -> the next one's (its 8 lanes running), p50`, value: quantile(floorAll, 0.5), unit: "ms", note: `p99 ${quantile(floorAll, 0.99).toFixed(1)} ms` });
   out.push({ name: `reaction: aipm, one link's clock -> the next one's (8 other tasks running), p50`, value: quantile(all, 0.5), unit: "ms", note: spread(p50s, 1, " ms") });
   out.push({ name: `reaction: aipm, p99 (${all.length} links over ${rounds} rounds)`, value: p99, unit: "ms", target: 20, pass: p99 < 20, note: spread(p99s, 1, " ms") });
+  if (BASELINE_CLI) {
+    out.push({ name: `reaction: baseline build, p50`, value: quantile(baseAll, 0.5), unit: "ms", sub: true, note: `p99 ${quantile(baseAll, 0.99).toFixed(1)} ms` });
+  }
 }
 
 export const runtimeWorkloads: Suite = {
