@@ -275,6 +275,14 @@ function depDelays(w: Workload, rows: RunRow[]): number[] {
   return out;
 }
 
+/**
+ * Run folders are removed when the suite ends, not between runs: on a file system without a
+ * journal (ext4 here), creating an inode skips the ones deleted in the last minutes one by one
+ * (`recently_deleted`), so deleting a finished run's thousands of folders and files made the next
+ * runs' mkdirs slower — aipm's, never the floor's, which creates none.
+ */
+const leftovers: string[] = [];
+
 const RATIO_TARGETS: Record<string, number> = { "flat-1000-true": 1.3, "dag-1000-true": 1.3, "conflict-200": 1.2 };
 
 async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void> {
@@ -305,7 +313,7 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
       const b = await runAipmCli(w, false, BASELINE_CLI);
       baseline.push(b.wallMs);
       baseRatios.push(b.wallMs / floor);
-      if (!process.env.AIPM_BENCH_KEEP) rmSync(b.dir, { recursive: true, force: true });
+      leftovers.push(b.dir);
     }
   }
   const byWall = <T extends { wallMs: number }>(xs: T[]): T => [...xs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(xs.length / 2)]!;
@@ -355,7 +363,7 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
       pass: mb < 150,
     });
   }
-  if (!process.env.AIPM_BENCH_KEEP) for (const r of [...runs, ...libs]) rmSync(r.dir, { recursive: true, force: true });
+  leftovers.push(...[...runs, ...libs].map((r) => r.dir));
 }
 
 // ------------------------------------------------------------ reaction
@@ -411,13 +419,13 @@ async function reaction(ctx: SuiteContext, out: Result[]): Promise<void> {
       const bbg = (await runRows(b.db)).filter((r) => r.task_id.startsWith("bg"));
       const bEnd = Math.min(...Array.from({ length: LANES }, (_, l) => Math.max(...bbg.filter((r) => r.task_id.startsWith(`bg${l}-`)).map((r) => r.finished_at))));
       baseAll.push(...chainDelays((t) => join(b.dir, ".aipm", "logs", "bench", t, "1.log"), bEnd));
-      if (!process.env.AIPM_BENCH_KEEP) rmSync(b.dir, { recursive: true, force: true });
+      leftovers.push(b.dir);
     }
     if (d.length < CHAIN / 2) ctx.log(`reaction: only ${d.length} links measured while the lanes ran`);
     p50s.push(quantile(d, 0.5));
     p99s.push(quantile(d, 0.99));
     all.push(...d);
-    if (!process.env.AIPM_BENCH_KEEP) rmSync(run.dir, { recursive: true, force: true });
+    leftovers.push(run.dir);
   }
   const p99 = quantile(all, 0.99);
   out.push({ name: `reaction: floor, one link's clock -> the next one's (its 8 lanes running), p50`, value: quantile(floorAll, 0.5), unit: "ms", note: `p99 ${quantile(floorAll, 0.99).toFixed(1)} ms` });
@@ -439,6 +447,7 @@ export const runtimeWorkloads: Suite = {
       if (name === "reaction") await reaction(ctx, out);
       else await one(name, ctx, out);
     }
+    if (!process.env.AIPM_BENCH_KEEP) for (const d of leftovers.splice(0)) rmSync(d, { recursive: true, force: true });
     return out;
   },
 };
