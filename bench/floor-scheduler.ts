@@ -6,6 +6,8 @@
  * as ratios to this, measured in the same invocation.
  */
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
 
 export interface WorkloadTask {
   id: string;
@@ -27,7 +29,8 @@ export interface Timing {
   end: number;
 }
 
-export async function runFloor(w: Workload, cwd: string): Promise<{ wallMs: number; timings: Timing[] }> {
+/** With `logDir`, each task's stdout goes to `<logDir>/<id>.log` (the reaction benchmark reads the clocks its tasks print). */
+export async function runFloor(w: Workload, cwd: string, logDir?: string): Promise<{ wallMs: number; timings: Timing[] }> {
   const pendingDeps = new Map(w.tasks.map((t) => [t.id, new Set(t.deps)]));
   const dependents = new Map<string, string[]>();
   for (const t of w.tasks) for (const d of t.deps) dependents.set(d, [...(dependents.get(d) ?? []), t.id]);
@@ -50,7 +53,9 @@ export async function runFloor(w: Workload, cwd: string): Promise<{ wallMs: numb
         for (const f of t.files) held.add(f);
         running++;
         const start = performance.now();
-        const child = spawn(t.command[0]!, t.command.slice(1), { cwd, stdio: "ignore" });
+        const out = logDir ? openSync(join(logDir, `${t.id}.log`), "w") : "ignore";
+        const child = spawn(t.command[0]!, t.command.slice(1), { cwd, stdio: ["ignore", out, "ignore"] });
+        if (typeof out === "number") closeSync(out);
         child.on("exit", () => {
           timings.push({ id: t.id, start, end: performance.now() });
           running--;

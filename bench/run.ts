@@ -17,6 +17,7 @@ import { detectScale } from "./detect-scale.js";
 import { runtimeWorkloads } from "./runtime-workloads.js";
 import { dashboardBench } from "./dashboard-bench.js";
 import { pmTokens } from "./pm-tokens.js";
+import { cliCommands } from "./cli-commands.js";
 
 export interface Result {
   /** What was measured, e.g. `n=10,000 full path (planLaunch --dry-run)`. */
@@ -45,7 +46,7 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Result[]>;
 }
 
-export const SUITES: readonly Suite[] = [detectScale, runtimeWorkloads, dashboardBench, pmTokens];
+export const SUITES: readonly Suite[] = [detectScale, cliCommands, runtimeWorkloads, dashboardBench, pmTokens];
 
 interface Args {
   json: boolean;

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import si, { type Systeminformation } from "systeminformation";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { createResourceMonitor, toResourcesJson, type ResourceSample } from "../src/resources/monitor.js";
+import { describe, expect, it } from "vitest";
+import { createResourceMonitor, MACHINE, toResourcesJson, WINDOW_MS, type MachineSource, type ResourceSample } from "../src/resources/monitor.js";
 import { scaleWorkers, shareForOver, type ScalingInput } from "../src/resources/scaling.js";
 
 const base: ScalingInput = {
@@ -157,31 +156,34 @@ describe("toResourcesJson", () => {
   });
 });
 
-describe("createResourceMonitor (systeminformation stubbed)", () => {
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
+describe("createResourceMonitor (machine stubbed)", () => {
+  /** CPU counters that advance by `busy` of `total` at each reading after the first. */
+  function source(steps: Array<[busy: number, total: number]>, memory = { total: 1000, available: 590 }) {
+    let busy = 0;
+    let total = 0;
+    const readAt: number[] = [];
+    const src: MachineSource = {
+      cpuTimes: () => {
+        const step = readAt.length === 0 ? [0, 0] : (steps[readAt.length - 1] ?? [0, 100]);
+        readAt.push(performance.now());
+        busy += step[0]!;
+        total += step[1]!;
+        return { busy, total };
+      },
+      memory: async () => memory,
+    };
+    return { src, readAt };
+  }
 
-  const load = (currentLoad: number) => ({ currentLoad }) as Systeminformation.CurrentLoadData;
-  const mem = (total: number, available: number, used: number) =>
-    ({ total, available, used }) as Systeminformation.MemData;
-
-  it("first sample discards a baseline call, waits past the 200 ms cache, later samples call once", async () => {
-    const callTimes: number[] = [];
-    const values = [97.3 /* cumulative since boot: must be discarded */, 12.34, 55.56];
-    const loadSpy = vi.spyOn(si, "currentLoad").mockImplementation(async () => {
-      callTimes.push(performance.now());
-      return load(values[callTimes.length - 1] ?? -1);
-    });
-    // `used` includes cache (90%), available-based figure is 41%
-    vi.spyOn(si, "mem").mockImplementation(async () => mem(1000, 590, 900));
-
+  it("the first sample measures a window of at least WINDOW_MS from the monitor's creation, later samples since the previous one", async () => {
+    // busy/total per window: 12.34 %, then 55.56 %; available-based memory is 41 % (a `used` with cache would say more)
+    const { src, readAt } = source([[1234, 10000], [5556, 10000]]);
     let t = 1_700_000_000_000;
-    const monitor = createResourceMonitor({ now: () => t++ });
+    const monitor = createResourceMonitor({ now: () => t++, source: src });
 
     const first = await monitor.sample();
-    expect(loadSpy).toHaveBeenCalledTimes(2);
-    expect(callTimes[1]! - callTimes[0]!).toBeGreaterThanOrEqual(199);
+    expect(readAt).toHaveLength(2);
+    expect(readAt[1]! - readAt[0]!).toBeGreaterThanOrEqual(WINDOW_MS - 1);
     expect(first).toEqual({
       cpuPercent: 12.3,
       memoryPercent: 41,
@@ -190,28 +192,40 @@ describe("createResourceMonitor (systeminformation stubbed)", () => {
       takenAt: 1_700_000_000_000,
     });
 
+    // Asked again at once: the figure is repeated, the counters are not read (no empty window).
+    const again = await monitor.sample();
+    expect(readAt).toHaveLength(2);
+    expect(again.cpuPercent).toBe(12.3);
+
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
     const second = await monitor.sample();
-    expect(loadSpy).toHaveBeenCalledTimes(3);
+    expect(readAt).toHaveLength(3);
     expect(second.cpuPercent).toBe(55.6);
-    expect(second.takenAt).toBe(1_700_000_000_001);
+    expect(second.takenAt).toBe(1_700_000_000_002);
   });
 
-  it("concurrent first samples share one baseline call", async () => {
-    const loadSpy = vi.spyOn(si, "currentLoad").mockResolvedValue(load(20));
-    vi.spyOn(si, "mem").mockResolvedValue(mem(2000, 1000, 1900));
-    const monitor = createResourceMonitor();
+  it("concurrent first samples share one window", async () => {
+    const { src, readAt } = source([[20, 100]], { total: 2000, available: 1000 });
+    const monitor = createResourceMonitor({ source: src });
     const [a, b] = await Promise.all([monitor.sample(), monitor.sample()]);
-    expect(loadSpy).toHaveBeenCalledTimes(3); // 1 baseline + 1 per sample
+    expect(readAt).toHaveLength(2); // at creation + one for both samples
     expect(a.memoryPercent).toBe(50);
+    expect(a.cpuPercent).toBe(20);
     expect(b.cpuPercent).toBe(20);
   });
 
   it("rounds to one decimal and clamps into [0, 100]", async () => {
-    vi.spyOn(si, "currentLoad").mockResolvedValue(load(104.2));
-    vi.spyOn(si, "mem").mockResolvedValue(mem(3, 2, 3)); // 33.333..%
-    const s = await createResourceMonitor().sample();
+    const { src } = source([[1042, 1000]], { total: 3, available: 2 }); // 104.2 %, 33.333..%
+    const s = await createResourceMonitor({ source: src }).sample();
     expect(s.cpuPercent).toBe(100);
     expect(s.memoryPercent).toBe(33.3);
+  });
+
+  it("reads the machine's own counters (/proc/stat on Linux): busy within total", () => {
+    const a = MACHINE.cpuTimes();
+    expect(a.total).toBeGreaterThan(0);
+    expect(a.busy).toBeGreaterThanOrEqual(0);
+    expect(a.busy).toBeLessThanOrEqual(a.total);
   });
 });
 

@@ -12,6 +12,7 @@
  *   in   { t: "spawn", id, args, cwd, env, unset }  args for /bin/sh; env: overrides of the spawner's env; unset: names removed
  *   out  { t: "spawned", id, pid, procStart }  |  { t: "error", id, error, code }
  *   out  { t: "exit", id, code, signal }
+ *   out  { t: "ready" }  once, at start: until then the supervisor starts workers itself
  * When the channel closes (the supervisor stopped or died) the spawner exits;
  * the tasks, in their own sessions, go on.
  */
@@ -36,7 +37,11 @@ function procStart(pid: number): string | null {
   }
 }
 
-const send = (m: unknown) => process.send?.(m);
+// The supervisor may be gone (stopped, or died) by the time there is something to say: a message to
+// a closed channel is dropped, never an unhandled 'error' event.
+const send = (m: unknown): void => {
+  if (process.connected) process.send?.(m, undefined, {}, () => {});
+};
 
 process.on("message", (m: SpawnMessage) => {
   if (m.t !== "spawn") return;
@@ -58,3 +63,4 @@ process.on("message", (m: SpawnMessage) => {
   }
 });
 process.on("disconnect", () => process.exit(0));
+send({ t: "ready" });

@@ -8,28 +8,63 @@ import { describeDbError, isDbError } from "../store/db-errors.js";
 import yargs, { type Argv } from "yargs";
 import { AipmError, exitCodeFor } from "../errors.js";
 import type { CliIO, GlobalArgs } from "./io.js";
-import { registerImport } from "./commands/import.js";
-import { registerTaskAdd } from "./commands/task-add.js";
-import { registerParallelLaunch } from "./commands/parallel-launch.js";
-import { registerStatus } from "./commands/status.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerWait } from "./commands/wait.js";
-import { registerExecuteTask } from "./commands/execute-task.js";
-import { registerTaskControl } from "./commands/task-control.js";
-import { registerLogs } from "./commands/logs.js";
-import { registerEnqueue } from "./commands/enqueue.js";
-import { registerNotify } from "./commands/notify.js";
-import { registerDashboard } from "./commands/dashboard.js";
-import { registerProgress } from "./commands/progress.js";
-import { registerExplain } from "./commands/explain.js";
 import { checkIdArgs } from "./check-ids.js";
 import { checkSettings } from "../config/settings.js";
-import { registerMcp } from "./commands/mcp.js";
-import { registerSetup } from "./commands/setup.js";
+import { packageVersion } from "../util/package-root.js";
+
+type Register = (y: Argv<GlobalArgs>, io: CliIO) => Argv<GlobalArgs>;
+
+/**
+ * Every command's module, in the order of the help text, with the names that
+ * select it. A command's module (and what it imports: the store, the
+ * runtime...) is loaded only when its command is run: a command names one, and
+ * only --help, no command or an unknown one load them all (for the list and the
+ * suggestions). Loading all of them cost ~100 ms of every command's start.
+ */
+const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Register> }> = [
+  { names: ["import"], load: async () => (await import("./commands/import.js")).registerImport },
+  { names: ["task"], load: async () => (await import("./commands/task-add.js")).registerTaskAdd },
+  { names: ["parallel-launch", "parallel_launch"], load: async () => (await import("./commands/parallel-launch.js")).registerParallelLaunch },
+  { names: ["status", "locks"], load: async () => (await import("./commands/status.js")).registerStatus },
+  { names: ["execute-task", "execute_task"], load: async () => (await import("./commands/execute-task.js")).registerExecuteTask },
+  { names: ["wait"], load: async () => (await import("./commands/wait.js")).registerWait },
+  { names: ["kill", "retry", "pause", "resume", "recover"], load: async () => (await import("./commands/task-control.js")).registerTaskControl },
+  { names: ["logs", "cleanup"], load: async () => (await import("./commands/logs.js")).registerLogs },
+  { names: ["enqueue"], load: async () => (await import("./commands/enqueue.js")).registerEnqueue },
+  { names: ["notify"], load: async () => (await import("./commands/notify.js")).registerNotify },
+  { names: ["dashboard"], load: async () => (await import("./commands/dashboard.js")).registerDashboard },
+  { names: ["progress"], load: async () => (await import("./commands/progress.js")).registerProgress },
+  { names: ["explain"], load: async () => (await import("./commands/explain.js")).registerExplain },
+  { names: ["mcp"], load: async () => (await import("./commands/mcp.js")).registerMcp },
+  { names: ["setup"], load: async () => (await import("./commands/setup.js")).registerSetup },
+  { names: ["demo"], load: async () => (await import("./commands/demo.js")).registerDemo },
+];
+
+/** Global options that take a value (the value is not a command's name). */
+const VALUE_OPTIONS = new Set(["--db"]);
+
+/** The modules to register for `args`: the named command's, or all of them (help, no command, unknown command). */
+export function commandsFor(args: readonly string[]): typeof COMMANDS {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") break;
+    if (a === "--help" || a === "-h") return COMMANDS;
+    if (VALUE_OPTIONS.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith("-")) continue;
+    const hit = COMMANDS.find((c) => c.names.includes(a));
+    if (!hit) return COMMANDS;
+    // Help asked after the command (`aipm import --help`) is that command's own: one module is enough.
+    return [hit];
+  }
+  return COMMANDS;
+}
 
 class UsageProblem extends Error {}
 
-function build(args: string[], io: CliIO): Argv<GlobalArgs> {
+function build(args: string[], io: CliIO, registers: readonly Register[]): Argv<GlobalArgs> {
   let y: Argv<GlobalArgs> = yargs(args)
     .scriptName("aipm")
     .usage("aipm <command> [options]\n\nRun many AI coding agents and long shell jobs in parallel on one repository.")
@@ -49,29 +84,31 @@ function build(args: string[], io: CliIO): Argv<GlobalArgs> {
       checkSettings(io.env);
       checkIdArgs(argv);
     });
-  y = registerImport(y, io);
-  y = registerTaskAdd(y, io);
-  y = registerParallelLaunch(y, io);
-  y = registerStatus(y, io);
-  y = registerExecuteTask(y, io);
-  y = registerWait(y, io);
-  y = registerTaskControl(y, io);
-  y = registerLogs(y, io);
-  y = registerEnqueue(y, io);
-  y = registerNotify(y, io);
-  y = registerDashboard(y, io);
-  y = registerProgress(y, io);
-  y = registerExplain(y, io);
-  y = registerMcp(y, io);
-  y = registerSetup(y, io);
-  y = registerDemo(y, io);
-  return y.help().alias("h", "help").version().alias("v", "version");
+  for (const register of registers) y = register(y, io);
+  y = y.help().alias("h", "help").version(packageVersion()).alias("v", "version");
+  skipHelpCache(y);
+  return y;
+}
+
+/**
+ * yargs formats the running command's whole help text as soon as its handler
+ * has started (so that an async handler could still show that help later):
+ * string widths, wrapping, ~15-40 ms of every command. aipm never shows help
+ * once a command runs (showHelpOnFail is off, failures are our own lines, no
+ * handler asks for help), so that text is not made. `--help` is unaffected:
+ * it does not go through a handler.
+ */
+function skipHelpCache(y: Argv<GlobalArgs>): void {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (y as unknown as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
 }
 
 export async function runCli(args: string[], ioIn: CliIO): Promise<number> {
   const io: CliIO = { ...ioIn, exitCode: 0 };
   try {
-    await build(args, io).parseAsync();
+    const registers = await Promise.all(commandsFor(args).map((c) => c.load()));
+    await build(args, io, registers).parseAsync();
     return io.exitCode ?? 0;
   } catch (err) {
     return report(err, io);

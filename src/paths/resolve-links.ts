@@ -24,12 +24,47 @@ const MAX_LINKS = 40;
 
 export type ResolveResult = { ok: true; path: string } | { ok: false; error: string };
 
-function realRootOf(root: string): string | null {
+/**
+ * What one batch of entries (one import, one `task add`) has read of the disk:
+ * the root's real path and, per path, whether it is a link (its target) or not
+ * there. Without it a 1,000-task plan called realpath on its root and lstat on
+ * the same folders thousands of times. Made per batch: never kept across them.
+ */
+export interface LinkCache {
+  realRoots: Map<string, string | null>;
+  /** An absolute path: its link's target, `false` for anything else that exists, `null` when missing. */
+  entries: Map<string, string | false | null>;
+}
+
+export function newLinkCache(): LinkCache {
+  return { realRoots: new Map(), entries: new Map() };
+}
+
+function realRootOf(root: string, cache: LinkCache | undefined): string | null {
+  const hit = cache?.realRoots.get(root);
+  if (hit !== undefined) return hit;
+  let real: string | null;
   try {
-    return realpathSync(root);
+    real = realpathSync(root);
   } catch {
-    return null;
+    real = null;
   }
+  cache?.realRoots.set(root, real);
+  return real;
+}
+
+/** `path`'s link target, `false` when it exists and is no link, `null` when it does not exist. */
+function linkAt(path: string, cache: LinkCache | undefined): string | false | null {
+  const hit = cache?.entries.get(path);
+  if (hit !== undefined) return hit;
+  let r: string | false | null;
+  try {
+    r = lstatSync(path).isSymbolicLink() ? readlinkSync(path) : false;
+  } catch {
+    r = null;
+  }
+  cache?.entries.set(path, r);
+  return r;
 }
 
 /** Splits a normalised entry into the segments to follow and the glob tail kept as written. */
@@ -42,7 +77,7 @@ function split(entry: string): { fixed: string[]; tail: string[] } {
 }
 
 /** Follows `segs` from `realRoot` through existing symlinks; returns the absolute real path. */
-function follow(realRoot: string, segs: string[]): { path: string } | { error: string } {
+function follow(realRoot: string, segs: string[], cache: LinkCache | undefined): { path: string } | { error: string } {
   let cur = realRoot;
   const todo = [...segs];
   let links = 0;
@@ -59,20 +94,17 @@ function follow(realRoot: string, segs: string[]): { path: string } | { error: s
       cur = next;
       continue;
     }
-    let isLink = false;
-    try {
-      isLink = lstatSync(next).isSymbolicLink();
-    } catch {
+    const target = linkAt(next, cache);
+    if (target === null) {
       exists = false; // nothing more on disk: the rest is kept as written
       cur = next;
       continue;
     }
-    if (!isLink) {
+    if (target === false) {
       cur = next;
       continue;
     }
     if (++links > MAX_LINKS) return { error: "too many levels of symbolic links" };
-    const target = readlinkSync(next);
     if (isAbsolute(target)) cur = sep;
     todo.unshift(...target.split(/[/]+/));
   }
@@ -80,12 +112,12 @@ function follow(realRoot: string, segs: string[]): { path: string } | { error: s
 }
 
 /** One normalised entry resolved within `root` (absolute). */
-export function resolveTargetLinks(root: string, entry: string): ResolveResult {
-  const realRoot = realRootOf(root);
+export function resolveTargetLinks(root: string, entry: string, cache?: LinkCache): ResolveResult {
+  const realRoot = realRootOf(root, cache);
   if (realRoot === null) return { ok: true, path: entry };
   const { fixed, tail } = split(entry);
   if (fixed.length === 0) return { ok: true, path: entry };
-  const r = follow(realRoot, fixed);
+  const r = follow(realRoot, fixed, cache);
   if ("error" in r) return { ok: false, error: `${r.error}: ${entry}` };
   const rel = relative(realRoot, r.path);
   if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
@@ -100,10 +132,10 @@ export function resolveTargetLinks(root: string, entry: string): ResolveResult {
  * Resolves a task's entries in place (deduplicated); each problem is pushed
  * as `<place>[i]: ...`.
  */
-export function resolveTaskTargets(root: string, targets: string[], place: string, errors: string[]): string[] {
+export function resolveTaskTargets(root: string, targets: string[], place: string, errors: string[], cache?: LinkCache): string[] {
   const out: string[] = [];
   targets.forEach((t, i) => {
-    const r = resolveTargetLinks(root, t);
+    const r = resolveTargetLinks(root, t, cache);
     if (!r.ok) errors.push(`${place}[${i}]: ${r.error}`);
     else if (!out.includes(r.path)) out.push(r.path);
   });

@@ -10,7 +10,7 @@ import { usageError } from "../errors.js";
 import type { PlanSpec } from "./spec.js";
 import { validatePlan } from "./validate.js";
 import { checkAgainstProject } from "./check-graph.js";
-import { resolveTaskTargets } from "../paths/resolve-links.js";
+import { newLinkCache, resolveTaskTargets } from "../paths/resolve-links.js";
 
 export interface ImportResult {
   project: string;
@@ -39,8 +39,9 @@ export function preparePlan(data: unknown, baseDir: string, opts: { newProject?:
   const { plan, problems } = validatePlan(data, baseDir);
   if (problems.errors.length > 0) throw invalid(problems.errors);
   const linkErrors: string[] = [];
+  const links = newLinkCache();
   for (const o of plan.orders) {
-    for (const t of o.tasks) t.targetFiles = resolveTaskTargets(plan.root, t.targetFiles, `${t.place}.target_files`, linkErrors);
+    for (const t of o.tasks) t.targetFiles = resolveTaskTargets(plan.root, t.targetFiles, `${t.place}.target_files`, linkErrors, links);
   }
   if (linkErrors.length > 0) throw invalid(linkErrors);
   if (opts.newProject) {

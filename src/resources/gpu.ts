@@ -3,6 +3,8 @@
  * utilisation and memory per GPU. A machine without one reports nothing —
  * and is asked only once per process (graphics() costs ~20 ms).
  */
+import { existsSync } from "node:fs";
+import { platform } from "node:os";
 export interface GpuSample {
   index: number;
   name: string;
@@ -21,6 +23,12 @@ export function gpuSeen(): boolean {
 
 export async function sampleGpus(): Promise<GpuSample[]> {
   if (none) return [];
+  // Linux without the NVIDIA driver loaded: nvidia-smi could report nothing; no need to load
+  // systeminformation (~35 ms) and run graphics() (~25 ms) to learn it.
+  if (platform() === "linux" && !existsSync("/proc/driver/nvidia")) {
+    none = true;
+    return [];
+  }
   try {
     const si = (await import("systeminformation")).default;
     const g = await si.graphics();

@@ -21,6 +21,7 @@ interface Pending {
 }
 
 type Message =
+  | { t: "ready" }
   | { t: "spawned"; id: number; pid: number; procStart: string | null }
   | { t: "error"; id: number; error: string; code?: string }
   | { t: "exit"; id: number; code: number | null; signal: string | null };
@@ -53,6 +54,16 @@ export class SpawnerClient {
     return this.child !== null;
   }
 
+  /**
+   * The helper has booted (its first message). Node takes ~50-150 ms to start it: a spawn sent
+   * before waits that long in the channel, so until then the supervisor starts workers itself.
+   */
+  get ready(): boolean {
+    return this.child !== null && this.booted;
+  }
+
+  private booted = false;
+
   spawn(p: PreparedSpawn, onExit: ExitHandler, onLost: () => void): Promise<SpawnedWorker> {
     return new Promise((resolve, reject) => {
       if (!this.child) return reject(new Error("spawner is not running"));
@@ -63,7 +74,9 @@ export class SpawnerClient {
   }
 
   private onMessage(m: Message): void {
-    if (m.t === "spawned") {
+    if (m.t === "ready") {
+      this.booted = true;
+    } else if (m.t === "spawned") {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);

@@ -57,7 +57,7 @@ import {
 } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
 import { agentGate } from "../store/agent-gates.js";
-import { removeTaskState } from "./task-state.js";
+import { removeTaskStateSoon } from "./task-state.js";
 import { pickVictim, type PreemptionMemory, type RunningWork } from "./preemption.js";
 import { requestKill } from "../store/transitions.js";
 import type { SkipReason } from "../detect/select.js";
@@ -155,6 +155,8 @@ export class Supervisor {
   private readonly alarm: ResourceAlarm;
   /** AIPM_LOG_MAX_MB in bytes: a followed log over it is compacted. */
   private readonly logMaxBytes: number;
+  /** DONE tasks' state folders being removed off the thread: run() resolves once they are gone. */
+  private readonly removals = new Set<Promise<void>>();
 
   constructor(
     private readonly store: Store,
@@ -542,7 +544,11 @@ export class Supervisor {
   /** An attempt's (or review's) end was recorded: update the view, start a review, settle the order. */
   private recorded(order: string, task: string, attempt: number, pid: number, status: TaskStatus, retryAt: number | null): void {
     // A DONE task's checkpoints have served (src/runtime/task-state.ts).
-    if (status === "DONE") removeTaskState(this.store.dir, this.project, task);
+    if (status === "DONE") {
+      const removal = removeTaskStateSoon(this.store.dir, this.project, task);
+      this.removals.add(removal);
+      void removal.then(() => this.removals.delete(removal));
+    }
     this.view.markFinished(task, status, retryAt);
     this.opts.onTask?.({ task, order, status, attempt, pid });
     if (retryAt !== null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, retryAt);
@@ -674,11 +680,11 @@ export class Supervisor {
     this.checkStop();
   }
 
-  /** Starts a claimed attempt's process: through the spawner when it runs, else in place. */
+  /** Starts a claimed attempt's process: through the spawner when it runs (and has booted), else in place. */
   private start(p: PreparedLaunch): void {
     this.ensureSpawner();
     const spawner = this.spawner;
-    if (!spawner?.alive) {
+    if (!spawner?.ready) {
       let worker: SpawnedWorker;
       try {
         worker = spawnPrepared(p.spawn, this.opts.env);
@@ -807,6 +813,7 @@ export class Supervisor {
     }
     this.leader = false;
     if (this.failure) this.failRun?.(this.failure);
+    else if (this.removals.size > 0) void Promise.allSettled(this.removals).then(() => this.finishRun?.());
     else this.finishRun?.();
   }
 }

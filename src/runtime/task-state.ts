@@ -8,6 +8,7 @@
  * `aipm cleanup` for tasks that ended otherwise.
  */
 import { mkdirSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 
 export function taskStateDir(dbDir: string, project: string, task: string): string {
@@ -25,4 +26,16 @@ export function removeTaskState(dbDir: string, project: string, task: string): v
   } catch {
     // cleanup will try again
   }
+}
+
+/**
+ * The same off the caller's thread, for a supervisor recording a task DONE: an
+ * rmdir cost it 0.1-0.6 ms per task on a busy disk, on the path that launches
+ * the next one. Safe to do late: DONE is final, no attempt of the task will look
+ * for the directory again. If the process exits first, cleanup removes it.
+ */
+export function removeTaskStateSoon(dbDir: string, project: string, task: string): Promise<void> {
+  return rm(taskStateDir(dbDir, project, task), { recursive: true, force: true }).catch(() => {
+    // cleanup will try again
+  });
 }

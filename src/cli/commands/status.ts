@@ -8,10 +8,14 @@ import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 import { renderLocks, renderStatus } from "../render/status.js";
 
-async function resourcesNow(io: CliIO, monitoringFlag: boolean | undefined): Promise<ResourcesJson> {
+/** Starts measuring the machine now (its CPU window runs while the database is read); the figures when awaited. */
+function resourcesNow(io: CliIO, monitoringFlag: boolean | undefined): () => Promise<ResourcesJson> {
   const options = resolveLaunchOptions({ monitoring: monitoringFlag }, io.env);
-  const sample = await measure(options, options.monitoring ? createResourceMonitor() : undefined);
-  return toResourcesJson(sample, scaleFor(options, sample));
+  const monitor = options.monitoring ? createResourceMonitor() : undefined;
+  return async () => {
+    const sample = await measure(options, monitor);
+    return toResourcesJson(sample, scaleFor(options, sample));
+  };
 }
 
 export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
@@ -25,8 +29,9 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
           .positional("order", { type: "string" })
           .option("resource-monitoring", { type: "boolean", describe: "measure CPU/memory (default on)" }),
       async (args) => {
+        const measured = resourcesNow(io, args.resourceMonitoring);
         const report = await withStore(io, args, (store) => getStatus(store, { project: args.project, order: args.order }), { readOnly: true });
-        const resources = await resourcesNow(io, args.resourceMonitoring);
+        const resources = await measured();
         emit(io, args, { ...report, resources }, () => renderStatus(report, resources));
       },
     )
