@@ -17,16 +17,10 @@
  * The key of a task's failure is `<kind>:<project>/<task>#<attempt>`: the
  * same failure is sent once, whichever process or event reports it.
  */
-export interface EventRow {
-  id: number;
-  ts: number;
-  project_id: string | null;
-  order_id: string | null;
-  task_id: string | null;
-  attempt: number | null;
-  kind: string;
-  data: string;
-}
+import type { StoredEvent } from "../store/events.js";
+
+/** An event as the store returns it. */
+export type EventRow = StoredEvent;
 
 export interface Notification {
   eventId: number;
