@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { REPO, store } from "./helpers.js";
 import { aipm, importPlan, setup, waitFor, type Ctx } from "./runtime-helpers.js";
 import { startDashboard, type Dashboard } from "../src/dashboard/server.js";
+import { remoteBaseUrls } from "../src/dashboard/remote-urls.js";
 import type { Store } from "../src/store/open.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -172,7 +173,8 @@ describe("dashboard: HTTP", () => {
     expect(page.status).toBe(303);
     expect(page.headers.get("location")).toBe("/orders/p/O1");
     const port = new URL(base).port;
-    expect(page.headers.get("set-cookie")).toBe(`aipm_token_${port}=s3cret; HttpOnly; SameSite=Strict; Path=/`);
+    // Lax: a link opened from a chat or a notification carries it (POSTs still need the CSRF token).
+    expect(page.headers.get("set-cookie")).toBe(`aipm_token_${port}=s3cret; HttpOnly; SameSite=Lax; Path=/`);
     const withCookie = await fetch(`${base}orders/p/O1`, { headers: { cookie: `aipm_token_${port}=s3cret` } });
     expect(withCookie.status).toBe(200);
     expect(await withCookie.text()).toContain('data-task="A"');
@@ -180,6 +182,31 @@ describe("dashboard: HTTP", () => {
     expect(pause.status).toBe(200);
     // The CSRF token alone is not enough when a token is required.
     expect((await fetch(`${base}api/orders/p/O1/resume`, { method: "POST", headers: { "x-csrf-token": d.csrf } })).status).toBe(401);
+    // A one-time login link (what `aipm dashboard --host 0.0.0.0` prints for a phone): the cookie, once.
+    const login = d.login()!;
+    expect(login).toMatch(/^\/login\/[A-Za-z0-9_-]{20,}$/);
+    const first = await fetch(`${base}${login.slice(1)}`, { redirect: "manual" });
+    expect(first.status).toBe(303);
+    expect(first.headers.get("location")).toBe("/");
+    expect(first.headers.get("set-cookie")).toBe(`aipm_token_${port}=s3cret; HttpOnly; SameSite=Lax; Path=/`);
+    expect((await fetch(`${base}${login.slice(1)}`, { redirect: "manual" })).status).toBe(401);
+    expect((await fetch(`${base}login/${"x".repeat(32)}`, { redirect: "manual" })).status).toBe(401);
+  });
+
+  it("from another device: one URL per non-loopback address of the machine (IPv4 for 0.0.0.0), none on loopback", () => {
+    const nets = {
+      lo: [{ address: "127.0.0.1", family: "IPv4", internal: true }],
+      eth0: [
+        { address: "192.168.1.20", family: "IPv4", internal: false },
+        { address: "fe80::1", family: "IPv6", internal: false },
+        { address: "fd00::20", family: "IPv6", internal: false },
+      ],
+      tailscale0: [{ address: "100.64.0.7", family: "IPv4", internal: false }],
+    } as unknown as NodeJS.Dict<import("node:os").NetworkInterfaceInfo[]>;
+    expect(remoteBaseUrls("0.0.0.0", 8088, nets)).toEqual(["http://192.168.1.20:8088/", "http://100.64.0.7:8088/"]);
+    expect(remoteBaseUrls("::", 8088, nets)).toEqual(["http://192.168.1.20:8088/", "http://[fd00::20]:8088/", "http://100.64.0.7:8088/"]);
+    expect(remoteBaseUrls("192.168.1.20", 9000, nets)).toEqual(["http://192.168.1.20:9000/"]);
+    expect(remoteBaseUrls("127.0.0.1", 8088, nets)).toEqual([]);
   });
 });
 

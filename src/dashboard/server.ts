@@ -19,7 +19,10 @@
  * Security: it binds to 127.0.0.1 unless told otherwise, and refuses any
  * other address without AIPM_DASHBOARD_TOKEN. With a token, every request
  * needs it (`Authorization: Bearer`, `?token=` — which also sets a cookie —
- * or that cookie). A state-changing request needs the token as a Bearer
+ * or that cookie; `GET /login/CODE` with a one-time code from `login()` sets
+ * the cookie too, once, within 10 minutes: the link to send to a phone, which
+ * never shows the token). The cookie is `SameSite=Lax`, so a link opened from
+ * a chat or a notification works. A state-changing request needs the token as a Bearer
  * header, or a same-origin request carrying the page's CSRF token. On
  * loopback, the Host header must be a loopback name (no DNS rebinding).
  *
@@ -51,8 +54,12 @@ export interface Dashboard {
   url: string;
   server: Server;
   csrf: string;
+  /** A one-time login path (`/login/CODE`, valid once for LOGIN_TTL_MS); null without a token. */
+  login(): string | null;
   close(): Promise<void>;
 }
+
+const LOGIN_TTL_MS = 10 * 60_000;
 
 const WATCH_MS = 250;
 const HEARTBEAT_MS = 15_000;
@@ -134,12 +141,25 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   // Cookies are not kept apart by port: the name carries it, so that no other service on this host gets ours.
   let cookieName = "aipm_token";
+  // Lax, not Strict: a link opened from another site (a chat, a notification) carries it on GET;
+  // a POST from elsewhere does not, and every POST needs the page's CSRF token besides.
+  const tokenCookie = () => `${cookieName}=${encodeURIComponent(token!)}; HttpOnly; SameSite=Lax; Path=/`;
+  /** One-time login codes and when they expire. */
+  const logins = new Map<string, number>();
+  const useLogin = (code: string | undefined): boolean => {
+    if (!code) return false;
+    const until = logins.get(code);
+    logins.delete(code);
+    return until !== undefined && until > Date.now();
+  };
   const authorised = (req: IncomingMessage, url: URL): { ok: boolean; setCookie?: string } => {
     if (!token) return { ok: true };
     const auth = req.headers.authorization?.replace(/^Bearer\s+/i, "");
     if (same(auth, token) || same(cookie(req, cookieName), token)) return { ok: true };
     const q = url.searchParams.get("token") ?? undefined;
-    if (same(q, token)) return { ok: true, setCookie: `${cookieName}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` };
+    if (same(q, token)) return { ok: true, setCookie: tokenCookie() };
+    const login = /^\/login\/([A-Za-z0-9_-]{20,})$/.exec(url.pathname)?.[1];
+    if (req.method === "GET" && useLogin(login)) return { ok: true, setCookie: tokenCookie() };
     return { ok: false };
   };
 
@@ -174,9 +194,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (!auth.ok) return json(res, 401, { error: "AIPM_DASHBOARD_TOKEN required (Authorization: Bearer, or ?token=)" });
     const extra: Record<string, string> = auth.setCookie ? { "set-cookie": auth.setCookie } : {};
     if (auth.setCookie && req.method === "GET" && !url.pathname.startsWith("/api/")) {
-      // The token leaves the address bar (and history): the cookie carries it from now on.
+      // The token (or the used login code) leaves the address bar and history: the cookie carries it from now on.
       url.searchParams.delete("token");
-      res.writeHead(303, { location: `${url.pathname}${url.search}`, ...extra, "cache-control": "no-store" });
+      const path = url.pathname.startsWith("/login/") ? "/" : url.pathname;
+      res.writeHead(303, { location: `${path}${url.search}`, ...extra, "cache-control": "no-store" });
       res.end();
       return;
     }
@@ -277,6 +298,12 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     url: `http://${shownHost}:${addr.port}/`,
     server,
     csrf,
+    login: () => {
+      if (!token) return null;
+      const code = randomBytes(24).toString("base64url");
+      logins.set(code, Date.now() + LOGIN_TTL_MS);
+      return `/login/${code}`;
+    },
     close: async () => {
       clearInterval(watcher);
       clearInterval(heartbeat);

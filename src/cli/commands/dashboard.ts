@@ -1,6 +1,7 @@
 /** `aipm dashboard [--port 8088] [--host 127.0.0.1]`: the live web dashboard, until interrupted. */
 import type { Argv } from "yargs";
 import { startDashboard } from "../../dashboard/server.js";
+import { remoteBaseUrls } from "../../dashboard/remote-urls.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
 
@@ -15,7 +16,15 @@ export function registerDashboard(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalAr
     async (args) => {
       await withStore(io, args, async (store) => {
         const d = await startDashboard({ store, host: args.host, port: args.port, env: io.env });
-        emit(io, args, { url: d.url }, () => `aipm dashboard: ${d.url}  (Ctrl-C to stop)\n`);
+        // From another device: this machine's addresses, each with a one-time login link (the token is never shown).
+        const port = Number(new URL(d.url).port);
+        const remote = remoteBaseUrls(args.host, port).map((base) => {
+          const login = d.login();
+          return login ? new URL(login.slice(1), base).toString() : base;
+        });
+        emit(io, args, { url: d.url, ...(remote.length ? { remote } : {}) }, () =>
+          `aipm dashboard: ${d.url}  (Ctrl-C to stop)\n${remote.map((u) => `  from another device: ${u}  (one-time login, 10 min)\n`).join("")}`,
+        );
         await new Promise<void>((resolve) => {
           for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => resolve());
         });
