@@ -144,3 +144,22 @@ describe("checkpoints", () => {
     expect(existsSync(join(ctx.dbDir, "state", "p", "JOB"))).toBe(false);
   });
 });
+
+describe("cleanup", () => {
+  it("removes the logs, runs and checkpoints of ended tasks; logs then says what became of them", async () => {
+    const ctx = setup();
+    await importPlan(ctx, {
+      project: "p",
+      root: "./ws",
+      orders: [{ id: "O", tasks: [{ id: "F", command: ["sh", "-c", 'echo saved > "$AIPM_STATE_DIR/ckpt"; echo out; exit 4'], max_attempts: 1 }] }],
+    });
+    expect((await aipm(ctx, ["parallel-launch", "p", "O", "--wait"])).code).toBe(1);
+    const state = join(ctx.dbDir, "state", "p", "F");
+    expect(existsSync(join(state, "ckpt"))).toBe(true);
+    expect((await aipm(ctx, ["logs", "F"])).stdout).toContain("out");
+    const c = await readJson(ctx, ["cleanup", "--days", "0"]);
+    expect(c).toMatchObject({ runs_deleted: 1 });
+    expect(existsSync(state)).toBe(false);
+    expect((await aipm(ctx, ["logs", "F"])).stdout).toBe("(F is FAILED: its logs were removed by aipm cleanup)\n");
+  });
+});

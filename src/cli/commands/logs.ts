@@ -59,7 +59,8 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
             return;
           }
           if (!log.path) {
-            io.stdout(`(${log.ref.task} has not run yet)\n`);
+            // No run recorded: it has not run, or `aipm cleanup` removed its runs and logs.
+            io.stdout(log.ref.status === "QUEUED" ? `(${log.ref.task} has not run yet)\n` : `(${log.ref.task} is ${log.ref.status}: its logs were removed by aipm cleanup)\n`);
             return;
           }
           const view = streamLog(log.path, (t) => {
