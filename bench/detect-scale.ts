@@ -31,7 +31,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { openStore, type Store } from "../src/store/open.js";
 import { applyPlan } from "../src/plan/import-plan.js";
-import type { PlanSpec, TaskSpec, InputStatus } from "../src/plan/spec.js";
+import { commandTaskSpec, type PlanSpec, type TaskSpec, type InputStatus } from "../src/plan/spec.js";
 import type { Priority } from "../src/store/schema.js";
 import { countRunning, getOrder, loadLocks, loadProjectTasks } from "../src/store/read-project.js";
 import { detect, type Detection, type DetectInput } from "../src/detect/select.js";
@@ -152,27 +152,18 @@ export function generate(n: number, root: string, seed = 0x5eed ^ n): Workload {
     depCount += deps.size;
     entryCount += files.size;
     const id = pad(i);
-    tasks.push({
-      id,
-      title: `task ${i}`,
-      priority: priorityFor(),
-      deps: [...deps],
-      targetFiles: [...files],
-      command: ["true"],
-      allowedTools: [],
-      maxTurns: null,
-      maxBudgetUsd: null,
-      depConditions: new Map(),
-      stallWarnS: null,
-      stallKillS: null,
-      prompt: null,
-      timeoutS: null,
-      maxAttempts: 3,
-      model: null,
-      review: false,
-      status: statusFor(i),
-      place: `orders[0].tasks[${i}]`,
-    });
+    tasks.push(
+      commandTaskSpec({
+        id,
+        title: `task ${i}`,
+        priority: priorityFor(),
+        deps: [...deps],
+        targetFiles: [...files],
+        command: ["true"],
+        status: statusFor(i),
+        place: `orders[0].tasks[${i}]`,
+      }),
+    );
   }
 
   // Running tasks: QUEUED ones just before the DONE frontier fades.

@@ -79,3 +79,26 @@ export function idProblem(v: unknown, what: string): string | null {
   if (v === "." || v === "..") return `bad ${what} id ${shown} (. and .. cannot be ids)`;
   return `bad ${what} id ${shown} (expected 1-64 of A-Z a-z 0-9 _ . -)`;
 }
+
+/** A command task's spec with every optional field at its default (for tasks made in code, not read from a plan). */
+export function commandTaskSpec(t: Pick<TaskSpec, "id" | "command" | "place"> & Partial<TaskSpec>): TaskSpec {
+  return {
+    title: "",
+    priority: "P2",
+    deps: [],
+    depConditions: new Map(),
+    targetFiles: [],
+    prompt: null,
+    timeoutS: null,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    model: null,
+    review: false,
+    allowedTools: [],
+    maxTurns: null,
+    maxBudgetUsd: null,
+    stallWarnS: null,
+    stallKillS: null,
+    status: "QUEUED",
+    ...t,
+  };
+}

@@ -10,7 +10,7 @@ import { ensureProject, projectRoot } from "../store/projects.js";
 import { queuePosition, taskExists } from "../store/tasks-read.js";
 import { setTaskCwd } from "../store/task-definitions.js";
 import { applyPlan } from "../plan/import-plan.js";
-import { ID_PATTERN } from "../plan/spec.js";
+import { commandTaskSpec, ID_PATTERN } from "../plan/spec.js";
 import { usageError } from "../errors.js";
 
 import { QUEUE_ORDER, QUEUE_PROJECT } from "./queue-names.js";
@@ -48,27 +48,14 @@ export function enqueue(store: Store, input: EnqueueInput): { task: string; posi
         preempt: null,
         place: "enqueue",
         tasks: [
-          {
+          commandTaskSpec({
             id,
             title: input.argv.join(" ").slice(0, 200),
-            priority: "P2",
-            deps: [],
-            targetFiles: [],
             command: input.argv,
-            prompt: null,
             timeoutS: input.timeoutS ?? null,
             maxAttempts: input.maxAttempts ?? 1,
-            model: null,
-            review: false,
-            allowedTools: [],
-            maxTurns: null,
-            maxBudgetUsd: null,
-            depConditions: new Map(),
-            stallWarnS: null,
-            stallKillS: null,
-            status: "QUEUED",
             place: "enqueue",
-          },
+          }),
         ],
       },
     ],
