@@ -30,7 +30,9 @@
  */
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
-import { stmt } from "../store/statements.js";
+import { recordProgress } from "../store/task-progress.js";
+import { isAgentTask, taskStallLimits } from "../store/tasks-read.js";
+import { appendEvent } from "../store/events.js";
 import { detect } from "../detect/select.js";
 import { scaleFor } from "../launch/plan-launch.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
@@ -434,10 +436,7 @@ export class Supervisor {
     if (w.log.progressChanged && w.phase === "work") {
       w.log.progressChanged = false;
       const p = w.log.progress!;
-      stmt(
-        this.store,
-        "UPDATE tasks SET progress_done = ?, progress_total = ?, progress_label = ? WHERE project_id = ? AND id = ? AND attempt = ? AND status = 'IN_PROGRESS'",
-      ).run(p.done, p.total, p.label ?? null, w.project, w.task, w.attempt);
+      recordProgress(this.store, { project: w.project, task: w.task, attempt: w.attempt, done: p.done, total: p.total, label: p.label ?? null });
     }
     this.opts.onChange?.();
   }
@@ -467,9 +466,7 @@ export class Supervisor {
   /** A task's own stall stages and kill (`stall_warn_s`, `stall_kill_s`), else the settings'. */
   private stallLimits(w: WatchedAttempt): { warnS: number[]; killS: number } {
     const rt = this.opts.runtime;
-    const row = stmt(this.store, "SELECT stall_warn_s, stall_kill_s FROM tasks WHERE project_id = ? AND id = ?").get(w.project, w.task) as
-      | { stall_warn_s: string | null; stall_kill_s: number | null }
-      | undefined;
+    const row = taskStallLimits(this.store, w.project, w.task);
     return {
       warnS: row?.stall_warn_s ? (JSON.parse(row.stall_warn_s) as number[]) : rt.stallWarnS,
       killS: row?.stall_kill_s ?? rt.stallKillS,
@@ -477,7 +474,7 @@ export class Supervisor {
   }
 
   private isAgentTask(project: string, task: string): boolean {
-    return stmt(this.store, "SELECT prompt IS NOT NULL FROM tasks WHERE project_id = ? AND id = ?").pluck().get(project, task) === 1;
+    return isAgentTask(this.store, project, task);
   }
 
   private kill(w: WatchedAttempt, why: NonNullable<WatchedAttempt["killedFor"]>): void {
@@ -488,10 +485,7 @@ export class Supervisor {
   }
 
   private event(w: WatchedAttempt, kind: string, data: Record<string, unknown>): void {
-    stmt(
-      this.store,
-      "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(this.store.now(), w.project, w.order, w.task, w.attempt, kind, JSON.stringify(data));
+    appendEvent(this.store, { kind, projectId: w.project, orderId: w.order, taskId: w.task, attempt: w.attempt, data }, this.store.now());
   }
 
   // ------------------------------------------------------------ an attempt ends
