@@ -13,7 +13,7 @@
 import type { Store } from "../store/open.js";
 import { attemptToConclude, concurrentRuns, targetFilesOfConcurrentRuns } from "../store/runs.js";
 import { targetFiles } from "../store/tasks-read.js";
-import { finish, type AttemptEnd, type AttemptReport, type FinishResult, type TransientPolicy } from "../store/transitions.js";
+import { finish, type AttemptEnd, type AttemptReport, type FinishInput, type FinishResult, type TransientPolicy } from "../store/transitions.js";
 import { isAbsolute, normalize, relative } from "node:path";
 import { classifyEnd, type Observed } from "./attempt-end.js";
 import { readAgentLog } from "../agent/read-agent-log.js";
@@ -109,6 +109,15 @@ function editedByOthers(store: Store, input: { project: string; task: string; ro
 }
 
 export function concludeAttempt(store: Store, input: ConcludeInput): FinishResult {
+  return finish(store, judgeAttempt(store, input));
+}
+
+/**
+ * Everything before the `finish` transaction: what the attempt's end means
+ * (reads only: its run, its log, the scope check). The supervisor records
+ * several ends judged so in one transaction.
+ */
+export function judgeAttempt(store: Store, input: ConcludeInput): FinishInput {
   const { project, task, attempt } = input;
   const row = attemptToConclude(store, project, task, attempt);
   let end: AttemptEnd = classifyEnd({
@@ -153,5 +162,5 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
       }
     }
   }
-  return finish(store, { project, task, attempt, end, backoffS: input.backoffS, report, transient: input.transient });
+  return { project, task, attempt, end, backoffS: input.backoffS, report, transient: input.transient };
 }

@@ -44,7 +44,9 @@ import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
 import { capLog, resolveLogMaxBytes } from "./log-cap.js";
-import { concludeAttempt } from "./conclude-attempt.js";
+import { judgeAttempt } from "./conclude-attempt.js";
+import { writeBatch } from "../store/write-batch.js";
+import { finish, type FinishResult } from "../store/transitions.js";
 import { concludeReview, isRerun, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
 import { acquireLease, heartbeatLease, releaseLease } from "./lease.js";
@@ -120,6 +122,11 @@ export interface TaskEvent {
 }
 
 const SAMPLE_MAX_AGE_MS = 1000;
+
+interface BatchedWrite<T> {
+  write: () => T;
+  after: (result: T) => void;
+}
 const HOUSEKEEPING_MS = 1000;
 
 export class Supervisor {
@@ -138,6 +145,9 @@ export class Supervisor {
   private failure: Error | null = null;
   /** Writes that met a busy database, retried in order at each tick. */
   private readonly deferred: Array<() => void> = [];
+  /** Ends and pids that arrived in this turn of the event loop: written together (see batch). */
+  private batched: Array<BatchedWrite<unknown>> = [];
+  private batchQueued = false;
   private busyWarned = false;
   /** The database file this supervisor opened (device and inode): checked at housekeeping. */
   private readonly dbIdentity: string | null;
@@ -496,36 +506,77 @@ export class Supervisor {
     w.ended = true;
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
-    this.deferrable(() => this.recordEnd(w, seen));
+    if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
+    else this.recordEnd(w, seen);
   }
 
-  /** Records an attempt's (or review's) end: run again while the database is busy, until it is written. */
+  /**
+   * Queues a write to run with the others that arrive in this turn of the
+   * event loop, in one transaction; `after` acts on its result once that
+   * transaction is committed (a busy database: the whole batch again at the
+   * next ticks, after the writes already waiting).
+   */
+  private batch<T>(write: () => T, after: (result: T) => void = () => {}): void {
+    this.batched.push({ write, after } as BatchedWrite<unknown>);
+    if (this.batchQueued) return;
+    this.batchQueued = true;
+    setImmediate(() => {
+      this.batchQueued = false;
+      if (!this.stopped) this.guard(() => this.flushBatch());
+    });
+  }
+
+  /** Writes the queued batch now (or defers it, the database busy), then acts on each result. */
+  private flushBatch(): void {
+    const items = this.batched;
+    if (items.length === 0) return;
+    this.batched = [];
+    this.deferrable(() => {
+      const results = items.length === 1 ? [items[0]!.write()] : writeBatch(this.store, () => items.map((i) => i.write()));
+      for (let k = 0; k < items.length; k++) items[k]!.after(results[k]);
+    });
+  }
+
+  /** Records an attempt's end: judged now (reads), written with the other ends of this turn (see batch). */
   private recordEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     this.followLog(w, this.store.now());
     // A writer faster than the compaction's catch-up can leave the log over its cap: once more, now that it is done.
     if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
-    const r =
-      w.phase === "review"
-        ? concludeReview(this.store, {
-            project: w.project,
-            task: w.task,
-            attempt: w.attempt,
-            pid: w.pid,
-            logPath: w.logPath,
-            exitCode: seen.exitCode,
-            lost: seen.vanished || w.killedFor !== null,
-            backoffS: this.opts.runtime.backoffS,
-          })
-        : concludeAttempt(this.store, {
-            project: w.project,
-            task: w.task,
-            attempt: w.attempt,
-            logPath: w.logPath,
-            seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: w.stall?.killS ?? this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
-            backoffS: this.opts.runtime.backoffS,
-            rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
-            transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
-          });
+    const judged = judgeAttempt(this.store, {
+      project: w.project,
+      task: w.task,
+      attempt: w.attempt,
+      logPath: w.logPath,
+      seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: w.stall?.killS ?? this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
+      backoffS: this.opts.runtime.backoffS,
+      rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
+      transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
+    });
+    this.batch(
+      () => finish(this.store, judged),
+      (r: FinishResult) => this.endRecorded(w, r),
+    );
+  }
+
+  /** Records a review's end: run again while the database is busy, until it is written. */
+  private recordReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+    this.followLog(w, this.store.now());
+    if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
+    const r = concludeReview(this.store, {
+      project: w.project,
+      task: w.task,
+      attempt: w.attempt,
+      pid: w.pid,
+      logPath: w.logPath,
+      exitCode: seen.exitCode,
+      lost: seen.vanished || w.killedFor !== null,
+      backoffS: this.opts.runtime.backoffS,
+    });
+    this.endRecorded(w, r);
+  }
+
+  /** An attempt's (or review's) end is committed: now act on it. */
+  private endRecorded(w: WatchedAttempt, r: ReturnType<typeof concludeReview> | FinishResult): void {
     // Tasks skipped in the same transaction: this view does not see its own commits as changes.
     if (r.ok) for (const id of r.skipped ?? []) this.view.markFinished(id, "SKIPPED", null);
     if (r.ok) this.recorded(w.order, w.task, w.attempt, w.pid, r.status, r.retryAt);
@@ -644,25 +695,38 @@ export class Supervisor {
           }
         }
         if (o.preempt || order.preempt) this.preemptFor(d.skipped);
-        for (const t of d.launchable) {
-          this.preemption.last.delete(t.id);
-          this.preemption.inFlight.delete(t.id);
-          const r = prepareLaunch(this.store, {
-            project: this.project,
-            task: t.id,
-            effectiveWorkers: scaling.effectiveWorkers,
-            model: o.model,
-            review: o.review,
-            env: this.opts.env,
-          });
-          if (r.ok) {
-            launched++;
-            this.view.markClaimed(t.id, r.prepared.targetFiles, now);
-            this.start(r.prepared);
-          } else {
-            // Someone else changed the project (or the process could not start): re-read it.
-            this.view.reload();
+        // The pass's claims in one transaction; no process starts before it is committed.
+        const claimed: PreparedLaunch[] = [];
+        let refused = false;
+        const claimAll = (): void => {
+          for (const t of d.launchable) {
+            this.preemption.last.delete(t.id);
+            this.preemption.inFlight.delete(t.id);
+            const r = prepareLaunch(this.store, {
+              project: this.project,
+              task: t.id,
+              effectiveWorkers: scaling.effectiveWorkers,
+              model: o.model,
+              review: o.review,
+              env: this.opts.env,
+            });
+            if (r.ok) claimed.push(r.prepared);
+            else refused = true;
           }
+        };
+        try {
+          if (d.launchable.length > 1) writeBatch(this.store, claimAll);
+          else claimAll();
+        } catch (err) {
+          this.view.reload();
+          throw err;
+        }
+        // Someone else changed the project (or a process could not start): re-read it, our claims with it.
+        if (refused) this.view.reload();
+        else for (const p of claimed) this.view.markClaimed(p.task, p.targetFiles, now);
+        for (const p of claimed) {
+          launched++;
+          this.start(p);
         }
       }
       this.prepareNext();
@@ -687,7 +751,7 @@ export class Supervisor {
         return;
       }
       this.watchLaunched(launchedFrom(p, worker));
-      this.deferrable(() => completeLaunch(this.store, p, worker));
+      this.batch(() => completeLaunch(this.store, p, worker));
       return;
     }
     const w = this.attempt(p, 0, null, true);
@@ -703,7 +767,7 @@ export class Supervisor {
           this.starting--;
           w.pid = worker.pid;
           w.procStart = worker.procStart;
-          this.guard(() => this.deferrable(() => completeLaunch(this.store, p, worker)));
+          this.batch(() => completeLaunch(this.store, p, worker));
           if (!w.ended) this.watched.set(p.task, w);
           this.opts.onTask?.({ task: p.task, order: p.order, status: "IN_PROGRESS", attempt: p.attempt, pid: w.pid });
           this.opts.onChange?.();
@@ -747,7 +811,7 @@ export class Supervisor {
 
   private idle(): boolean {
     if (!this.leader) return false;
-    if (this.starting > 0 || this.deferred.length > 0) return false;
+    if (this.starting > 0 || this.deferred.length > 0 || this.batched.length > 0) return false;
     if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
     if (this.nextRetryAt !== null || this.reviewTimers.size > 0) return false;
     return this.view.running() === 0;
@@ -785,6 +849,14 @@ export class Supervisor {
   /** Stops supervising (the workers go on) and releases the lease. */
   stop(): void {
     if (this.stopped) return;
+    // Ends and pids of this turn are written before the caller may close the store.
+    if (!this.failure) {
+      try {
+        this.flushBatch();
+      } catch {
+        // Busy or broken: the wrappers' exit files keep the ends for the next process.
+      }
+    }
     try {
       this.notifier?.pump();
     } catch {
