@@ -17,6 +17,7 @@ import { finish, type AttemptEnd, type AttemptReport, type FinishInput, type Fin
 import { isAbsolute, normalize, relative } from "node:path";
 import { classifyEnd, type Observed } from "./attempt-end.js";
 import { readAgentLog } from "../agent/read-agent-log.js";
+import type { AgentSummary } from "../agent/stream-json.js";
 import { agentOutcome } from "../agent/agent-outcome.js";
 import { changedSince, insideRoot, type ScopeBase } from "../scope/git-scope.js";
 import { targetsConflict, pathsOverlap } from "../paths/conflicts.js";
@@ -115,9 +116,10 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
 /**
  * Everything before the `finish` transaction: what the attempt's end means
  * (reads only: its run, its log, the scope check). The supervisor records
- * several ends judged so in one transaction.
+ * several ends judged so in one transaction, and reads an agent's log on a
+ * worker thread beforehand (`read.agent`).
  */
-export function judgeAttempt(store: Store, input: ConcludeInput): FinishInput {
+export function judgeAttempt(store: Store, input: ConcludeInput, read?: { agent: AgentSummary }): FinishInput {
   const { project, task, attempt } = input;
   const row = attemptToConclude(store, project, task, attempt);
   let end: AttemptEnd = classifyEnd({
@@ -139,7 +141,7 @@ export function judgeAttempt(store: Store, input: ConcludeInput): FinishInput {
     report = {};
     let footprint: AgentFootprint | undefined;
     if (row.agent) {
-      const agent = readAgentLog(input.logPath);
+      const agent = read?.agent ?? readAgentLog(input.logPath);
       end = agentOutcome({ base: end, agent, now: store.now(), rateLimitWaitS: input.rateLimitWaitS });
       const r = agent.result;
       report.sessionId = r?.session_id ?? agent.sessionId;

@@ -46,6 +46,9 @@ import { newLogState, pollLog, type LogState } from "./log-watch.js";
 import { capLog, resolveLogMaxBytes } from "./log-cap.js";
 import { judgeAttempt } from "./conclude-attempt.js";
 import { writeBatch } from "../store/write-batch.js";
+import { startLoopStats } from "./loop-stats.js";
+import { OffThread } from "./off-thread.js";
+import type { AgentSummary } from "../agent/stream-json.js";
 import { finish, type FinishResult } from "../store/transitions.js";
 import { concludeReview, isRerun, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
@@ -148,6 +151,9 @@ export class Supervisor {
   /** Ends and pids that arrived in this turn of the event loop: written together (see batch). */
   private batched: Array<BatchedWrite<unknown>> = [];
   private batchQueued = false;
+  /** Ended agent attempts whose log is being read on a worker thread. */
+  private concluding = 0;
+  private readonly offThread = new OffThread();
   private busyWarned = false;
   /** The database file this supervisor opened (device and inode): checked at housekeeping. */
   private readonly dbIdentity: string | null;
@@ -169,6 +175,8 @@ export class Supervisor {
   private readonly logMaxBytes: number;
   /** DONE tasks' state folders being removed off the thread: run() resolves once they are gone. */
   private readonly removals = new Set<Promise<void>>();
+  /** AIPM_LOOP_STATS: writes this supervisor's figures when it stops. */
+  private readonly loopStats: (() => void) | null;
 
   constructor(
     private readonly store: Store,
@@ -186,6 +194,7 @@ export class Supervisor {
     this.alarm = new ResourceAlarm(store, resolveAlarmAfterS(opts.env));
     this.logMaxBytes = resolveLogMaxBytes(opts.env);
     this.dbIdentity = fileIdentity(store.path);
+    this.loopStats = startLoopStats(opts.env);
   }
 
   /** Feeds the resource alarm with a sample, while some active order measures resources. */
@@ -537,21 +546,43 @@ export class Supervisor {
     });
   }
 
-  /** Records an attempt's end: judged now (reads), written with the other ends of this turn (see batch). */
+  /**
+   * Records an attempt's end: judged (reads: its run, its log, the scope
+   * check), then written with the other ends of this turn (see batch). An
+   * agent's log is read back on a worker thread first (./off-thread.ts).
+   */
   private recordEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     this.followLog(w, this.store.now());
     // A writer faster than the compaction's catch-up can leave the log over its cap: once more, now that it is done.
     if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
-    const judged = judgeAttempt(this.store, {
-      project: w.project,
-      task: w.task,
-      attempt: w.attempt,
-      logPath: w.logPath,
-      seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: w.stall?.killS ?? this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
-      backoffS: this.opts.runtime.backoffS,
-      rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
-      transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
+    if (!(w.agentTask ??= this.isAgentTask(w.project, w.task))) {
+      this.judgeEnd(w, seen);
+      return;
+    }
+    this.concluding++;
+    void this.offThread.readAgentLog(w.logPath).then((agent) => {
+      this.concluding--;
+      if (this.stopped) return;
+      this.guard(() => this.judgeEnd(w, seen, { agent }));
+      this.checkStop();
     });
+  }
+
+  private judgeEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }, read?: { agent: AgentSummary }): void {
+    const judged = judgeAttempt(
+      this.store,
+      {
+        project: w.project,
+        task: w.task,
+        attempt: w.attempt,
+        logPath: w.logPath,
+        seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: w.stall?.killS ?? this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
+        backoffS: this.opts.runtime.backoffS,
+        rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
+        transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
+      },
+      read,
+    );
     this.batch(
       () => finish(this.store, judged),
       (r: FinishResult) => this.endRecorded(w, r),
@@ -811,7 +842,7 @@ export class Supervisor {
 
   private idle(): boolean {
     if (!this.leader) return false;
-    if (this.starting > 0 || this.deferred.length > 0 || this.batched.length > 0) return false;
+    if (this.starting > 0 || this.deferred.length > 0 || this.batched.length > 0 || this.concluding > 0) return false;
     if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
     if (this.nextRetryAt !== null || this.reviewTimers.size > 0) return false;
     return this.view.running() === 0;
@@ -821,6 +852,8 @@ export class Supervisor {
     if (this.stopped) return;
     if (this.opts.until) {
       if (!this.opts.until()) return;
+      // An end being judged is recorded first (checkStop runs again once it is).
+      if (this.concluding > 0) return;
       if (this.idle()) settleOrders(this.store, this.view, this.view.orders.map((o) => o.id), true);
       this.stop();
       return;
@@ -868,6 +901,7 @@ export class Supervisor {
     for (const t of this.reviewTimers) clearTimeout(t);
     this.spawner?.close();
     this.spawner = null;
+    this.offThread.close();
     // Workers outlive us: do not keep this process alive for them.
     for (const c of this.children) c.unref();
     if (this.leader) {
@@ -878,6 +912,7 @@ export class Supervisor {
       }
     }
     this.leader = false;
+    this.loopStats?.();
     if (this.failure) this.failRun?.(this.failure);
     else if (this.removals.size > 0) void Promise.allSettled(this.removals).then(() => this.finishRun?.());
     else this.finishRun?.();
