@@ -18,6 +18,8 @@ export interface LoopStats {
   /** CPU time / wall time, in percent of one core. */
   cpu_percent: number;
   rss_max_mb: number;
+  /** The V8 heap in use when the RSS peaked (the rest: code, thread stacks, buffers, freed pages not returned). */
+  heap_at_rss_max_mb: number;
   eld_p50_ms: number;
   eld_p99_ms: number;
   eld_max_ms: number;
@@ -31,10 +33,17 @@ export function startLoopStats(env: NodeJS.ProcessEnv): (() => void) | null {
   h.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  let rssMax = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    rssMax = Math.max(rssMax, process.memoryUsage.rss());
-  }, 250);
+  let rssMax = 0;
+  let heapAtMax = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    if (m.rss > rssMax) {
+      rssMax = m.rss;
+      heapAtMax = m.heapUsed;
+    }
+  };
+  sample();
+  const sampler = setInterval(sample, 250);
   sampler.unref();
   let done = false;
   return () => {
@@ -42,7 +51,7 @@ export function startLoopStats(env: NodeJS.ProcessEnv): (() => void) | null {
     done = true;
     h.disable();
     clearInterval(sampler);
-    rssMax = Math.max(rssMax, process.memoryUsage.rss());
+    sample();
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -53,6 +62,7 @@ export function startLoopStats(env: NodeJS.ProcessEnv): (() => void) | null {
       cpu_ms: Math.round(cpuMs),
       cpu_percent: Math.round((cpuMs / wall) * 10000) / 100,
       rss_max_mb: Math.round(rssMax / 1048576),
+      heap_at_rss_max_mb: Math.round(heapAtMax / 1048576),
       eld_p50_ms: ms(h.percentile(50)),
       eld_p99_ms: ms(h.percentile(99)),
       eld_max_ms: ms(h.max),

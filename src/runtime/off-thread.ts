@@ -5,9 +5,11 @@
  * on this machine, during which the loop would serve no other task's end,
  * no log, no spawn). Measured by `npm run bench -- --only agent-streams`.
  *
- * The pool is made at the first use (piscina is loaded then: commands that
- * never need it pay nothing), keeps one thread, and is closed with the
- * supervisor. Where there is no built worker file (the library run from its
+ * The pool is made when a supervisor of a project with agent tasks starts
+ * (`warm`: loading piscina blocks the loop ~20 ms once, better then than at
+ * an end; commands and projects that never need it pay nothing). Its one
+ * thread starts at the first read and ends after 5 s idle; the pool is
+ * closed with the supervisor. Where there is no built worker file (the library run from its
  * TypeScript sources, in tests), or the pool fails, the same read runs in
  * place.
  */
@@ -39,12 +41,24 @@ export class OffThread {
       if (file === null) return null;
       try {
         const { Piscina } = await import("piscina");
-        return new Piscina({ filename: file, minThreads: 1, maxThreads: 1, idleTimeout: 1000 }) as unknown as Pool;
+        // A small young generation: the thread's peak memory, not its speed, is what a supervisor pays.
+        return new Piscina({
+          filename: file,
+          minThreads: 0,
+          maxThreads: 1,
+          idleTimeout: 5000,
+          resourceLimits: { maxYoungGenerationSizeMb: 4 },
+        }) as unknown as Pool;
       } catch {
         return null;
       }
     })();
     return this.pool;
+  }
+
+  /** Loads piscina and makes the pool now (no thread yet). */
+  warm(): void {
+    void this.getPool();
   }
 
   /** The agent's summary of its log, read on a worker thread (in place when there is none). */
@@ -58,6 +72,11 @@ export class OffThread {
       }
     }
     return readAgentLog(path);
+  }
+
+  /** Whether reads go to a worker thread (false: they run in place). */
+  async onThread(): Promise<boolean> {
+    return (await this.getPool()) !== null;
   }
 
   /** Ends the threads (a pool never used costs nothing). */

@@ -298,6 +298,7 @@ export class Supervisor {
     if (!this.leader && acquireLease(this.store, this.project)) {
       this.leader = true;
       this.view.reload();
+      if (this.view.hasAgents) this.offThread.warm();
       // With orders to run, boot the spawner now (~50 ms), while the first workers run,
       // rather than when the first successor is due.
       if (this.view.orders.length > 0) this.ensureSpawner();
