@@ -48,8 +48,8 @@ export interface FailedTask {
   failure_kind: string | null;
   log: string | null;
   attempts: number;
-  /** Attempts counted against max_attempts (free retries and preemptions are given back). */
-  counted_attempts: number;
+  /** Attempts counted against max_attempts, only when it differs from `attempts` (free retries and preemptions are given back). */
+  counted_attempts?: number;
   /** Agent tasks only (absent when no agent reported). */
   cost_usd?: number;
   num_turns?: number;
@@ -83,7 +83,7 @@ export function orderSummary(store: Store, project: string, order: string, since
           failure_kind: r.failure_kind,
           log: r.log_path,
           attempts: r.attempt,
-          counted_attempts: r.spent_attempts,
+          ...(r.spent_attempts !== r.attempt ? { counted_attempts: r.spent_attempts } : {}),
           ...(c.cost_usd !== null ? { cost_usd: c.cost_usd } : {}),
           ...(c.num_turns !== null ? { num_turns: c.num_turns } : {}),
           ...(r.failure_kind === "review_rejected" && r.review_feedback ? { review_feedback: oneLine(r.review_feedback, 400) ?? "" } : {}),

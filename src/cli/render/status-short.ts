@@ -60,7 +60,7 @@ function attentionLines(st: Style, t: TaskStatusJson, w: number): string[] {
   if (t.status === "FAILED") {
     const kind = t.failure_kind && t.failure_kind !== "exit_code" ? `${t.failure_kind}: ` : "";
     out.push(
-      `    ${st.bold(pad(t.task, w))}${statusWord(st, "FAILED")} ${when(st, t.finished_at)} after ${attemptText(t)}: ${kind}${oneLine(t.error, 120) ?? "?"}`,
+      `    ${st.bold(pad(t.task, w))}${statusWord(st, "FAILED")}${t.finished_at ? ` ${when(st, t.finished_at)}` : ""} after ${attemptText(t)}: ${kind}${oneLine(t.error, 120) ?? "?"}`,
     );
   }
   if (t.permission_denials > 0) out.push(`    ${st.bold(pad(t.task, w))}${st.yellow(`${t.permission_denials} permission denial(s)`)} in its last attempt`);

@@ -98,6 +98,6 @@ export function when(st: Style, iso: string | null): string {
   if (iso === null) return "-";
   if (!st.relative) return `at ${iso}`;
   const d = Date.parse(iso) - st.now;
-  if (Math.abs(d) < 1000) return "now";
+  if (Math.abs(d) < 1000) return "just now";
   return d < 0 ? `${duration(-d)} ago` : `in ${duration(d)}`;
 }

@@ -18,7 +18,7 @@ function countsText(counts: Record<string, number>): string {
 
 function failureLines(f: FailedTask, prefix = ""): string[] {
   const kind = f.failure_kind && f.failure_kind !== "exit_code" ? ` [${f.failure_kind}]` : "";
-  const lines = [`  FAILED ${prefix}${f.task} after ${attemptsText(f.attempts, f.counted_attempts)}: ${f.error ?? "?"}${kind}${f.log ? `  (log: ${f.log})` : ""}`];
+  const lines = [`  FAILED ${prefix}${f.task} after ${attemptsText(f.attempts, f.counted_attempts ?? f.attempts)}: ${f.error ?? "?"}${kind}${f.log ? `  (log: ${f.log})` : ""}`];
   if (f.review_feedback) lines.push(`    review: ${f.review_feedback.slice(0, 200)}`);
   lines.push(`    next: ${f.next}`);
   return lines;
