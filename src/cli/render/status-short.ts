@@ -150,7 +150,10 @@ export function renderStatusShort(r: StatusReport, opts: ShortOptions): string {
   const maxLines = opts.maxLines ?? SHORT_MAX_LINES;
   const scope = r.project ? `${r.project}${r.order ? `/${r.order}` : ""}` : "all projects";
   const top = [`${st.bold(scope)}: ${countsLine(r.counts, st) || "no tasks"}`, ...(opts.preamble ?? [])];
-  for (const h of r.holds) top.push(st.yellow(`${h.project}: agent tasks held by a usage limit until ${when(st, h.until).replace(/^at /, "")}${h.reason ? ` (${oneLine(h.reason, 100)})` : ""}`));
+  for (const h of r.holds) {
+    const until = st.relative ? `for ${duration(Date.parse(h.until) - st.now)} more` : `until ${h.until}`;
+    top.push(st.yellow(`${h.project}: agent tasks held by a usage limit ${until}${h.reason ? ` (${oneLine(h.reason, 100)})` : ""}`));
+  }
 
   const groups = new Map<string, { project: string; order: string; tasks: TaskStatusJson[] }>();
   for (const t of r.tasks) {
