@@ -6,7 +6,7 @@
  * compact summary.
  */
 import type { Store } from "../store/open.js";
-import { countQueuedInOrder, countRunningInOrder, orderTaskEnds, orderTaskStates, type OrderTaskState } from "../store/tasks-read.js";
+import { countQueuedInOrder, countRunningInOrder, orderSpan, orderTaskEnds, orderTaskStates, type OrderTaskState } from "../store/tasks-read.js";
 import { countRunnableOrders } from "../store/orders.js";
 import { markOrdersReported } from "../store/events.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/statuses.js";
@@ -35,7 +35,10 @@ export interface WaitSummary {
   num_turns: number | null;
   /** Only present when some task edited files outside its target_files. */
   out_of_scope?: Array<{ task: string; files: string[] }>;
+  /** How long this wait itself lasted. */
   elapsed_s: number;
+  /** How long the order's work has taken: its first attempt's start to its last task's end (to now while a task runs); null when nothing ran. */
+  order_elapsed_s: number | null;
 }
 
 export interface FailedTask {
@@ -45,6 +48,8 @@ export interface FailedTask {
   failure_kind: string | null;
   log: string | null;
   attempts: number;
+  /** Attempts counted against max_attempts, only when it differs from `attempts` (free retries and preemptions are given back). */
+  counted_attempts?: number;
   /** Agent tasks only (absent when no agent reported). */
   cost_usd?: number;
   num_turns?: number;
@@ -78,6 +83,7 @@ export function orderSummary(store: Store, project: string, order: string, since
           failure_kind: r.failure_kind,
           log: r.log_path,
           attempts: r.attempt,
+          ...(r.spent_attempts !== r.attempt ? { counted_attempts: r.spent_attempts } : {}),
           ...(c.cost_usd !== null ? { cost_usd: c.cost_usd } : {}),
           ...(c.num_turns !== null ? { num_turns: c.num_turns } : {}),
           ...(r.failure_kind === "review_rejected" && r.review_feedback ? { review_feedback: oneLine(r.review_feedback, 400) ?? "" } : {}),
@@ -87,7 +93,16 @@ export function orderSummary(store: Store, project: string, order: string, since
     ...totals(costs.values()),
     ...(scope.length ? { out_of_scope: scope } : {}),
     elapsed_s: Math.round((store.now() - since) / 100) / 10,
+    order_elapsed_s: orderElapsedS(store, project, order),
   };
+}
+
+/** The order's first start to its last end (to now while a task still runs), in seconds. */
+export function orderElapsedS(store: Store, project: string, order: string): number | null {
+  const span = orderSpan(store, project, order);
+  if (span.first_start === null) return null;
+  const end = span.running > 0 || span.last_end === null ? store.now() : span.last_end;
+  return Math.max(0, Math.round((end - span.first_start) / 100) / 10);
 }
 
 function countBlocked(store: Store, project: string, order: string): number {

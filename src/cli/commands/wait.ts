@@ -42,7 +42,9 @@ export function registerWait(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
           .positional("order", { type: "string" })
           .option("all", { type: "boolean", describe: "wait for every active order (of PROJECT, or of every project)" })
           .option("events", { type: "boolean", describe: "print one line per finished task on stderr while waiting" })
-          .option("timeout", { type: "number", describe: "give up after this many seconds (exit 1, timed_out: true)" }),
+          .option("timeout", { type: "number", describe: "give up after this many seconds (exit 1, timed_out: true)" })
+          .example("aipm wait myproj O1", "until O1 is finished; exit 0 when every task is DONE")
+          .example("aipm --json wait --all --timeout 600", "every active order, at most 10 minutes, one JSON summary"),
       ),
     async (args) => {
       if (args.all && args.order !== undefined) throw usageError("wait --all takes at most a project, not an order");
