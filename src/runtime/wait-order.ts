@@ -6,7 +6,7 @@
  * compact summary.
  */
 import type { Store } from "../store/open.js";
-import { countQueuedInOrder, countRunningInOrder, orderSpan, orderTaskEnds, orderTaskStates, type OrderTaskState } from "../store/tasks-read.js";
+import { countQueuedInOrder, countRunningInOrder, countRunningInProject, orderSpan, orderTaskEnds, orderTaskStates, type OrderTaskState } from "../store/tasks-read.js";
 import { countRunnableOrders } from "../store/orders.js";
 import { markOrdersReported } from "../store/events.js";
 import { TASK_STATUSES, type TaskStatus } from "../store/statuses.js";
@@ -14,9 +14,8 @@ import { getOrder, loadProjectTasks } from "../store/read-project.js";
 import { findBlocked } from "../detect/select.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import type { ResourceMonitor } from "../resources/monitor.js";
-import { Supervisor, type TaskEvent } from "./supervisor.js";
+import type { Supervisor, TaskEvent } from "./supervisor.js";
 import type { LaunchedTask } from "./launch-task.js";
-import { loadInFlight, loadReviewsInFlight, recover } from "./in-flight.js";
 import { ensureSupervisor } from "./ensure-supervisor.js";
 import { NO_COST, taskCosts, totals } from "../report/task-costs.js";
 import { nextStep, oneLine } from "../report/next-step.js";
@@ -143,7 +142,10 @@ export async function waitForOrder(store: Store, input: WaitInput): Promise<Wait
   getOrder(store, project, order);
   const since = input.startedAt ?? store.now();
   const deadline = input.timeoutS !== undefined ? since + input.timeoutS * 1000 : Infinity;
-  const timedOut = await superviseUntilSettled(store, project, [order], { ...input, deadline });
+  // Nothing of the project runs or can run and the order is settled (a PM polling a finished
+  // order): the summary at once, without loading the supervisor (~40% of this command's start).
+  const quiet = countRunnableOrders(store, project) === 0 && countRunningInProject(store, project) === 0 && orderSettled(store, project, order);
+  const timedOut = quiet ? false : await superviseUntilSettled(store, project, [order], { ...input, deadline });
   const summary = orderSummary(store, project, order, since, timedOut && !orderSettled(store, project, order));
   markReported(store, [{ project, order }]);
   return summary;
@@ -165,6 +167,7 @@ export interface SuperviseInput extends Omit<WaitInput, "project" | "order" | "t
  * stopped before the orders settled.
  */
 export async function superviseUntilSettled(store: Store, project: string, orders: readonly string[], input: SuperviseInput): Promise<boolean> {
+  const [{ Supervisor }, { recover }] = await Promise.all([import("./supervisor.js"), import("./in-flight.js")]);
   recover(store, { project, ...input.runtime });
   const finished = input.onFinished ? new FinishWatch(store, project, orders, input.onFinished) : null;
   let stoppedEarly = false;
@@ -235,5 +238,5 @@ class FinishWatch {
 /** When something of the project still runs or can run, make sure a supervisor carries on. */
 export function handOver(store: Store, project: string, env: NodeJS.ProcessEnv): void {
   const active = countRunnableOrders(store, project);
-  if (active > 0 || loadInFlight(store, project).length > 0 || loadReviewsInFlight(store, project).length > 0) ensureSupervisor(store, project, env);
+  if (active > 0 || countRunningInProject(store, project) > 0) ensureSupervisor(store, project, env);
 }

@@ -148,6 +148,11 @@ export function countRunningInOrder(store: Store, project: string, order: string
     .get(project, order) as number;
 }
 
+/** Tasks of the project IN_PROGRESS or in REVIEW. */
+export function countRunningInProject(store: Store, project: string): number {
+  return stmt(store, "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')").pluck().get(project) as number;
+}
+
 /** QUEUED tasks of the order. */
 export function countQueuedInOrder(store: Store, project: string, order: string): number {
   return stmt(store, "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status = 'QUEUED'").pluck().get(project, order) as number;
