@@ -319,6 +319,12 @@ export class Supervisor {
 
   /** A child of this process: its exit event ends the attempt (or review). */
   private followChild(child: ChildProcess, w: WatchedAttempt): void {
+    // Exited before it was handed to us (its launcher awaited something meanwhile): its exit event is gone.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const { exitCode, signalCode } = child;
+      setImmediate(() => this.guard(() => this.ended(w, { exitCode, signal: signalCode, vanished: false })));
+      return;
+    }
     this.children.add(child);
     child.once("exit", (code, signal) => {
       this.children.delete(child);
@@ -543,7 +549,9 @@ export class Supervisor {
     this.batched = [];
     this.deferrable(() => {
       const results = items.length === 1 ? [items[0]!.write()] : writeBatch(this.store, () => items.map((i) => i.write()));
-      for (let k = 0; k < items.length; k++) items[k]!.after(results[k]);
+      // Committed: each is acted on by itself (a busy database meeting one does not write the batch again).
+      for (let k = 0; k < items.length; k++) this.guard(() => items[k]!.after(results[k]));
+      this.schedulePass();
     });
   }
 
