@@ -7,6 +7,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgError, SyncPgClient } from "../../src/store/pg/sync-client.js";
+import { claimAtOnce } from "../helpers/pg-claimers.js";
 import { type PgCluster, startPgCluster } from "../helpers/pg-cluster.js";
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -95,6 +96,17 @@ describe("the synchronous PostgreSQL client", () => {
       await holder.end();
     }
   });
+
+  it("three processes claiming at once take every job exactly once", async () => {
+    db.query("DELETE FROM jobs");
+    db.query("INSERT INTO jobs (status) SELECT 'QUEUED' FROM generate_series(1, 600)");
+    const results = await claimAtOnce(url, 3);
+    expect(results.reduce((n, r) => n + r.claimed, 0)).toBe(600);
+    expect(results.filter((r) => r.claimed > 0).length, "every process got some").toBe(3);
+    const byOwner = db.query<{ owner: string; n: number }>("SELECT owner, COUNT(*) AS n FROM jobs GROUP BY owner ORDER BY owner");
+    expect(byOwner.map((r) => r.n)).toEqual(results.map((r) => r.claimed));
+    expect(db.query("SELECT seq FROM jobs WHERE status <> 'RUNNING' OR owner IS NULL")).toEqual([]);
+  }, 60_000);
 
   it("NOTIFY wakes a listener (on its own connection, as an event)", async () => {
     const got: string[] = [];
