@@ -4,11 +4,15 @@
  * SQLSTATE, a batch is one transaction, a claim skips rows another connection
  * holds, and NOTIFY wakes a listener.
  */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgError, SyncPgClient } from "../../src/store/pg/sync-client.js";
 import { claimAtOnce } from "../helpers/pg-claimers.js";
 import { type PgCluster, startPgCluster } from "../helpers/pg-cluster.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -127,6 +131,19 @@ describe("the synchronous PostgreSQL client", () => {
     } finally {
       await other.end();
     }
+  });
+
+  it("the built client (dist/, plain node) finds its worker and answers", async () => {
+    const client = join(ROOT, "dist", "src", "store", "pg", "sync-client.js");
+    const script = `
+      import { SyncPgClient } from ${JSON.stringify(client)};
+      const db = new SyncPgClient(${JSON.stringify(url)});
+      process.stdout.write(JSON.stringify(db.query("SELECT COUNT(*) AS n FROM jobs")));
+      db.close();
+    `;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual([{ n: db.query<{ n: number }>("SELECT COUNT(*) AS n FROM jobs")[0]?.n }]);
   });
 
   it("a call that takes longer than its timeout throws and closes the client", () => {
