@@ -146,6 +146,14 @@ describe("the synchronous PostgreSQL client", () => {
     expect(JSON.parse(r.stdout)).toEqual([{ n: db.query<{ n: number }>("SELECT COUNT(*) AS n FROM jobs")[0]?.n }]);
   });
 
+  it("a server that cannot be reached: the call fails at once with the reason, not after the timeout", () => {
+    const t = Date.now();
+    const nowhere = new SyncPgClient("postgres://postgres@127.0.0.1:1/none", { timeoutMs: 20_000 });
+    expect(() => nowhere.query("SELECT 1")).toThrow(/ECONNREFUSED/);
+    expect(Date.now() - t).toBeLessThan(10_000);
+    nowhere.close();
+  });
+
   it("a call that takes longer than its timeout throws and closes the client", () => {
     const slow = new SyncPgClient(url, { timeoutMs: 2_000 });
     expect(slow.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);

@@ -18,6 +18,12 @@ const init = workerData as WorkerInit;
 const signal = new Int32Array(init.signal);
 const client = new pg.Client({ connectionString: init.url, application_name: "aipm" });
 const connected = client.connect();
+connected.catch(() => undefined); // reported to each request, which awaits it
+/** The connection broke after it was made: every later request fails with this (the caller opens a new client). */
+let broken: Error | null = null;
+client.on("error", (err) => {
+  broken = err;
+});
 let listener: pg.Client | null = null;
 
 function reply(msg: Reply): void {
@@ -34,6 +40,10 @@ async function listenConnection(): Promise<pg.Client> {
   if (listener) return listener;
   const l = new pg.Client({ connectionString: init.url, application_name: "aipm-listen" });
   await l.connect();
+  l.on("error", () => {
+    // A lost LISTEN connection: the next listen() opens another; callers re-read on a timer meanwhile.
+    if (listener === l) listener = null;
+  });
   l.on("notification", (n) => {
     const note: Notification = { kind: "notify", channel: n.channel, payload: n.payload ?? "" };
     parentPort?.postMessage(note);
@@ -48,6 +58,7 @@ function ident(name: string): string {
 
 async function handle(req: Request): Promise<Result[]> {
   await connected;
+  if (broken) throw broken;
   switch (req.op) {
     case "query":
       return [toResult(await client.query(req.sql, req.params))];
