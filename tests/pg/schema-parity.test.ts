@@ -2,8 +2,13 @@
  * src/store/schema.ts (SQLite) and src/store/pg/schema.ts (PostgreSQL) are two
  * definitions of one model: the same tables, columns, nullability, defaults,
  * keys, indexes and foreign keys, with the types mapped one way only
- * (docs/hosts.md). A change to one without the other fails here.
+ * (docs/hosts.md). A change to one without the other fails here, and so
+ * does a schema change whose migration was not generated.
  */
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { is } from "drizzle-orm";
 import { getTableConfig as pgConfig, PgTable } from "drizzle-orm/pg-core";
 import { getTableConfig as liteConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
@@ -102,4 +107,29 @@ describe("the PostgreSQL schema matches the SQLite schema", () => {
       }
     }
   });
+});
+
+describe("every schema change has its migration", () => {
+  const ROOT = join(import.meta.dirname, "..", "..");
+  // drizzle-kit generate on a copy of the migrations folder: it writes nothing when the folder is up to date.
+  for (const [dialect, schema, folder] of [
+    ["postgresql", "src/store/pg/schema.ts", "migrations-pg"],
+    ["sqlite", "src/store/schema.ts", "migrations"],
+  ] as const) {
+    it(`${folder}/ is up to date with ${schema} (else: drizzle-kit generate)`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "aipm-migrations-"));
+      try {
+        cpSync(join(ROOT, folder), join(dir, folder), { recursive: true });
+        const r = spawnSync(join(ROOT, "node_modules", ".bin", "drizzle-kit"), ["generate", "--dialect", dialect, "--schema", join(ROOT, schema), "--out", `./${folder}`], {
+          cwd: dir,
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(readdirSync(join(dir, folder)).sort()).toEqual(readdirSync(join(ROOT, folder)).sort());
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
+  }
 });
