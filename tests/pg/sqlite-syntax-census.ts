@@ -19,6 +19,7 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const CHECKS: Array<[string, RegExp, string]> = [
   ["`?` parameters", /\?(?![^'"]*['"]\s*[,)])|\?\s*[,)]/, "pg numbers them: $1, $2 … (a helper rewrites ? to $n outside quotes)"],
   ["named parameters (@x, :x, $x)", /[@:$][a-z_]+\b(?![(])/i, "pg has positional only: bind by name in the helper"],
+  ["a parameter only tested for NULL (`@p IS NULL OR …`)", /([@:$][a-z_]+|\?)\s+IS\s+(NOT\s+)?NULL/i, "pg cannot type it: CAST(@p AS TEXT) IS NULL (valid in both)"],
   ["INSERT OR IGNORE", /INSERT\s+OR\s+IGNORE/i, "INSERT … ON CONFLICT DO NOTHING (valid in SQLite too)"],
   ["INSERT OR REPLACE / REPLACE INTO", /INSERT\s+OR\s+REPLACE|^\s*REPLACE\s+INTO/i, "INSERT … ON CONFLICT (key) DO UPDATE SET … = excluded.… (valid in both)"],
   ["ON CONFLICT", /ON\s+CONFLICT/i, "portable (SQLite ≥ 3.24 and pg share the syntax); pg needs the conflict target"],
