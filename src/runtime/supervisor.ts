@@ -319,10 +319,11 @@ export class Supervisor {
 
   /** A child of this process: its exit event ends the attempt (or review). */
   private followChild(child: ChildProcess, w: WatchedAttempt): void {
-    // Exited before it was handed to us (its launcher awaited something meanwhile): its exit event is gone.
+    // A child that exited before it was handed over (its launcher awaited something in between)
+    // has already emitted its exit event: end the attempt from what Node recorded.
     if (child.exitCode !== null || child.signalCode !== null) {
-      const { exitCode, signalCode } = child;
-      setImmediate(() => this.guard(() => this.ended(w, { exitCode, signal: signalCode, vanished: false })));
+      const [code, signal] = [child.exitCode, child.signalCode];
+      queueMicrotask(() => this.guard(() => this.ended(w, { exitCode: code, signal, vanished: false })));
       return;
     }
     this.children.add(child);
