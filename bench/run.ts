@@ -18,6 +18,7 @@ import { runtimeWorkloads } from "./runtime-workloads.js";
 import { dashboardBench } from "./dashboard-bench.js";
 import { pmTokens } from "./pm-tokens.js";
 import { cliCommands } from "./cli-commands.js";
+import { agentStreams } from "./agent-streams.js";
 
 export interface Result {
   /** What was measured, e.g. `n=10,000 full path (planLaunch --dry-run)`. */
@@ -46,7 +47,7 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Result[]>;
 }
 
-export const SUITES: readonly Suite[] = [detectScale, cliCommands, runtimeWorkloads, dashboardBench, pmTokens];
+export const SUITES: readonly Suite[] = [detectScale, cliCommands, runtimeWorkloads, agentStreams, dashboardBench, pmTokens];
 
 interface Args {
   json: boolean;

@@ -20,8 +20,9 @@ if (process.env.AIPM_NO_BUNDLE !== "1") {
     format: "esm",
     platform: "node",
     target: "node20",
-    // Native (better-sqlite3) or loading its parts by computed paths (systeminformation).
-    external: ["better-sqlite3", "systeminformation"],
+    // Native (better-sqlite3), loading its parts by computed paths (systeminformation), or
+    // starting worker threads from its own files (piscina).
+    external: ["better-sqlite3", "systeminformation", "piscina"],
     // CommonJS dependencies bundled into ES modules call require() for Node's built-ins.
     banner: { js: "import { createRequire as __aipmRequire } from 'node:module'; const require = __aipmRequire(import.meta.url);" },
     logLevel: "warning",

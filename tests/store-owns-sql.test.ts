@@ -19,9 +19,6 @@ const NOT_YET_MOVED = new Set([
   "src/dashboard/dashboard-data.ts",
   "src/dashboard/machine-history.ts",
   "src/dashboard/server.ts",
-  "src/runtime/launch-task.ts",
-  "src/runtime/project-view.ts",
-  "src/runtime/supervisor.ts",
 ]);
 
 const SIGNS: Array<[string, RegExp]> = [

@@ -36,6 +36,7 @@
  * | AIPM_WEBHOOK_URL          | (none)        | http(s) URL                    |                      |
  * | AIPM_DASHBOARD_TOKEN      | (none)        | text                           |                      |
  * | AIPM_DEBUG                | (off)         | `1`: stack traces              |                      |
+ * | AIPM_LOOP_STATS           | (off)         | path: a supervisor's own figures appended at its end |  |
  *
  * An empty value counts as unset. Numbers are decimal (`1e3` is read as 1000,
  * then range-checked). The variables aipm *sets* for a worker (AIPM_PROJECT,
@@ -84,6 +85,7 @@ export const SETTINGS = {
   AIPM_PUSHOVER_URL: { kind: "url" },
   AIPM_WEBHOOK_URL: { kind: "url" },
   AIPM_DASHBOARD_TOKEN: { kind: "text" },
+  AIPM_LOOP_STATS: { kind: "text" },
 } as const satisfies Record<string, Spec>;
 
 export type SettingName = keyof typeof SETTINGS;

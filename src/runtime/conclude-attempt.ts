@@ -13,10 +13,11 @@
 import type { Store } from "../store/open.js";
 import { attemptToConclude, concurrentRuns, targetFilesOfConcurrentRuns } from "../store/runs.js";
 import { targetFiles } from "../store/tasks-read.js";
-import { finish, type AttemptEnd, type AttemptReport, type FinishResult, type TransientPolicy } from "../store/transitions.js";
+import { finish, type AttemptEnd, type AttemptReport, type FinishInput, type FinishResult, type TransientPolicy } from "../store/transitions.js";
 import { isAbsolute, normalize, relative } from "node:path";
 import { classifyEnd, type Observed } from "./attempt-end.js";
 import { readAgentLog } from "../agent/read-agent-log.js";
+import type { AgentSummary } from "../agent/stream-json.js";
 import { agentOutcome } from "../agent/agent-outcome.js";
 import { changedSince, insideRoot, type ScopeBase } from "../scope/git-scope.js";
 import { targetsConflict, pathsOverlap } from "../paths/conflicts.js";
@@ -109,6 +110,16 @@ function editedByOthers(store: Store, input: { project: string; task: string; ro
 }
 
 export function concludeAttempt(store: Store, input: ConcludeInput): FinishResult {
+  return finish(store, judgeAttempt(store, input));
+}
+
+/**
+ * Everything before the `finish` transaction: what the attempt's end means
+ * (reads only: its run, its log, the scope check). The supervisor records
+ * several ends judged so in one transaction, and reads an agent's log on a
+ * worker thread beforehand (`read.agent`).
+ */
+export function judgeAttempt(store: Store, input: ConcludeInput, read?: { agent: AgentSummary }): FinishInput {
   const { project, task, attempt } = input;
   const row = attemptToConclude(store, project, task, attempt);
   let end: AttemptEnd = classifyEnd({
@@ -130,7 +141,7 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
     report = {};
     let footprint: AgentFootprint | undefined;
     if (row.agent) {
-      const agent = readAgentLog(input.logPath);
+      const agent = read?.agent ?? readAgentLog(input.logPath);
       end = agentOutcome({ base: end, agent, now: store.now(), rateLimitWaitS: input.rateLimitWaitS });
       const r = agent.result;
       report.sessionId = r?.session_id ?? agent.sessionId;
@@ -153,5 +164,5 @@ export function concludeAttempt(store: Store, input: ConcludeInput): FinishResul
       }
     }
   }
-  return finish(store, { project, task, attempt, end, backoffS: input.backoffS, report, transient: input.transient });
+  return { project, task, attempt, end, backoffS: input.backoffS, report, transient: input.transient };
 }

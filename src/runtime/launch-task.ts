@@ -12,7 +12,8 @@
 import type { Store } from "../store/open.js";
 import { claim, failStart, recordSpawn, type ClaimRefusal, type FailStartResult } from "../store/transitions.js";
 import { classifyStartFailure } from "./start-failure.js";
-import { stmt } from "../store/statements.js";
+import { launchDefinition, type LaunchDefinition } from "../store/tasks-read.js";
+import { previousRun, runOutcome, setResumedFrom, setScopeBase } from "../store/runs.js";
 import { attemptFiles, prepareSpawn, spawnPrepared, type AttemptFiles, type PreparedSpawn, type SpawnedWorker } from "./spawn-worker.js";
 import { parseTemplate, taskCommand, type AgentLaunch } from "./task-command.js";
 import { mergeRuleLists, settingsJson, workerRules } from "../agent/permissions.js";
@@ -65,26 +66,6 @@ export type LaunchTaskResult =
   | { ok: false; refused: ClaimRefusal }
   | { ok: false; error: string; failed?: FailStartResult };
 
-interface Definition {
-  command: string | null;
-  prompt: string | null;
-  model: string | null;
-  timeout_s: number | null;
-  root: string;
-  project_tools: string | null;
-  order_tools: string | null;
-  task_tools: string | null;
-  max_turns: number | null;
-  max_budget_usd: number | null;
-  review_feedback: string | null;
-}
-
-interface PreviousRun {
-  outcome: string;
-  session_id: string | null;
-  error: string | null;
-}
-
 export function prepareLaunch(
   store: Store,
   input: LaunchTaskInput,
@@ -103,15 +84,7 @@ export function prepareLaunch(
   if (!c.ok) return { ok: false, refused: c };
   const startedAt = store.now();
   const files = attemptFiles(store.dir, project, task, c.attempt);
-  const def = stmt(
-    store,
-    `SELECT t.command, t.prompt, t.model, t.timeout_s, COALESCE(t.cwd, p.root) AS root,
-            p.allowed_tools AS project_tools, o.allowed_tools AS order_tools, t.allowed_tools AS task_tools,
-            t.max_turns, t.max_budget_usd, t.review_feedback
-       FROM tasks t JOIN projects p ON p.id = t.project_id
-       LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
-      WHERE t.project_id = ? AND t.id = ?`,
-  ).get(project, task) as Definition;
+  const def = launchDefinition(store, project, task);
   let argv: readonly string[] | null = null;
   try {
     // The scope check applies to agent tasks, and to commands that name the files they edit.
@@ -119,12 +92,7 @@ export function prepareLaunch(
       const dbDir = insideRoot(def.root, store.dir);
       const base = scopeBase(def.root, scopeMode(input.env), dbDir === "." ? null : dbDir);
       if (base) {
-        stmt(store, "UPDATE runs SET scope_base = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(
-          JSON.stringify(base),
-          project,
-          task,
-          c.attempt,
-        );
+        setScopeBase(store, project, task, c.attempt, JSON.stringify(base));
       }
     }
     const agent = def.prompt === null ? null : agentLaunch(store, { project, task, attempt: c.attempt, def, files, targetFiles: c.targetFiles, env: input.env });
@@ -154,8 +122,7 @@ export function prepareLaunch(
       files,
       env: input.env,
       agent: agent ? { settings: agent.settings, apiTimeoutS: agentApiTimeoutS(input.env) } : undefined,
-      previousOutcome:
-        c.attempt > 1 ? ((stmt(store, "SELECT outcome FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck().get(project, task, c.attempt - 1) as string | undefined) ?? null) : null,
+      previousOutcome: c.attempt > 1 ? (runOutcome(store, project, task, c.attempt - 1) ?? null) : null,
     });
     return {
       ok: true,
@@ -182,23 +149,19 @@ export function prepareLaunch(
 /** An agent attempt's permissions, limits and the session it continues, if any. */
 function agentLaunch(
   store: Store,
-  a: { project: string; task: string; attempt: number; def: Definition; files: AttemptFiles; targetFiles: string[]; env: NodeJS.ProcessEnv },
+  a: { project: string; task: string; attempt: number; def: LaunchDefinition; files: AttemptFiles; targetFiles: string[]; env: NodeJS.ProcessEnv },
 ): { launch: AgentLaunch; settings: string; resumeMessage: string | null } {
   const rules = workerRules({
     root: a.def.root,
     targetFiles: a.targetFiles,
     allowedTools: mergeRuleLists(a.def.project_tools, a.def.order_tools, a.def.task_tools),
   });
-  const prev = stmt(store, "SELECT outcome, session_id, error FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").get(
-    a.project,
-    a.task,
-    a.attempt - 1,
-  ) as PreviousRun | undefined;
+  const prev = previousRun(store, a.project, a.task, a.attempt - 1);
   const custom = parseTemplate(a.env.AIPM_AGENT_CMD, "AIPM_AGENT_CMD") !== null;
   const previous = prev ? { outcome: prev.outcome, sessionId: prev.session_id, error: prev.error } : undefined;
   const session = custom ? null : resumableSession(previous, a.env);
   if (session) {
-    stmt(store, "UPDATE runs SET resumed_from = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(session, a.project, a.task, a.attempt);
+    setResumedFrom(store, a.project, a.task, a.attempt, session);
   }
   return {
     launch: { settingsPath: a.files.settings, maxTurns: a.def.max_turns, maxBudgetUsd: a.def.max_budget_usd, resumeSession: session },

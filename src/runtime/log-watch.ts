@@ -39,6 +39,12 @@ export function newLogState(path: string, maxBytes = Infinity): LogState {
 /** `AIPM_PROGRESS <done>/<total> [label]`. */
 export const PROGRESS = /^AIPM_PROGRESS\s+(\d+)\s*\/\s*(\d+)(?:\s+(.*\S))?\s*$/;
 const MAX_READ = 256 * 1024;
+/**
+ * One read buffer for every look (the loop is single-threaded): a buffer per
+ * look, 80 a second with 8 streaming agents, left ~60 MB of freed native
+ * memory in the supervisor's RSS.
+ */
+const scratch = Buffer.allocUnsafe(MAX_READ);
 /** A line still unfinished past this many characters is dropped (it is still in the log). */
 const MAX_PARTIAL = 256 * 1024;
 
@@ -60,15 +66,14 @@ export function pollLog(state: LogState): boolean {
     // Only the last MAX_READ bytes matter for progress and the last line.
     const start = Math.max(state.offset, size - MAX_READ);
     const skipped = start > state.offset;
-    const buf = Buffer.alloc(size - start);
-    readSync(fd, buf, 0, buf.length, start);
-    state.offset = size;
+    const length = readSync(fd, scratch, 0, size - start, start);
+    state.offset = start + length;
     if (size > state.maxBytes) {
       const c = capLog(state.path, state.maxBytes);
       if (c) state.offset = c.size;
     }
     // Bytes were skipped: the partial line before them does not continue here.
-    const text = (skipped ? "" : state.partial) + buf.toString("utf8");
+    const text = (skipped ? "" : state.partial) + scratch.toString("utf8", 0, length);
     const lines = text.split("\n");
     state.partial = lines.pop() ?? "";
     if (state.partial.length > MAX_PARTIAL) state.partial = "";

@@ -2,7 +2,7 @@
  * A supervisor's in-memory picture of one project: tasks, held locks, active
  * orders and each order's candidates in launch order. It is updated by the
  * supervisor's own transitions and reloaded whole when another connection
- * has committed (SQLite's `PRAGMA data_version` changes), so a pass after a
+ * has committed (SQLite's data_version changes, ../store/data-version.ts), so a pass after a
  * task ends costs map lookups, not a re-read of the project.
  *
  * The view only decides what to *try*: every launch is still a claim
@@ -11,6 +11,8 @@
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
 import { loadLocks, loadProjectTasks, type HeldLock, type TaskNode } from "../store/read-project.js";
+import { dataVersion } from "../store/data-version.js";
+import { activeOrders } from "../store/orders.js";
 import { byLaunchOrder, findBlocked, orderCandidates } from "../detect/select.js";
 import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js";
 
@@ -41,24 +43,21 @@ export class ProjectView {
 
   /** Reloads when another connection has committed since the last look. */
   refreshIfChanged(): boolean {
-    const v = this.store.sqlite.pragma("data_version", { simple: true }) as number;
+    const v = dataVersion(this.store);
     if (v === this.dataVersion) return false;
     this.reload();
     return true;
   }
 
   reload(): void {
-    this.dataVersion = this.store.sqlite.pragma("data_version", { simple: true }) as number;
+    this.dataVersion = dataVersion(this.store);
     this.tasks = loadProjectTasks(this.store, this.project);
     this.locks = loadLocks(this.store, this.project);
     this.blocked = findBlocked(this.tasks);
     this.hasAgents = false;
     for (const t of this.tasks.values()) if (t.agent) this.hasAgents = true;
     this.candidates.clear();
-    const rows = this.store.sqlite
-      .prepare("SELECT id, paused, preempt, launch_options FROM orders WHERE project_id = ? AND active = 1 ORDER BY created_at, id")
-      .all(this.project) as Array<{ id: string; paused: number; preempt: number; launch_options: string | null }>;
-    this.orders = rows.map((r) => ({
+    this.orders = activeOrders(this.store, this.project).map((r) => ({
       id: r.id,
       paused: r.paused !== 0,
       preempt: r.preempt !== 0,

@@ -30,7 +30,9 @@
  */
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
-import { stmt } from "../store/statements.js";
+import { recordProgress } from "../store/task-progress.js";
+import { isAgentTask, taskStallLimits } from "../store/tasks-read.js";
+import { appendEvent } from "../store/events.js";
 import { detect } from "../detect/select.js";
 import { scaleFor } from "../launch/plan-launch.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
@@ -42,7 +44,12 @@ import type { ChildProcess } from "node:child_process";
 import { prepareLogDirs, spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { newLogState, pollLog, type LogState } from "./log-watch.js";
 import { capLog, resolveLogMaxBytes } from "./log-cap.js";
-import { concludeAttempt } from "./conclude-attempt.js";
+import { judgeAttempt } from "./conclude-attempt.js";
+import { writeBatch } from "../store/write-batch.js";
+import { startLoopStats } from "./loop-stats.js";
+import { OffThread } from "./off-thread.js";
+import type { AgentSummary } from "../agent/stream-json.js";
+import { finish, type FinishResult } from "../store/transitions.js";
 import { concludeReview, isRerun, spawnReview } from "./review-task.js";
 import { isAlive, procStartTime, signalGroup } from "./proc.js";
 import { acquireLease, heartbeatLease, releaseLease } from "./lease.js";
@@ -118,6 +125,11 @@ export interface TaskEvent {
 }
 
 const SAMPLE_MAX_AGE_MS = 1000;
+
+interface BatchedWrite<T> {
+  write: () => T;
+  after: (result: T) => void;
+}
 const HOUSEKEEPING_MS = 1000;
 
 export class Supervisor {
@@ -136,6 +148,12 @@ export class Supervisor {
   private failure: Error | null = null;
   /** Writes that met a busy database, retried in order at each tick. */
   private readonly deferred: Array<() => void> = [];
+  /** Ends and pids that arrived in this turn of the event loop: written together (see batch). */
+  private batched: Array<BatchedWrite<unknown>> = [];
+  private batchQueued = false;
+  /** Ended agent attempts whose log is being read on a worker thread. */
+  private concluding = 0;
+  private readonly offThread = new OffThread();
   private busyWarned = false;
   /** The database file this supervisor opened (device and inode): checked at housekeeping. */
   private readonly dbIdentity: string | null;
@@ -157,6 +175,8 @@ export class Supervisor {
   private readonly logMaxBytes: number;
   /** DONE tasks' state folders being removed off the thread: run() resolves once they are gone. */
   private readonly removals = new Set<Promise<void>>();
+  /** AIPM_LOOP_STATS: writes this supervisor's figures when it stops. */
+  private readonly loopStats: (() => void) | null;
 
   constructor(
     private readonly store: Store,
@@ -174,6 +194,7 @@ export class Supervisor {
     this.alarm = new ResourceAlarm(store, resolveAlarmAfterS(opts.env));
     this.logMaxBytes = resolveLogMaxBytes(opts.env);
     this.dbIdentity = fileIdentity(store.path);
+    this.loopStats = startLoopStats(opts.env);
   }
 
   /** Feeds the resource alarm with a sample, while some active order measures resources. */
@@ -277,6 +298,7 @@ export class Supervisor {
     if (!this.leader && acquireLease(this.store, this.project)) {
       this.leader = true;
       this.view.reload();
+      if (this.view.hasAgents) this.offThread.warm();
       // With orders to run, boot the spawner now (~50 ms), while the first workers run,
       // rather than when the first successor is due.
       if (this.view.orders.length > 0) this.ensureSpawner();
@@ -441,10 +463,7 @@ export class Supervisor {
     if (w.log.progressChanged && w.phase === "work") {
       w.log.progressChanged = false;
       const p = w.log.progress!;
-      stmt(
-        this.store,
-        "UPDATE tasks SET progress_done = ?, progress_total = ?, progress_label = ? WHERE project_id = ? AND id = ? AND attempt = ? AND status = 'IN_PROGRESS'",
-      ).run(p.done, p.total, p.label ?? null, w.project, w.task, w.attempt);
+      recordProgress(this.store, { project: w.project, task: w.task, attempt: w.attempt, done: p.done, total: p.total, label: p.label ?? null });
     }
     this.opts.onChange?.();
   }
@@ -474,9 +493,7 @@ export class Supervisor {
   /** A task's own stall stages and kill (`stall_warn_s`, `stall_kill_s`), else the settings'. */
   private stallLimits(w: WatchedAttempt): { warnS: number[]; killS: number } {
     const rt = this.opts.runtime;
-    const row = stmt(this.store, "SELECT stall_warn_s, stall_kill_s FROM tasks WHERE project_id = ? AND id = ?").get(w.project, w.task) as
-      | { stall_warn_s: string | null; stall_kill_s: number | null }
-      | undefined;
+    const row = taskStallLimits(this.store, w.project, w.task);
     return {
       warnS: row?.stall_warn_s ? (JSON.parse(row.stall_warn_s) as number[]) : rt.stallWarnS,
       killS: row?.stall_kill_s ?? rt.stallKillS,
@@ -484,7 +501,7 @@ export class Supervisor {
   }
 
   private isAgentTask(project: string, task: string): boolean {
-    return stmt(this.store, "SELECT prompt IS NOT NULL FROM tasks WHERE project_id = ? AND id = ?").pluck().get(project, task) === 1;
+    return isAgentTask(this.store, project, task);
   }
 
   private kill(w: WatchedAttempt, why: NonNullable<WatchedAttempt["killedFor"]>): void {
@@ -495,10 +512,7 @@ export class Supervisor {
   }
 
   private event(w: WatchedAttempt, kind: string, data: Record<string, unknown>): void {
-    stmt(
-      this.store,
-      "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(this.store.now(), w.project, w.order, w.task, w.attempt, kind, JSON.stringify(data));
+    appendEvent(this.store, { kind, projectId: w.project, orderId: w.order, taskId: w.task, attempt: w.attempt, data }, this.store.now());
   }
 
   // ------------------------------------------------------------ an attempt ends
@@ -509,36 +523,101 @@ export class Supervisor {
     w.ended = true;
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
-    this.deferrable(() => this.recordEnd(w, seen));
+    if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
+    else this.recordEnd(w, seen);
   }
 
-  /** Records an attempt's (or review's) end: run again while the database is busy, until it is written. */
+  /**
+   * Queues a write to run with the others that arrive in this turn of the
+   * event loop, in one transaction; `after` acts on its result once that
+   * transaction is committed (a busy database: the whole batch again at the
+   * next ticks, after the writes already waiting).
+   */
+  private batch<T>(write: () => T, after: (result: T) => void = () => {}): void {
+    this.batched.push({ write, after } as BatchedWrite<unknown>);
+    if (this.batchQueued) return;
+    this.batchQueued = true;
+    setImmediate(() => {
+      this.batchQueued = false;
+      if (!this.stopped) this.guard(() => this.flushBatch());
+    });
+  }
+
+  /** Writes the queued batch now (or defers it, the database busy), then acts on each result. */
+  private flushBatch(): void {
+    const items = this.batched;
+    if (items.length === 0) return;
+    this.batched = [];
+    this.deferrable(() => {
+      const results = items.length === 1 ? [items[0]!.write()] : writeBatch(this.store, () => items.map((i) => i.write()));
+      // Committed: each is acted on by itself (a busy database meeting one does not write the batch again).
+      for (let k = 0; k < items.length; k++) this.guard(() => items[k]!.after(results[k]));
+      this.schedulePass();
+    });
+  }
+
+  /**
+   * Records an attempt's end: judged (reads: its run, its log, the scope
+   * check), then written with the other ends of this turn (see batch). An
+   * agent's log is read back on a worker thread first (./off-thread.ts).
+   */
   private recordEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
     this.followLog(w, this.store.now());
     // A writer faster than the compaction's catch-up can leave the log over its cap: once more, now that it is done.
     if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
-    const r =
-      w.phase === "review"
-        ? concludeReview(this.store, {
-            project: w.project,
-            task: w.task,
-            attempt: w.attempt,
-            pid: w.pid,
-            logPath: w.logPath,
-            exitCode: seen.exitCode,
-            lost: seen.vanished || w.killedFor !== null,
-            backoffS: this.opts.runtime.backoffS,
-          })
-        : concludeAttempt(this.store, {
-            project: w.project,
-            task: w.task,
-            attempt: w.attempt,
-            logPath: w.logPath,
-            seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: w.stall?.killS ?? this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
-            backoffS: this.opts.runtime.backoffS,
-            rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
-            transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
-          });
+    if (!(w.agentTask ??= this.isAgentTask(w.project, w.task))) {
+      this.judgeEnd(w, seen);
+      return;
+    }
+    this.concluding++;
+    void this.offThread.readAgentLog(w.logPath).then((agent) => {
+      this.concluding--;
+      if (this.stopped) return;
+      this.guard(() => this.judgeEnd(w, seen, { agent }));
+      this.checkStop();
+    });
+  }
+
+  private judgeEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }, read?: { agent: AgentSummary }): void {
+    const judged = judgeAttempt(
+      this.store,
+      {
+        project: w.project,
+        task: w.task,
+        attempt: w.attempt,
+        logPath: w.logPath,
+        seen: { ...seen, killedFor: w.killedFor, timeoutS: w.timeoutS, stallKillS: w.stall?.killS ?? this.opts.runtime.stallKillS, gpuError: w.log.gpuError },
+        backoffS: this.opts.runtime.backoffS,
+        rateLimitWaitS: this.opts.runtime.rateLimitWaitS,
+        transient: { maxS: this.opts.runtime.transientMaxS, backoffMaxS: this.opts.runtime.transientBackoffMaxS },
+      },
+      read,
+    );
+    this.batch(
+      () => finish(this.store, judged),
+      (r: FinishResult) => this.endRecorded(w, r),
+    );
+  }
+
+  /** Records a review's end: run again while the database is busy, until it is written. */
+  private recordReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+    this.followLog(w, this.store.now());
+    if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
+    const r = concludeReview(this.store, {
+      project: w.project,
+      task: w.task,
+      attempt: w.attempt,
+      pid: w.pid,
+      logPath: w.logPath,
+      exitCode: seen.exitCode,
+      lost: seen.vanished || w.killedFor !== null,
+      backoffS: this.opts.runtime.backoffS,
+    });
+    this.endRecorded(w, r);
+  }
+
+  /** An attempt's (or review's) end is committed: now act on it. */
+  private endRecorded(w: WatchedAttempt, r: ReturnType<typeof concludeReview> | FinishResult): void {
     // Tasks skipped in the same transaction: this view does not see its own commits as changes.
     if (r.ok) for (const id of r.skipped ?? []) this.view.markFinished(id, "SKIPPED", null);
     if (r.ok) this.recorded(w.order, w.task, w.attempt, w.pid, r.status, r.retryAt);
@@ -657,25 +736,38 @@ export class Supervisor {
           }
         }
         if (o.preempt || order.preempt) this.preemptFor(d.skipped);
-        for (const t of d.launchable) {
-          this.preemption.last.delete(t.id);
-          this.preemption.inFlight.delete(t.id);
-          const r = prepareLaunch(this.store, {
-            project: this.project,
-            task: t.id,
-            effectiveWorkers: scaling.effectiveWorkers,
-            model: o.model,
-            review: o.review,
-            env: this.opts.env,
-          });
-          if (r.ok) {
-            launched++;
-            this.view.markClaimed(t.id, r.prepared.targetFiles, now);
-            this.start(r.prepared);
-          } else {
-            // Someone else changed the project (or the process could not start): re-read it.
-            this.view.reload();
+        // The pass's claims in one transaction; no process starts before it is committed.
+        const claimed: PreparedLaunch[] = [];
+        let refused = false;
+        const claimAll = (): void => {
+          for (const t of d.launchable) {
+            this.preemption.last.delete(t.id);
+            this.preemption.inFlight.delete(t.id);
+            const r = prepareLaunch(this.store, {
+              project: this.project,
+              task: t.id,
+              effectiveWorkers: scaling.effectiveWorkers,
+              model: o.model,
+              review: o.review,
+              env: this.opts.env,
+            });
+            if (r.ok) claimed.push(r.prepared);
+            else refused = true;
           }
+        };
+        try {
+          if (d.launchable.length > 1) writeBatch(this.store, claimAll);
+          else claimAll();
+        } catch (err) {
+          this.view.reload();
+          throw err;
+        }
+        // Someone else changed the project (or a process could not start): re-read it, our claims with it.
+        if (refused) this.view.reload();
+        else for (const p of claimed) this.view.markClaimed(p.task, p.targetFiles, now);
+        for (const p of claimed) {
+          launched++;
+          this.start(p);
         }
       }
       this.prepareNext();
@@ -700,7 +792,7 @@ export class Supervisor {
         return;
       }
       this.watchLaunched(launchedFrom(p, worker));
-      this.deferrable(() => completeLaunch(this.store, p, worker));
+      this.batch(() => completeLaunch(this.store, p, worker));
       return;
     }
     const w = this.attempt(p, 0, null, true);
@@ -716,7 +808,7 @@ export class Supervisor {
           this.starting--;
           w.pid = worker.pid;
           w.procStart = worker.procStart;
-          this.guard(() => this.deferrable(() => completeLaunch(this.store, p, worker)));
+          this.batch(() => completeLaunch(this.store, p, worker));
           if (!w.ended) this.watched.set(p.task, w);
           this.opts.onTask?.({ task: p.task, order: p.order, status: "IN_PROGRESS", attempt: p.attempt, pid: w.pid });
           this.opts.onChange?.();
@@ -760,7 +852,7 @@ export class Supervisor {
 
   private idle(): boolean {
     if (!this.leader) return false;
-    if (this.starting > 0 || this.deferred.length > 0) return false;
+    if (this.starting > 0 || this.deferred.length > 0 || this.batched.length > 0 || this.concluding > 0) return false;
     if (this.watched.size > 0 || this.passQueued || this.passRunning || this.lastPassLaunched > 0) return false;
     if (this.nextRetryAt !== null || this.reviewTimers.size > 0) return false;
     return this.view.running() === 0;
@@ -770,6 +862,8 @@ export class Supervisor {
     if (this.stopped) return;
     if (this.opts.until) {
       if (!this.opts.until()) return;
+      // An end being judged is recorded first (checkStop runs again once it is).
+      if (this.concluding > 0) return;
       if (this.idle()) settleOrders(this.store, this.view, this.view.orders.map((o) => o.id), true);
       this.stop();
       return;
@@ -798,6 +892,14 @@ export class Supervisor {
   /** Stops supervising (the workers go on) and releases the lease. */
   stop(): void {
     if (this.stopped) return;
+    // Ends and pids of this turn are written before the caller may close the store.
+    if (!this.failure) {
+      try {
+        this.flushBatch();
+      } catch {
+        // Busy or broken: the wrappers' exit files keep the ends for the next process.
+      }
+    }
     try {
       this.notifier?.pump();
     } catch {
@@ -809,6 +911,7 @@ export class Supervisor {
     for (const t of this.reviewTimers) clearTimeout(t);
     this.spawner?.close();
     this.spawner = null;
+    this.offThread.close();
     // Workers outlive us: do not keep this process alive for them.
     for (const c of this.children) c.unref();
     if (this.leader) {
@@ -819,6 +922,7 @@ export class Supervisor {
       }
     }
     this.leader = false;
+    this.loopStats?.();
     if (this.failure) this.failRun?.(this.failure);
     else if (this.removals.size > 0) void Promise.allSettled(this.removals).then(() => this.finishRun?.());
     else this.finishRun?.();

@@ -15,18 +15,33 @@ export interface AgentGate {
   budget: { budgetUsd: number; spentUsd: number } | null;
 }
 
-export const SPENT_SQL = `SELECT COALESCE(SUM(COALESCE(r.cost_usd, 0) + COALESCE(r.review_cost_usd, 0)), 0)
-  FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
- WHERE t.project_id = ? AND t.order_id = ?`;
+/** The project's usage-limit hold (epoch ms), past or not; null when it has none (or no such project). */
+export function projectHoldUntil(store: Store, project: string): number | null {
+  return (stmt(store, "SELECT agent_hold_until FROM projects WHERE id = ?").pluck().get(project) as number | null | undefined) ?? null;
+}
+
+/** The order's `budget_usd`; null when it has none (or no such order). */
+export function orderBudgetUsd(store: Store, project: string, order: string): number | null {
+  return (stmt(store, "SELECT budget_usd FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order) as number | null | undefined) ?? null;
+}
+
+/** What the order's runs have cost so far: workers and reviewers. */
+export function orderSpentUsd(store: Store, project: string, order: string): number {
+  return stmt(
+    store,
+    `SELECT COALESCE(SUM(COALESCE(r.cost_usd, 0) + COALESCE(r.review_cost_usd, 0)), 0)
+       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
+      WHERE t.project_id = ? AND t.order_id = ?`,
+  )
+    .pluck()
+    .get(project, order) as number;
+}
 
 export function agentGate(store: Store, project: string, order: string): AgentGate {
   const now = store.now();
-  const hold = stmt(store, "SELECT agent_hold_until FROM projects WHERE id = ?").pluck().get(project) as number | null | undefined;
-  const budgetUsd = stmt(store, "SELECT budget_usd FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order) as
-    | number
-    | null
-    | undefined;
-  const spentUsd = budgetUsd != null ? (stmt(store, SPENT_SQL).pluck().get(project, order) as number) : 0;
+  const hold = projectHoldUntil(store, project);
+  const budgetUsd = orderBudgetUsd(store, project, order);
+  const spentUsd = budgetUsd != null ? orderSpentUsd(store, project, order) : 0;
   return {
     holdUntil: hold != null && hold > now ? hold : null,
     budget: budgetUsd != null ? { budgetUsd, spentUsd } : null,

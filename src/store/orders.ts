@@ -89,3 +89,13 @@ export function scaleOrder(store: Store, project: string, order: string, launchO
     );
   }).immediate();
 }
+
+/** The project's active orders, oldest first: paused, the plan's `preempt`, stored launch options (JSON). */
+export function activeOrders(store: Store, project: string): Array<{ id: string; paused: number; preempt: number; launch_options: string | null }> {
+  return stmt(store, "SELECT id, paused, preempt, launch_options FROM orders WHERE project_id = ? AND active = 1 ORDER BY created_at, id").all(project) as Array<{
+    id: string;
+    paused: number;
+    preempt: number;
+    launch_options: string | null;
+  }>;
+}

@@ -1,6 +1,7 @@
 /**
  * Table `runs` (one row per attempt of a task, its review included), read
- * with the task it belongs to. Opening a run and recording its end are status
+ * with the task it belongs to, and what a launch records on its run (scope
+ * base, resumed session). Opening a run and recording its end are status
  * transitions: they live in ./transitions.ts.
  */
 import type { Store } from "./open.js";
@@ -201,3 +202,25 @@ export function deleteRuns(store: Store, ids: readonly number[]): void {
     .immediate();
 }
 
+/** An earlier attempt's end, as resuming its agent session needs it. */
+export interface PreviousRun {
+  outcome: string;
+  session_id: string | null;
+  error: string | null;
+}
+
+export function previousRun(store: Store, project: string, task: string, attempt: number): PreviousRun | undefined {
+  return stmt(store, "SELECT outcome, session_id, error FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").get(project, task, attempt) as
+    | PreviousRun
+    | undefined;
+}
+
+/** The attempt's scope base (JSON: what the scope check compares its edits against), recorded at launch. */
+export function setScopeBase(store: Store, project: string, task: string, attempt: number, base: string): void {
+  stmt(store, "UPDATE runs SET scope_base = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(base, project, task, attempt);
+}
+
+/** The agent session the attempt continues, recorded at launch. */
+export function setResumedFrom(store: Store, project: string, task: string, attempt: number, session: string): void {
+  stmt(store, "UPDATE runs SET resumed_from = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(session, project, task, attempt);
+}

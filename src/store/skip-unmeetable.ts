@@ -8,43 +8,40 @@
  * `unskip` is the way back: a `retry` of a task puts the tasks skipped because
  * of it (and those skipped because of them) back to QUEUED, to be judged again.
  */
-import type Database from "better-sqlite3";
+import type { Store } from "./open.js";
 import type { DepCondition, TaskStatus } from "./statuses.js";
+import { stmt } from "./statements.js";
 import { depUnmeetable } from "../detect/conditions.js";
 
-function statements(db: Database.Database) {
+function stmts(store: Store) {
   return {
-    dependents: db.prepare(
+    dependents: stmt(
+      store,
       `SELECT d.task_id, d.condition, t.order_id FROM task_deps d
          JOIN tasks t ON t.project_id = d.project_id AND t.id = d.task_id
         WHERE d.project_id = ? AND d.dep_id = ? AND t.status = 'QUEUED'`,
     ),
-    status: db.prepare("SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck(),
-    skip: db.prepare(
+    status: stmt(store, "SELECT status FROM tasks WHERE project_id = ? AND id = ?").pluck(),
+    skip: stmt(
+      store,
       `UPDATE tasks SET status = 'SKIPPED', finished_at = @now, updated_at = @now, error = @error, failure_kind = NULL,
               retry_at = NULL, skipped_by = @dep
         WHERE project_id = @project AND id = @task AND status = 'QUEUED'`,
     ),
-    skippedBy: db.prepare("SELECT id, order_id FROM tasks WHERE project_id = ? AND skipped_by = ? AND status = 'SKIPPED'"),
-    unskip: db.prepare(
+    skippedBy: stmt(store, "SELECT id, order_id FROM tasks WHERE project_id = ? AND skipped_by = ? AND status = 'SKIPPED'"),
+    unskip: stmt(
+      store,
       `UPDATE tasks SET status = 'QUEUED', finished_at = NULL, error = NULL, skipped_by = NULL, updated_at = ?
         WHERE project_id = ? AND id = ? AND status = 'SKIPPED'`,
     ),
-    depsOf: db.prepare("SELECT dep_id FROM task_deps WHERE project_id = ? AND task_id = ?").pluck(),
-    event: db.prepare("INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, NULL, ?, ?)"),
+    depsOf: stmt(store, "SELECT dep_id FROM task_deps WHERE project_id = ? AND task_id = ?").pluck(),
+    event: stmt(store, "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, NULL, ?, ?)"),
   };
 }
 
-const cache = new WeakMap<Database.Database, ReturnType<typeof statements>>();
-function stmts(db: Database.Database) {
-  let s = cache.get(db);
-  if (!s) cache.set(db, (s = statements(db)));
-  return s;
-}
-
 /** Skips what the end of `ended` made unmeetable, and what that made unmeetable in turn. Returns the skipped ids. */
-export function skipUnmeetable(db: Database.Database, now: number, project: string, ended: readonly string[]): string[] {
-  const s = stmts(db);
+export function skipUnmeetable(store: Store, now: number, project: string, ended: readonly string[]): string[] {
+  const s = stmts(store);
   const skipped: string[] = [];
   const queue = [...ended];
   for (let i = 0; i < queue.length; i++) {
@@ -67,8 +64,8 @@ export function skipUnmeetable(db: Database.Database, now: number, project: stri
  * After a retry of `task`: the tasks skipped because of it (directly or in a
  * chain) are QUEUED again, then judged again against all their dependencies.
  */
-export function unskip(db: Database.Database, now: number, project: string, task: string): string[] {
-  const s = stmts(db);
+export function unskip(store: Store, now: number, project: string, task: string): string[] {
+  const s = stmts(store);
   const back: string[] = [];
   const queue = [task];
   for (let i = 0; i < queue.length; i++) {
@@ -81,6 +78,6 @@ export function unskip(db: Database.Database, now: number, project: string, task
   }
   const deps = new Set<string>();
   for (const t of back) for (const d of s.depsOf.all(project, t) as string[]) deps.add(d);
-  skipUnmeetable(db, now, project, [...deps]);
+  skipUnmeetable(store, now, project, [...deps]);
   return back;
 }

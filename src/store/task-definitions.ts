@@ -169,7 +169,7 @@ export function writePlan(store: Store, plan: PlanSpec, now: number, check: (exi
       for (const order of plan.orders) {
         for (const t of order.tasks) for (const d of t.deps) if (existing.get(d) && existing.get(d)!.status !== "QUEUED") ended.add(d);
       }
-      if (ended.size > 0) skipUnmeetable(store.sqlite, now, plan.project, [...ended]);
+      if (ended.size > 0) skipUnmeetable(store, now, plan.project, [...ended]);
       appendEvent(
         store,
         {

@@ -184,3 +184,42 @@ export function endedTasksBefore(store: Store, cutoff: number): Array<{ project_
     `SELECT project_id, id FROM tasks WHERE status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED') AND COALESCE(finished_at, updated_at) < ?`,
   ).all(cutoff) as Array<{ project_id: string; id: string }>;
 }
+
+/** What launching a task needs of its definition, its project and its order (`root`: the task's cwd, else the project's root). */
+export interface LaunchDefinition {
+  command: string | null;
+  prompt: string | null;
+  model: string | null;
+  timeout_s: number | null;
+  root: string;
+  project_tools: string | null;
+  order_tools: string | null;
+  task_tools: string | null;
+  max_turns: number | null;
+  max_budget_usd: number | null;
+  review_feedback: string | null;
+}
+
+export function launchDefinition(store: Store, project: string, task: string): LaunchDefinition {
+  return stmt(
+    store,
+    `SELECT t.command, t.prompt, t.model, t.timeout_s, COALESCE(t.cwd, p.root) AS root,
+            p.allowed_tools AS project_tools, o.allowed_tools AS order_tools, t.allowed_tools AS task_tools,
+            t.max_turns, t.max_budget_usd, t.review_feedback
+       FROM tasks t JOIN projects p ON p.id = t.project_id
+       LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
+      WHERE t.project_id = ? AND t.id = ?`,
+  ).get(project, task) as LaunchDefinition;
+}
+
+/** The task's own stall stages (`stall_warn_s`, JSON) and stall kill; undefined when there is no such task. */
+export function taskStallLimits(store: Store, project: string, task: string): { stall_warn_s: string | null; stall_kill_s: number | null } | undefined {
+  return stmt(store, "SELECT stall_warn_s, stall_kill_s FROM tasks WHERE project_id = ? AND id = ?").get(project, task) as
+    | { stall_warn_s: string | null; stall_kill_s: number | null }
+    | undefined;
+}
+
+/** Whether the task is an agent task (it has a prompt). */
+export function isAgentTask(store: Store, project: string, task: string): boolean {
+  return stmt(store, "SELECT prompt IS NOT NULL FROM tasks WHERE project_id = ? AND id = ?").pluck().get(project, task) === 1;
+}

@@ -26,7 +26,7 @@ import type Database from "better-sqlite3";
 import type { Store } from "./open.js";
 import type { TaskStatus } from "./schema.js";
 import { LockIndex } from "../paths/lock-index.js";
-import { SPENT_SQL } from "./agent-gates.js";
+import { orderBudgetUsd, orderSpentUsd, projectHoldUntil } from "./agent-gates.js";
 import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
 
 type Stmt = Database.Statement;
@@ -37,9 +37,6 @@ function statements(db: Database.Database) {
     task: p(
       "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent FROM tasks WHERE project_id = ? AND id = ?",
     ),
-    agentHold: p("SELECT agent_hold_until FROM projects WHERE id = ?").pluck(),
-    orderBudget: p("SELECT budget_usd FROM orders WHERE project_id = ? AND id = ?").pluck(),
-    orderSpent: p(SPENT_SQL).pluck(),
     budgetEvent: p(
       "SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND json_extract(data, '$.budget_usd') = ? LIMIT 1",
     ).pluck(),
@@ -240,12 +237,12 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     const waiting = s.depsNotDone.all(project, task) as string[];
     if (waiting.length > 0) return { ok: false, reason: "dependency", waiting_for: waiting };
     if (t.agent) {
-      const budget = s.orderBudget.get(project, t.order_id) as number | null;
+      const budget = orderBudgetUsd(store, project, t.order_id);
       if (budget !== null) {
-        const spent = s.orderSpent.get(project, t.order_id) as number;
+        const spent = orderSpentUsd(store, project, t.order_id);
         if (spent >= budget) return { ok: false, reason: "budget", budget_usd: budget, spent_usd: spent };
       }
-      const hold = s.agentHold.get(project) as number | null;
+      const hold = projectHoldUntil(store, project);
       if (hold !== null && hold > now) return { ok: false, reason: "rate_limit", retry_at: hold };
     }
     if (t.retry_at !== null && t.retry_at > now) return { ok: false, reason: "backoff", retry_at: t.retry_at };
@@ -366,7 +363,7 @@ export function failStart(
         ...(failed ? {} : { start_tries: inARow }),
         ...(retryAt ? { retry_at: new Date(retryAt).toISOString() } : {}),
       });
-      if (failed) skipUnmeetable(store.sqlite, now, r.project, [r.task]);
+      if (failed) skipUnmeetable(store, now, r.project, [r.task]);
       return { ok: true, status, retryAt };
     })
     .immediate();
@@ -557,7 +554,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         });
       }
       if (rep?.result != null) s.taskResult.run(rep.result, project, task);
-      if (rep?.costUsd != null) noteBudget(s, now, project, t.order_id);
+      if (rep?.costUsd != null) noteBudget(store, s, now, project, t.order_id);
       const kind =
         status === "DONE" ? "task_done"
         : status === "REVIEW" ? "task_review"
@@ -577,7 +574,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
       if (rep?.outOfScope?.length) {
         event(s, now, project, t.order_id, task, attempt, "scope_violation", { files: rep.outOfScope });
       }
-      const skipped = status === "DONE" || status === "FAILED" || status === "CANCELLED" ? skipUnmeetable(store.sqlite, now, project, [task]) : [];
+      const skipped = status === "DONE" || status === "FAILED" || status === "CANCELLED" ? skipUnmeetable(store, now, project, [task]) : [];
       return { ok: true, status, retryAt, ...(skipped.length ? { skipped } : {}) };
     })
     .immediate();
@@ -622,18 +619,18 @@ export interface ReviewerCost {
   numTurns: number | null;
 }
 
-function addReviewerCost(s: Statements, r: { project: string; task: string; attempt: number }, cost: ReviewerCost | null | undefined): void {
+function addReviewerCost(store: Store, s: Statements, r: { project: string; task: string; attempt: number }, cost: ReviewerCost | null | undefined): void {
   if (!cost || (cost.costUsd === null && cost.numTurns === null)) return;
   s.reviewerCost.run(cost.costUsd ?? 0, cost.numTurns ?? 0, r.project, r.task, r.attempt);
   const t = s.task.get(r.project, r.task) as TaskState | undefined;
-  if (t && cost.costUsd) noteBudget(s, Date.now(), r.project, t.order_id);
+  if (t && cost.costUsd) noteBudget(store, s, Date.now(), r.project, t.order_id);
 }
 
 /** Once an order's spent cost reaches its budget: one `order_budget_reached` event (notified). */
-function noteBudget(s: Statements, now: number, project: string, order: string): void {
-  const budget = s.orderBudget.get(project, order) as number | null | undefined;
+function noteBudget(store: Store, s: Statements, now: number, project: string, order: string): void {
+  const budget = orderBudgetUsd(store, project, order);
   if (budget == null) return;
-  const spent = s.orderSpent.get(project, order) as number;
+  const spent = orderSpentUsd(store, project, order);
   // Once per budget: raising it by a new import and reaching it again is said again.
   if (spent < budget || s.budgetEvent.get(project, order, budget)) return;
   event(s, now, project, order, null, null, "order_budget_reached", { budget_usd: budget, spent_usd: Math.round(spent * 1e4) / 1e4 });
@@ -653,7 +650,7 @@ export function rerunReview(
   return store.sqlite
     .transaction(() => {
       if (s.rerunReview.run(r.retryAt, r.free ? 1 : 0, r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
-      addReviewerCost(s, r, r.cost);
+      addReviewerCost(store, s, r, r.cost);
       const t = s.task.get(r.project, r.task) as TaskState;
       event(s, store.now(), r.project, t.order_id, r.task, r.attempt, "review_no_verdict", {
         pid: r.pid,
@@ -735,14 +732,14 @@ export function finishReview(
         attempt,
       });
       s.unlock.run(project, task);
-      addReviewerCost(s, r, r.cost);
+      addReviewerCost(store, s, r, r.cost);
       s.closeReview.run(outcome, error, project, task, attempt);
       event(s, now, project, t.order_id, task, attempt, ev, {
         reviewed: true,
         ...(error ? { error, failure_kind: kind } : {}),
         ...(feedback ? { feedback: feedback.slice(0, 500) } : {}),
       });
-      const skipped = status === "DONE" || status === "FAILED" || status === "CANCELLED" ? skipUnmeetable(store.sqlite, now, project, [task]) : [];
+      const skipped = status === "DONE" || status === "FAILED" || status === "CANCELLED" ? skipUnmeetable(store, now, project, [task]) : [];
       return { ok: true, status, retryAt: null, ...(skipped.length ? { skipped } : {}) };
     })
     .immediate();
@@ -762,9 +759,9 @@ export function retry(store: Store, project: string, task: string): boolean {
       if (s.retry.run(now, project, task).changes !== 1) return false;
       const t = s.task.get(project, task) as TaskState;
       event(s, now, project, t.order_id, task, null, "task_retried_by_hand");
-      unskip(store.sqlite, now, project, task);
+      unskip(store, now, project, task);
       // A retried SKIPPED task whose conditions still cannot be met is SKIPPED again.
-      skipUnmeetable(store.sqlite, now, project, s.depIds.all(project, task) as string[]);
+      skipUnmeetable(store, now, project, s.depIds.all(project, task) as string[]);
       return true;
     })
     .immediate();
@@ -779,7 +776,7 @@ export function cancelQueued(store: Store, project: string, task: string): boole
       if (s.cancelQueued.run(now, now, "cancelled before it started", project, task).changes !== 1) return false;
       const t = s.task.get(project, task) as TaskState;
       event(s, now, project, t.order_id, task, null, "task_killed", { before_start: true });
-      skipUnmeetable(store.sqlite, now, project, [task]);
+      skipUnmeetable(store, now, project, [task]);
       return true;
     })
     .immediate();
