@@ -34,6 +34,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Store } from "../store/open.js";
 import { AipmError, usageError } from "../errors.js";
 import { getOrder } from "../store/read-project.js";
+import { dataVersion, storeIsOpen } from "../store/dashboard-reads.js";
 
 const orderExists = (store: Store, project: string, order: string): void => void getOrder(store, project, order);
 import { MachineHistory } from "./machine-history.js";
@@ -127,10 +128,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     for (const c of clients) c.write(`event: ${event}\ndata: ${data}\n\n`);
   };
   machine.onSample = (p) => broadcast("machine", JSON.stringify(p));
-  let version = store.sqlite.pragma("data_version", { simple: true }) as number;
+  let version = dataVersion(store);
   const watcher = setInterval(() => {
-    if (clients.size === 0 || !store.sqlite.open) return;
-    const v = store.sqlite.pragma("data_version", { simple: true }) as number;
+    if (clients.size === 0 || !storeIsOpen(store)) return;
+    const v = dataVersion(store);
     if (v !== version) {
       version = v;
       broadcast("change");
