@@ -80,4 +80,11 @@ export class EventStream {
     if (this.gz) this.gz.end();
     else this.res.end();
   }
+
+  /** The page went away: free the compressor. */
+  dispose(): void {
+    if (!this.gz) return;
+    this.gz.unpipe(this.res);
+    this.gz.destroy();
+  }
 }

@@ -335,6 +335,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         stream.send(`retry: 1000\n\n${event("hello", JSON.stringify({ csrf, now: Date.now() }))}`);
         clients.set(res, { stream, key });
         req.on("close", () => {
+          stream.dispose();
           clients.delete(res);
           const left = groups.get(key);
           if (left && --left.n <= 0) groups.delete(key);
