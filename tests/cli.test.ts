@@ -171,7 +171,10 @@ describe("status and locks", () => {
 
     const human = await cli(["--db", db, "status", "demo"], { cwd: dir });
     expect(human.stdout).toContain("BLOCKED (by A)");
-    expect(human.stdout).toContain("running workers:");
+    expect(human.stdout).toMatch(/running 1\n\s+E\s+attempt 1\b.*\brunning /);
+    const all = await cli(["--db", db, "status", "demo", "--all"], { cwd: dir });
+    expect(all.stdout).toContain("BLOCKED (by A)");
+    expect(all.stdout).toContain("running workers:");
   });
 
   it("locks --json lists held locks with project and time; status of an unknown project is exit 2", async () => {

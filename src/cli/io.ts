@@ -11,8 +11,10 @@ export interface CliIO {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** True when stdout/stderr is a terminal (live displays, colour). */
+  /** True when stderr is a terminal (live displays on stderr). */
   isTTY: boolean;
+  /** True when stdout is a terminal (colour and relative times in what a command prints; `status --watch`). */
+  stdoutTTY?: boolean | undefined;
   /** Set by a command whose work failed (1); runCli returns it. */
   exitCode?: number;
 }
@@ -24,6 +26,7 @@ export function processIO(): CliIO {
     env: process.env,
     cwd: process.cwd(),
     isTTY: Boolean(process.stderr.isTTY),
+    stdoutTTY: Boolean(process.stdout.isTTY),
   };
 }
 

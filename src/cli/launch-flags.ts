@@ -17,9 +17,10 @@ export interface LaunchFlagArgs {
   preempt?: boolean | undefined;
 }
 
-export function withLaunchFlags<T>(y: Argv<T>) {
+/** `maxWorkers`: the --max-workers help where its default differs (enqueue's queue). */
+export function withLaunchFlags<T>(y: Argv<T>, describe: { maxWorkers?: string } = {}) {
   return y
-    .option("max-workers", { type: "number", describe: "most tasks running at once (default 5, env AIPM_MAX_WORKERS)" })
+    .option("max-workers", { type: "number", describe: describe.maxWorkers ?? "most tasks running at once (default 5, env AIPM_MAX_WORKERS)" })
     .option("max-cpu", { type: "number", describe: "CPU % above which workers scale down (default 85, env AIPM_MAX_CPU_PERCENT)" })
     .option("max-memory", { type: "number", describe: "memory % above which workers scale down (default 85, env AIPM_MAX_MEMORY_PERCENT)" })
     .option("resource-monitoring", { type: "boolean", describe: "measure CPU/memory (--no-resource-monitoring: env AIPM_ENABLE_MONITORING=false)" })

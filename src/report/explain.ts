@@ -13,6 +13,7 @@
  * the tasks that fill the slots are explained in turn (each task once, five
  * levels at most).
  */
+import { attemptText, attemptsText } from "./attempt-text.js";
 import type { Store } from "../store/open.js";
 import { projectsWithTask, taskExists, taskToExplain, type TaskToExplain } from "../store/tasks-read.js";
 import { loadProjectTasks, type TaskNode } from "../store/read-project.js";
@@ -73,7 +74,7 @@ class Explainer {
     const r = this.row(task);
     this.seen.add(task);
     const out: Explanation = { task, status: r.status, summary: "", reason: null, because: [] };
-    const attempts = `attempt ${r.attempt} of ${r.max_attempts}`;
+    const attempts = attemptText(r);
     switch (r.status) {
       case "IN_PROGRESS":
       case "REVIEW": {
@@ -83,7 +84,7 @@ class Explainer {
         return out;
       }
       case "DONE":
-        out.summary = `done after ${r.attempt} attempt(s)`;
+        out.summary = `done after ${attemptsText(r.attempt, r.spent_attempts)}`;
         return out;
       case "FAILED":
       case "CANCELLED":

@@ -10,7 +10,8 @@ import { getOrder, getProject, loadProjectTasks } from "../store/read-project.js
 import { findBlocked, type SkipReason } from "../detect/select.js";
 import { waitingReasons } from "./waiting.js";
 import { isoOrNull } from "../util/time.js";
-import { stmt } from "../store/statements.js";
+import { heldLocks, orderPaused, statusTaskRows } from "../store/status-reads.js";
+import { agentHolds } from "../store/projects.js";
 import { readLastLine } from "../util/tail.js";
 import { NO_COST, taskCosts, totals, type TaskCost } from "./task-costs.js";
 
@@ -25,6 +26,8 @@ export interface TaskStatusJson {
   priority: string;
   attempt: number;
   max_attempts: number;
+  /** Attempts counted against max_attempts (a free retry or a preemption gives its attempt back), so `attempt` may exceed max_attempts. */
+  spent_attempts: number;
   pid: number | null;
   started_at: string | null;
   finished_at: string | null;
@@ -43,6 +46,8 @@ export interface TaskStatusJson {
   out_of_scope: string[];
   /** Attempts that continued the previous attempt's Claude session rather than starting afresh. */
   resumed_attempts: number[];
+  /** Tool calls the current attempt's agent was refused (0 for commands). */
+  permission_denials: number;
   /** A QUEUED task: why it is not running (the skip reason of `parallel-launch --json`), or null when it would launch now. */
   waiting?: SkipReason | null;
   /** QUEUED after a failure or a rate limit: not launched before this time. */
@@ -67,6 +72,8 @@ export interface WorkerJson {
   pid: number | null;
   attempt: number;
   elapsed_s: number | null;
+  progress: TaskStatusJson["progress"];
+  /** The last line the task printed (not an AIPM_PROGRESS line); for an agent, what it did last. */
   last_output: string | null;
   log: string | null;
 }
@@ -87,28 +94,8 @@ export interface StatusReport {
   orders: OrderTotalsJson[];
   workers: WorkerJson[];
   locks: LockJson[];
-}
-
-interface TaskRowLite {
-  project_id: string;
-  id: string;
-  order_id: string;
-  title: string;
-  status: TaskStatus;
-  priority: string;
-  attempt: number;
-  max_attempts: number;
-  pid: number | null;
-  started_at: number | null;
-  finished_at: number | null;
-  exit_code: number | null;
-  error: string | null;
-  failure_kind: string | null;
-  retry_at: number | null;
-  progress_done: number | null;
-  progress_total: number | null;
-  progress_label: string | null;
-  log_path: string | null;
+  /** Projects whose agent tasks a usage limit holds: until when and why. */
+  holds: Array<{ project: string; until: string; reason: string | null }>;
 }
 
 export interface StatusScope {
@@ -126,27 +113,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   if (scope.order !== undefined && scope.project !== undefined) getOrder(store, scope.project, scope.order);
   else if (scope.project !== undefined) getProject(store, scope.project);
 
-  const where: string[] = [];
-  const args: string[] = [];
-  if (scope.project !== undefined) {
-    where.push("t.project_id = ?");
-    args.push(scope.project);
-  }
-  if (scope.order !== undefined) {
-    where.push("t.order_id = ?");
-    args.push(scope.order);
-  }
-  const rows = store.sqlite
-    .prepare(
-      `SELECT t.project_id, t.id, t.order_id, t.title, t.status, t.priority, t.attempt, t.max_attempts, t.pid,
-              t.started_at, t.finished_at, t.exit_code, t.error, t.failure_kind, t.retry_at, t.progress_done, t.progress_total, t.progress_label,
-              CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log_path
-         FROM tasks t
-         LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-        ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY t.project_id, t.seq`,
-    )
-    .all(...args) as TaskRowLite[];
+  const rows = statusTaskRows(store, scope);
 
   const projectIds = [...new Set(rows.map((r) => r.project_id))];
   const graphs = new Map(projectIds.map((p) => [p, loadProjectTasks(store, p)]));
@@ -188,6 +155,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
       priority: r.priority,
       attempt: r.attempt,
       max_attempts: r.max_attempts,
+      spent_attempts: r.spent_attempts,
       pid: r.pid,
       started_at: isoOrNull(r.started_at),
       finished_at: isoOrNull(r.finished_at),
@@ -204,6 +172,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
       num_turns: cost.num_turns,
       out_of_scope: cost.out_of_scope,
       resumed_attempts: cost.resumed_attempts,
+      permission_denials: countDenials(r.denials),
       retry_at: r.status === "QUEUED" ? isoOrNull(r.retry_at) : null,
       ...(r.status === "QUEUED" ? { waiting: waitingOf(r.project_id, r.order_id, r.id) } : {}),
     });
@@ -216,6 +185,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
         pid: r.pid,
         attempt: r.attempt,
         elapsed_s: r.started_at != null ? Math.round((now - r.started_at) / 100) / 10 : null,
+        progress: tasks[tasks.length - 1]!.progress,
         last_output: r.log_path ? readLastLine(r.log_path) : null,
         log: r.log_path,
       });
@@ -229,33 +199,28 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
     orders: [...orderCosts.values()].map((o) => ({
       project: o.project,
       order: o.order,
-      paused: pausedOf(store, o.project, o.order),
+      paused: orderPaused(store, o.project, o.order),
       tasks: o.tasks,
       ...totals(o.costs),
     })),
     workers,
     locks: listLocks(store, scope.project),
+    holds: agentHolds(store, now, scope.project).map((h) => ({ project: h.project, until: new Date(h.until).toISOString(), reason: h.reason })),
   };
 }
 
-function pausedOf(store: Store, project: string, order: string): boolean {
-  return Boolean(stmt(store, "SELECT paused FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order));
+function countDenials(json: string | null): number {
+  if (!json) return 0;
+  try {
+    const list = JSON.parse(json) as unknown;
+    return Array.isArray(list) ? list.length : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export function listLocks(store: Store, project?: string): LockJson[] {
   if (project !== undefined) getProject(store, project);
-  const rows = store.sqlite
-    .prepare(
-      `SELECT path, task_id, project_id, acquired_at FROM locks
-        ${project !== undefined ? "WHERE project_id = ?" : ""}
-        ORDER BY project_id, acquired_at, task_id, path`,
-    )
-    .raw()
-    .all(...(project !== undefined ? [project] : [])) as Array<[string, string, string, number]>;
-  return rows.map(([file, task, projectId, acquiredAt]) => ({
-    file,
-    task,
-    project: projectId,
-    acquired_at: new Date(acquiredAt).toISOString(),
-  }));
+  const rows = heldLocks(store, project);
+  return rows.map((l) => ({ file: l.path, task: l.task_id, project: l.project_id, acquired_at: new Date(l.acquired_at).toISOString() }));
 }

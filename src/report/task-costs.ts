@@ -5,7 +5,7 @@
  * per order the totals. Shared by `status` and `wait`.
  */
 import type { Store } from "../store/open.js";
-import { runCosts } from "../store/runs.js";
+import { runCosts } from "../store/run-costs.js";
 
 export interface TaskCost {
   cost_usd: number | null;

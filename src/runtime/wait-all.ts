@@ -20,7 +20,7 @@ export interface WaitAllSummary {
   /** The project waited for, or null for every project. */
   project: string | null;
   /** Every order waited for, with its non-zero counts. */
-  orders: Array<{ project: string; order: string; done: boolean; counts: Partial<Record<TaskStatus, number>> }>;
+  orders: Array<{ project: string; order: string; done: boolean; counts: Partial<Record<TaskStatus, number>>; order_elapsed_s: number | null }>;
   /** Every task of every order is DONE (or SKIPPED); true when there was no order to wait for. */
   done: boolean;
   timed_out: boolean;
@@ -90,6 +90,7 @@ export async function waitForAll(store: Store, input: WaitAllInput): Promise<Wai
       order: s.order,
       done: s.done,
       counts: Object.fromEntries(Object.entries(s.counts).filter(([, n]) => n > 0)),
+      order_elapsed_s: s.order_elapsed_s,
     })),
     done,
     timed_out: early.some(Boolean) && refs.some((r) => !orderSettled(store, r.project, r.order)),

@@ -5,8 +5,7 @@
  * state. (The transitions in ./transitions.ts and ./skip-unmeetable.ts write
  * their events inside their own transactions.)
  */
-import type { Db, Store } from "./open.js";
-import { events } from "./schema.js";
+import type { Store } from "./open.js";
 import { stmt } from "./statements.js";
 
 export interface EventInput {
@@ -30,22 +29,7 @@ export interface StoredEvent {
   data: string;
 }
 
-/** Through drizzle (inside a drizzle transaction, `db` is the transaction). */
-export function recordEvent(db: Db, e: EventInput, now: number): void {
-  db.insert(events)
-    .values({
-      ts: now,
-      kind: e.kind,
-      projectId: e.projectId ?? null,
-      orderId: e.orderId ?? null,
-      taskId: e.taskId ?? null,
-      attempt: e.attempt ?? null,
-      data: JSON.stringify(e.data ?? {}),
-    })
-    .run();
-}
-
-/** The same through a prepared statement: for hot paths and stores opened without the ORM. */
+/** Appends an event (inside a transaction of the same connection, it is part of that transaction). */
 export function appendEvent(store: Store, e: EventInput, now: number): void {
   stmt(store, "INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
     now,

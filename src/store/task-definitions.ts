@@ -15,7 +15,7 @@ import { insertRows } from "./bulk-insert.js";
 import { tasks, taskDeps, taskFiles, orders, projects } from "./schema.js";
 import type { PlanSpec, TaskSpec } from "../plan/spec.js";
 import { loadProjectTasks, type TaskNode } from "./read-project.js";
-import { recordEvent } from "./events.js";
+import { appendEvent } from "./events.js";
 import { skipUnmeetable } from "./skip-unmeetable.js";
 
 function definitionColumns(t: TaskSpec) {
@@ -170,8 +170,8 @@ export function writePlan(store: Store, plan: PlanSpec, now: number, check: (exi
         for (const t of order.tasks) for (const d of t.deps) if (existing.get(d) && existing.get(d)!.status !== "QUEUED") ended.add(d);
       }
       if (ended.size > 0) skipUnmeetable(store.sqlite, now, plan.project, [...ended]);
-      recordEvent(
-        tx,
+      appendEvent(
+        store,
         {
           kind: "plan_imported",
           projectId: plan.project,

@@ -66,6 +66,7 @@ export interface TaskToExplain {
   status: string;
   attempt: number;
   max_attempts: number;
+  spent_attempts: number;
   pid: number | null;
   started_at: number | null;
   error: string | null;
@@ -78,7 +79,7 @@ export interface TaskToExplain {
 export function taskToExplain(store: Store, project: string, task: string): TaskToExplain | undefined {
   return stmt(
     store,
-    `SELECT t.id, t.order_id, t.status, t.attempt, t.max_attempts, t.pid, t.started_at, t.error, t.failure_kind, t.retry_at,
+    `SELECT t.id, t.order_id, t.status, t.attempt, t.max_attempts, t.spent_attempts, t.pid, t.started_at, t.error, t.failure_kind, t.retry_at,
               CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log_path
          FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
         WHERE t.project_id = ? AND t.id = ?`,
@@ -92,15 +93,33 @@ export interface OrderTaskEnd {
   failure_kind: string | null;
   review_feedback: string | null;
   attempt: number;
+  /** Attempts counted against max_attempts (given-back ones are not). */
+  spent_attempts: number;
+  max_attempts: number;
   /** The current attempt's log. */
   log_path: string | null;
+}
+
+/**
+ * When the order's work ran: its first attempt's start and its last task's
+ * end (epoch ms; null when nothing started / ended), and whether a task is
+ * still running.
+ */
+export function orderSpan(store: Store, project: string, order: string): { first_start: number | null; last_end: number | null; running: number } {
+  return stmt(
+    store,
+    `SELECT (SELECT MIN(r.started_at) FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
+              WHERE t.project_id = @p AND t.order_id = @o) AS first_start,
+            (SELECT MAX(t.finished_at) FROM tasks t WHERE t.project_id = @p AND t.order_id = @o) AS last_end,
+            (SELECT COUNT(*) FROM tasks t WHERE t.project_id = @p AND t.order_id = @o AND t.status IN ('IN_PROGRESS', 'REVIEW')) AS running`,
+  ).get({ p: project, o: order }) as { first_start: number | null; last_end: number | null; running: number };
 }
 
 /** Every task of the order with how it stands, in launch order. */
 export function orderTaskEnds(store: Store, project: string, order: string): OrderTaskEnd[] {
   return stmt(
     store,
-    `SELECT t.id, t.status, t.error, t.failure_kind, t.review_feedback, t.attempt, r.log_path FROM tasks t
+    `SELECT t.id, t.status, t.error, t.failure_kind, t.review_feedback, t.attempt, t.spent_attempts, t.max_attempts, r.log_path FROM tasks t
        LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.project_id = ? AND t.order_id = ? ORDER BY t.seq`,
   ).all(project, order) as OrderTaskEnd[];
@@ -127,6 +146,11 @@ export function countRunningInOrder(store: Store, project: string, order: string
   return stmt(store, "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND order_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')")
     .pluck()
     .get(project, order) as number;
+}
+
+/** Tasks of the project IN_PROGRESS or in REVIEW. */
+export function countRunningInProject(store: Store, project: string): number {
+  return stmt(store, "SELECT COUNT(*) FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')").pluck().get(project) as number;
 }
 
 /** QUEUED tasks of the order. */

@@ -2,6 +2,9 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { AgentStream } from "../agent/stream-json.js";
 
+/** A progress report (`AIPM_PROGRESS 3/10 label`): shown as progress, never as output. */
+const PROGRESS_LINE = /^\s*AIPM_PROGRESS\s+\d+\s*\/\s*\d+/;
+
 /** The last `bytes` of a file as text (from a line start when possible); "" when missing. */
 export function readTail(path: string, bytes = 4096): string {
   let fd: number;
@@ -25,12 +28,16 @@ export function readTail(path: string, bytes = 4096): string {
 }
 
 /**
- * The last non-empty line of a file (at most 200 characters), or null. For
- * an agent's stream-json log: what the agent did last (`Edit src/a.ts`).
+ * The last non-empty line of a file that is not an `AIPM_PROGRESS` line (at
+ * most 200 characters), or null. For an agent's stream-json log: what the
+ * agent did last (`Edit src/a.ts`).
  */
 export function readLastLine(path: string): string | null {
   const tail = readTail(path, 16384);
-  const lines = tail.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  const lines = tail
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "" && !PROGRESS_LINE.test(l));
   if (lines.some((l) => l.startsWith("{") && l.includes('"type":'))) {
     const stream = new AgentStream();
     for (const l of lines) stream.push(l);

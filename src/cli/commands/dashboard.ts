@@ -12,7 +12,9 @@ export function registerDashboard(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalAr
     (b) =>
       b
         .option("port", { type: "number", default: 8088, describe: "port to listen on (0: any free port)" })
-        .option("host", { type: "string", default: "127.0.0.1", describe: "address to listen on" }),
+        .option("host", { type: "string", default: "127.0.0.1", describe: "address to listen on" })
+        .example("aipm dashboard", "serve http://127.0.0.1:8088/ on this machine")
+        .example("AIPM_DASHBOARD_TOKEN=secret aipm dashboard --host 0.0.0.0", "reachable from a phone on your network (prints login links)"),
     async (args) => {
       await withStore(io, args, async (store) => {
         const d = await startDashboard({ store, host: args.host, port: args.port, env: io.env });

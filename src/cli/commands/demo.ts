@@ -25,7 +25,11 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
   return y.command(
     "demo",
     "make a demo project in a temp folder, import a sample order, run it with a live display",
-    (b) => b.option("dry-run", { type: "boolean", describe: "only show what would launch and why" }),
+    (b) =>
+      b
+        .option("dry-run", { type: "boolean", describe: "only show what would launch and why" })
+        .example("aipm demo", "watch a sample order run")
+        .example("aipm demo --dry-run", "see what it would launch, and why the rest waits"),
     async (args) => {
       const dir = mkdtempSync(join(tmpdir(), "aipm-demo-"));
       const db = args.db !== undefined ? resolve(io.cwd, args.db) : join(dir, ".aipm", "aipm.db");

@@ -10,6 +10,7 @@ import { withStore } from "../with-store.js";
 import { usageError } from "../../errors.js";
 import { numberSetting } from "../../config/settings.js";
 import { idProblem } from "../../plan/spec.js";
+import { countRunningInOrder } from "../../store/tasks-read.js";
 import { commandProblems } from "../../plan/argv-limits.js";
 import { launchOptionsFrom, withLaunchFlags } from "../launch-flags.js";
 
@@ -22,9 +23,15 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
         b
           .positional("name", { type: "string", demandOption: true })
           .option("timeout", { type: "number", describe: "seconds before the command is killed" })
-          .option("max-attempts", { type: "number", describe: "runs before it counts as FAILED (default 1)" }),
+          .option("max-attempts", { type: "number", describe: "runs before it counts as FAILED (default 1)" })
+          .example("aipm enqueue tests -- npm test", "run the tests when a queue slot is free")
+          .example("aipm enqueue train --timeout 36000 -- python train.py --epochs 90", "a long job, killed after 10 hours")
+          .example("aipm enqueue build --max-workers 2 -- make -j4", "let two queued commands run at once"),
+        { maxWorkers: "most queued commands running at once (default 1, env AIPM_QUEUE_WORKERS)" },
       ),
     async (args) => {
+      // Started now, its CPU window runs while the database is opened (only sampled when a slot is free).
+      const early = createResourceMonitor();
       const argv = ((args as { "--"?: unknown[] })["--"] ?? []).map(String);
       // Bad input is refused before the database is opened (or created).
       const bad = idProblem(args.name, "queue");
@@ -39,13 +46,15 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
       const { enqueue } = await import("../../runtime/enqueue.js");
       const r = await withStore(io, args, async (store) => {
         const added = enqueue(store, { name: args.name, argv, cwd: io.cwd, timeoutS: args.timeout, maxAttempts: args.maxAttempts });
+        // A full queue launches nothing now: no machine sample (its CPU window, nvidia-smi) to wait for.
+        const full = countRunningInOrder(store, QUEUE_PROJECT, QUEUE_ORDER) >= options.maxWorkers;
         const { report, launched } = await launchOrder(store, {
           project: QUEUE_PROJECT,
           order: QUEUE_ORDER,
           options,
           backoffS: rt.backoffS,
           env: io.env,
-          monitor: options.monitoring ? createResourceMonitor({ now: store.now }) : undefined,
+          monitor: options.monitoring && !full ? early : undefined,
           dryRun: false,
         });
         for (const l of launched) l.worker.child?.unref();

@@ -18,7 +18,9 @@ export function registerExecuteTask(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
         b
           .positional("project", { type: "string", demandOption: true })
           .positional("task", { type: "string", demandOption: true })
-          .option("parallel", { type: "boolean", describe: "also launch every other launchable task of its order" }),
+          .option("parallel", { type: "boolean", describe: "also launch every other launchable task of its order" })
+          .example("aipm execute-task myproj T1", "run task T1 here, in the foreground")
+          .example("aipm execute-task myproj T1 --parallel", "and launch the rest of its order beside it"),
       ),
     async (args) => {
       const options = launchOptionsFrom(args, io.env);

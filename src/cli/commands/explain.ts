@@ -11,7 +11,9 @@ export function registerExplain(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
     (b) =>
       b
         .positional("task", { type: "string", demandOption: true })
-        .option("project", { type: "string", describe: "the task's project (needed when the id is in several)" }),
+        .option("project", { type: "string", describe: "the task's project (needed when the id is in several)" })
+        .example("aipm explain T7", "why T7 is not running (down to the root cause)")
+        .example("aipm --json explain T7 --project myproj", "the same as JSON"),
     async (args) => {
       const e = await withStore(io, args, (store) => explainTask(store, { task: args.task, project: args.project }));
       emit(io, args, e, () => renderExplanation(e));

@@ -15,7 +15,11 @@ export function registerImport(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
   return y.command(
     "import <file>",
     "load a plan file (YAML or JSON; - reads stdin)",
-    (b) => b.positional("file", { type: "string", demandOption: true, describe: "plan file" }),
+    (b) =>
+      b
+        .positional("file", { type: "string", demandOption: true, describe: "plan file" })
+        .example("aipm import plan.yaml", "load (or update) the orders of plan.yaml")
+        .example("cat plan.json | aipm import -", "read the plan from stdin"),
     async (args) => {
       // yargs-parser hands a lone "-" to a positional as "": both mean stdin.
       const [{ readPlanFile }, { preparePlan, importPrepared }] = await Promise.all([

@@ -27,7 +27,9 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
           .option("project", { type: "string" })
           .option("follow", { type: "boolean", alias: "f", describe: "keep printing as the log grows, until the task ends" })
           .option("raw", { type: "boolean", describe: "print an agent's stream-json as it is" })
-          .option("tail", { type: "number", describe: `only the last N lines (at most ${MAX_TAIL_LINES})` }),
+          .option("tail", { type: "number", describe: `only the last N lines (at most ${MAX_TAIL_LINES})` })
+          .example("aipm logs T1 --tail 50", "the last 50 lines of T1's latest attempt")
+          .example("aipm logs T1 -f", "follow T1's log until it ends"),
       async (args) => {
         if (args.tail !== undefined && !(Number.isInteger(args.tail) && args.tail >= 1)) throw usageError(`--tail: expected a number of lines from 1 up, got ${args.tail}`);
         if (args.tail !== undefined && args.follow) throw usageError("--tail and --follow do not go together");
@@ -94,7 +96,10 @@ export function registerLogs(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
     .command(
       "cleanup",
       "delete finished tasks' logs and run records older than N days",
-      (b) => b.option("days", { type: "number", default: 7, describe: "age in days" }),
+      (b) =>
+        b
+          .option("days", { type: "number", default: 7, describe: "age in days" })
+          .example("aipm cleanup --days 30", "delete logs and run records of tasks finished over 30 days ago"),
       async (args) => {
         if (!(args.days >= 0)) throw usageError(`--days: expected a number of days from 0 up, got ${args.days}`);
         const r = await withStore(io, args, (store) => cleanup(store, args.days));

@@ -10,7 +10,7 @@ export function registerMcp(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
   return y.command(
     "mcp",
     "an MCP server on stdio exposing the PM loop (submit, launch, wait, status, retry, kill, pause, explain, logs)",
-    (b) => b,
+    (b) => b.example("claude mcp add aipm -- aipm mcp", "let Claude Code drive aipm (or: aipm setup claude)"),
     async (args) => {
       const { serveMcp } = await import("../../mcp/server.js");
       await serveMcp({ env: io.env, cwd: io.cwd, db: args.db !== undefined ? resolve(io.cwd, args.db) : undefined, stderr: io.stderr });

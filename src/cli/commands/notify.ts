@@ -8,7 +8,9 @@ import { emit, type CliIO, type GlobalArgs } from "../io.js";
 
 export function registerNotify(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
   return y.command("notify <action>", "notifications: `notify test` sends a test message through every configured notifier", (b) =>
-    b.positional("action", { type: "string", choices: ["test"], demandOption: true }),
+    b
+      .positional("action", { type: "string", choices: ["test"], demandOption: true })
+      .example("AIPM_WEBHOOK_URL=https://example.com/hook aipm notify test", "check that every configured notifier delivers"),
     async (args) => {
       const settings = notifySettings(io.env);
       if (settings.notifiers.length === 0) {

@@ -39,7 +39,10 @@ export function registerParallelLaunch(y: Argv<GlobalArgs>, io: CliIO): Argv<Glo
           .option("dry-run", { type: "boolean", describe: "show what would launch and why; change nothing" })
           .option("summary", { type: "boolean", describe: "print counts per status and per skip reason" })
           .option("wait", { type: "boolean", describe: "stay until the order is finished (exit 0 if every task is DONE)" })
-          .option("timeout", { type: "number", describe: "with --wait: give up waiting after this many seconds" }),
+          .option("timeout", { type: "number", describe: "with --wait: give up waiting after this many seconds" })
+          .example("aipm parallel-launch myproj O1", "start what can start; a supervisor launches the rest")
+          .example("aipm parallel-launch myproj O1 --dry-run", "what would launch, and why the rest waits")
+          .example("aipm parallel-launch myproj O1 --max-workers 8 --wait", "up to 8 at once, and stay until it is done"),
       ),
     async (args) => {
       const flagged = launchOptionsFrom(args, io.env);

@@ -18,7 +18,9 @@ export function registerProgress(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArg
     (b) =>
       b
         .positional("fraction", { type: "string", demandOption: true, describe: "DONE/TOTAL, e.g. 3/10" })
-        .positional("label", { type: "string", array: true, describe: "what it is working on now" }),
+        .positional("label", { type: "string", array: true, describe: "what it is working on now" })
+        .example("aipm progress 3/10 img_0003.png", "in a worker: 3 of 10 done, working on img_0003.png")
+        .example("echo 'AIPM_PROGRESS 3/10 img_0003.png'", "the same, printed by a command task"),
     async (args) => {
       const { done, total } = parseProgress(String(args.fraction));
       const env = io.env;

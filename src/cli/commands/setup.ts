@@ -21,7 +21,9 @@ export function registerSetup(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> 
       b
         .positional("tool", { type: "string", choices: ["claude"], demandOption: true })
         .positional("dir", { type: "string", describe: "the repository (default: the current directory)" })
-        .option("dry-run", { type: "boolean", describe: "show what would change; write nothing" }),
+        .option("dry-run", { type: "boolean", describe: "show what would change; write nothing" })
+          .example("aipm setup claude", "this repository: .mcp.json entry and CLAUDE.md section")
+          .example("aipm setup claude ../other --dry-run", "what it would change there"),
     (args) => {
       const r = setupClaude({ dir: resolve(io.cwd, args.dir ?? "."), dryRun: Boolean(args.dryRun) });
       emit(io, args, r, () => render(r));

@@ -1,44 +1,89 @@
-/** `aipm status [PROJECT [ORDER]]` and `aipm locks [PROJECT]`. */
+/** `aipm status [PROJECT [ORDER]] [--all | --watch]` and `aipm locks [PROJECT]`. */
 import type { Argv } from "yargs";
-import { getStatus, listLocks } from "../../report/status.js";
-import { createResourceMonitor, toResourcesJson } from "../../resources/monitor.js";
-import { resolveLaunchOptions } from "../../config/launch-options.js";
+import { getStatus, listLocks, type StatusReport } from "../../report/status.js";
+import { createResourceMonitor, toResourcesJson, type ResourceMonitor } from "../../resources/monitor.js";
+import { resolveLaunchOptions, type LaunchOptions } from "../../config/launch-options.js";
 import { measure, scaleFor, type ResourcesJson } from "../../launch/plan-launch.js";
+import { usageError } from "../../errors.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
-import { renderLocks, renderStatus } from "../render/status.js";
+import { renderLocks, renderStatus, resourcesLine } from "../render/status.js";
+import { renderStatusShort } from "../render/status-short.js";
+import { colorWanted, makeStyle } from "../render/style.js";
+import { processTerminal, watch } from "../watch-screen.js";
 
-/** Starts measuring the machine now (its CPU window runs while the database is read); the figures when awaited. */
-function resourcesNow(io: CliIO, monitoringFlag: boolean | undefined): () => Promise<ResourcesJson> {
-  const options = resolveLaunchOptions({ monitoring: monitoringFlag }, io.env);
-  const monitor = options.monitoring ? createResourceMonitor() : undefined;
-  return async () => {
-    const sample = await measure(options, monitor);
-    return toResourcesJson(sample, scaleFor(options, sample));
-  };
+/** Seconds between redraws of `status --watch` by default. */
+const WATCH_INTERVAL_S = 2;
+
+async function resourcesOf(options: LaunchOptions, monitor: ResourceMonitor | undefined): Promise<ResourcesJson> {
+  const sample = await measure(options, monitor);
+  return toResourcesJson(sample, scaleFor(options, sample));
 }
 
 export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
   return y
     .command(
       "status [project] [order]",
-      "tasks by status, running workers, blocked tasks, locks, resources",
+      "per order: counts, running workers, what needs attention, what waits and why (--all: every task; --watch: redraw)",
       (b) =>
         b
           .positional("project", { type: "string" })
           .positional("order", { type: "string" })
-          .option("resource-monitoring", { type: "boolean", describe: "measure CPU/memory (default on)" }),
+          .option("all", { type: "boolean", describe: "list every task (default: a summary that fits a screen)" })
+          .option("watch", { type: "boolean", describe: "redraw the summary in place until Ctrl-C (needs a terminal)" })
+          .option("interval", { type: "number", describe: `seconds between redraws with --watch (default ${WATCH_INTERVAL_S})` })
+          .option("resource-monitoring", { type: "boolean", describe: "measure CPU/memory (default on)" })
+          .example("aipm status", "every project, at a glance")
+          .example("aipm status myproj O1 --all", "every task of order O1")
+          .example("aipm status --watch --interval 5", "a live view, redrawn every 5 s")
+          .example("aipm --json status myproj", "the complete status as JSON"),
       async (args) => {
-        const measured = resourcesNow(io, args.resourceMonitoring);
-        const report = await withStore(io, args, (store) => getStatus(store, { project: args.project, order: args.order }), { readOnly: true });
-        const resources = await measured();
-        emit(io, args, { ...report, resources }, () => renderStatus(report, resources));
+        if (args.watch && args.json) throw usageError("status: --watch and --json do not go together (--json prints one document)");
+        if (args.watch && args.all) throw usageError("status: --watch shows the summary that fits the terminal; --all lists every task once");
+        if (args.interval !== undefined && !(args.interval >= 0.2 && args.interval <= 3600)) {
+          throw usageError(`--interval: expected seconds from 0.2 to 3600, got ${args.interval}`);
+        }
+        if (args.watch && !io.stdoutTTY) throw usageError("status --watch needs a terminal on stdout; piped, run aipm status (once) instead");
+        const options = resolveLaunchOptions({ monitoring: args.resourceMonitoring }, io.env);
+        // Started now: its CPU window runs while the database is read.
+        const monitor = options.monitoring ? createResourceMonitor() : undefined;
+        const color = colorWanted(io.env, Boolean(io.stdoutTTY));
+        const scope = { project: args.project, order: args.order };
+        if (args.watch) {
+          const term = processTerminal();
+          await withStore(
+            io,
+            args,
+            (store) =>
+              watch(term, (args.interval ?? WATCH_INTERVAL_S) * 1000, async (rows, cols) => {
+                const report = getStatus(store, scope);
+                const res = resourcesLine(await resourcesOf(options, monitor));
+                const style = makeStyle({ color, relative: true, now: Date.now() });
+                const clock = style.dim(`every ${args.interval ?? WATCH_INTERVAL_S}s, Ctrl-C to quit · ${new Date().toLocaleTimeString()}`);
+                return renderStatusShort(report, { style, maxLines: rows - 1, cols, preamble: [...(res ? [res] : []), clock] });
+              }),
+            { readOnly: true },
+          );
+          return;
+        }
+        const report: StatusReport = await withStore(io, args, (store) => getStatus(store, scope), { readOnly: true });
+        const resources = await resourcesOf(options, monitor);
+        emit(io, args, { ...report, resources }, () => {
+          const style = makeStyle({ color, relative: Boolean(io.stdoutTTY), now: Date.now() });
+          if (args.all) return renderStatus(report, resources, style);
+          const res = resourcesLine(resources);
+          return renderStatusShort(report, { style, preamble: res ? [res] : [], cols: io.stdoutTTY ? process.stdout.columns || undefined : undefined });
+        });
       },
     )
     .command(
       "locks [project]",
       "the file locks held now, with their tasks",
-      (b) => b.positional("project", { type: "string" }),
+      (b) =>
+        b
+          .positional("project", { type: "string" })
+          .example("aipm locks myproj", "which task holds which file")
+          .example("aipm --json locks", "every lock as JSON"),
       async (args) => {
         const locks = await withStore(io, args, (store) => listLocks(store, args.project), { readOnly: true });
         emit(io, args, { locks }, () => renderLocks(locks));

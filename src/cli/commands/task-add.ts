@@ -36,7 +36,9 @@ export function registerTaskAdd(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
             .option("timeout", { type: "number", describe: "seconds before the worker is killed" })
             .option("max-attempts", { type: "number" })
             .option("model", { type: "string" })
-            .option("review", { type: "boolean", describe: "review before DONE (--no-review to skip)" }),
+            .option("review", { type: "boolean", describe: "review before DONE (--no-review to skip)" })
+            .example("aipm task add myproj O1 T9 --command 'npm test' --deps T1,T2", "a command task after T1 and T2")
+            .example("aipm task add myproj O1 DOC --prompt 'Document the API' --files docs/api.md", "an agent task that edits docs/api.md"),
         async (args) => {
           const rest = ((args as { "--"?: unknown[] })["--"] ?? []).map(String);
           const words = args.command?.map(String);
@@ -66,6 +68,7 @@ export function registerTaskAdd(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
           emit(io, args, json, () => renderImport(result));
         },
       )
+      .example("aipm task add myproj O1 T9 --command 'npm test'", "add a command task to order O1")
       .demandCommand(1, "task: name a subcommand (add)"),
   );
 }

@@ -20,7 +20,9 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
         b
           .positional("task", { type: "string", demandOption: true })
           .option("project", { type: "string", describe: "the task's project (needed when the id is in several)" })
-          .option("requeue", { type: "boolean", describe: "put the task back to QUEUED instead of CANCELLED" }),
+          .option("requeue", { type: "boolean", describe: "put the task back to QUEUED instead of CANCELLED" })
+          .example("aipm kill T3", "stop T3 (CANCELLED)")
+          .example("aipm kill T3 --requeue", "stop T3 and queue it again"),
       async (args) => {
         const r = await withStore(io, args, (store) =>
           killAction(store, { task: args.task, project: args.project, requeue: Boolean(args.requeue), env: io.env }),
@@ -31,7 +33,11 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
     .command(
       "retry <task>",
       "put a FAILED, CANCELLED or SKIPPED task back to QUEUED with fresh attempts (what was skipped because of it is judged again)",
-      (b) => b.positional("task", { type: "string", demandOption: true }).option("project", { type: "string" }),
+      (b) =>
+        b
+          .positional("task", { type: "string", demandOption: true })
+          .option("project", { type: "string" })
+          .example("aipm retry T3", "run the failed T3 again, with fresh attempts"),
       async (args) => {
         const r = await withStore(io, args, (store) => retryAction(store, { task: args.task, project: args.project, env: io.env }));
         emit(io, args, r, () => `${r.project}/${r.task}: ${r.was} -> QUEUED\n`);
@@ -40,7 +46,12 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
     .command(
       ["pause <project> <order>", "resume <project> <order>"],
       "pause: launch nothing new for the order (running tasks go on); resume: launch again",
-      (b) => b.positional("project", { type: "string", demandOption: true }).positional("order", { type: "string", demandOption: true }),
+      (b) =>
+        b
+          .positional("project", { type: "string", demandOption: true })
+          .positional("order", { type: "string", demandOption: true })
+          .example("aipm pause myproj O1", "launch nothing new for O1 (running tasks go on)")
+          .example("aipm resume myproj O1", "launch again"),
       async (args) => {
         const paused = args._[0] === "pause";
         const r = await withStore(io, args, (store) => pauseAction(store, { project: args.project, order: args.order, paused, env: io.env }));
@@ -66,7 +77,7 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
     .command(
       "recover",
       "record what became of attempts whose aipm process is gone; hand live orphans to a supervisor",
-      (b) => b,
+      (b) => b.example("aipm recover", "after a reboot: record what became of the workers"),
       async (args) => {
         const rt = resolveRuntimeOptions(io.env);
         const r = await withStore(io, args, (store) => {

@@ -12,7 +12,6 @@ import type { Argv } from "yargs";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
 import { getOrder } from "../../store/read-project.js";
-import { activateOrder, withScale } from "../../runtime/launch-order.js";
 import { orderSettled, orderSummary, type FinishedTask } from "../../runtime/wait-order.js";
 import { waitForAll } from "../../runtime/wait-all.js";
 import { usageError } from "../../errors.js";
@@ -42,7 +41,9 @@ export function registerWait(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
           .positional("order", { type: "string" })
           .option("all", { type: "boolean", describe: "wait for every active order (of PROJECT, or of every project)" })
           .option("events", { type: "boolean", describe: "print one line per finished task on stderr while waiting" })
-          .option("timeout", { type: "number", describe: "give up after this many seconds (exit 1, timed_out: true)" }),
+          .option("timeout", { type: "number", describe: "give up after this many seconds (exit 1, timed_out: true)" })
+          .example("aipm wait myproj O1", "until O1 is finished; exit 0 when every task is DONE")
+          .example("aipm --json wait --all --timeout 600", "every active order, at most 10 minutes, one JSON summary"),
       ),
     async (args) => {
       if (args.all && args.order !== undefined) throw usageError("wait --all takes at most a project, not an order");
@@ -67,7 +68,11 @@ export function registerWait(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
           if (open) throw usageError(`database ${store.path} is read-only here: cannot wait for ${project}/${orderId}, which is not finished`);
           return orderSummary(store, project, orderId, store.now(), false);
         }
-        if (open && (anyLimitGiven(args) || !order.active)) activateOrder(store, project, orderId, withScale(store, project, orderId, options, args.maxWorkers !== undefined));
+        if (open && (anyLimitGiven(args) || !order.active)) {
+          // Loaded only here: a finished order's summary (a PM polling) does not pay for the launcher.
+          const { activateOrder, withScale } = await import("../../runtime/launch-order.js");
+          activateOrder(store, project, orderId, withScale(store, project, orderId, options, args.maxWorkers !== undefined));
+        }
         return waitWithDisplay(
           store,
           io,
