@@ -49,6 +49,17 @@ describe("an order runs to its end", () => {
     expect((await readJson(ctx, ["locks"])).locks).toEqual([]);
   });
 
+  it("parallel-launch --wait: a task that ends before its supervisor watches it is still recorded (no lost end, no hang)", async () => {
+    // `true` ends within a millisecond or two: the first wave ends while the launching process
+    // is still getting its supervisor ready. Each end must be recorded all the same.
+    const ctx = setup();
+    const tasks = Array.from({ length: 24 }, (_, i) => ({ id: `q${i}`, command: ["true"] }));
+    await importPlan(ctx, { project: "demo", root: "./ws", orders: [{ id: "O1", tasks }] });
+    const r = await aipm(ctx, ["--json", "parallel-launch", "demo", "O1", "--wait", "--timeout", "20", "--max-workers", "8"]);
+    expect(r.code).toBe(0);
+    expect((await statusTasks(ctx, "demo", "O1")).filter((t) => t.status !== "DONE")).toEqual([]);
+  });
+
   it("parallel-launch without --wait returns at once; a detached supervisor runs the order to its end and exits", async () => {
     const ctx = setup();
     await importPlan(ctx, dagPlan(ctx, "sleep 0.5"));

@@ -297,6 +297,13 @@ export class Supervisor {
 
   /** A child of this process: its exit event ends the attempt (or review). */
   private followChild(child: ChildProcess, w: WatchedAttempt): void {
+    // A child that exited before it was handed over (its launcher awaited something in between)
+    // has already emitted its exit event: end the attempt from what Node recorded.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const [code, signal] = [child.exitCode, child.signalCode];
+      queueMicrotask(() => this.guard(() => this.ended(w, { exitCode: code, signal, vanished: false })));
+      return;
+    }
     this.children.add(child);
     child.once("exit", (code, signal) => {
       this.children.delete(child);

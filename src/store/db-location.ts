@@ -8,6 +8,10 @@
  *
  * So a command run anywhere inside a project sees the project's database, and
  * `enqueue` from a subfolder joins the same queue.
+ *
+ * A `postgres://` (or `postgresql://`) URL in `--db` or `$AIPM_DB` names a
+ * PostgreSQL database: it is kept as given (never taken for a file path);
+ * see docs/hosts.md for what works on PostgreSQL today.
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -23,11 +27,21 @@ export interface DbLocation {
   source: DbSource;
 }
 
+/** `postgres://…` or `postgresql://…`: a PostgreSQL connection URL, not a file. */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
+/** A database URL fit for a message: its password replaced by `***`. */
+export function redactDbUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, "$1:***@");
+}
+
 export function locateDb(opts: { db?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string | undefined }): DbLocation {
   const cwd = resolve(opts.cwd ?? process.cwd());
-  if (opts.db) return { path: resolve(cwd, opts.db), source: "flag" };
+  if (opts.db) return { path: isPostgresUrl(opts.db) ? opts.db : resolve(cwd, opts.db), source: "flag" };
   const fromEnv = (opts.env ?? process.env).AIPM_DB;
-  if (fromEnv) return { path: resolve(cwd, fromEnv), source: "env" };
+  if (fromEnv) return { path: isPostgresUrl(fromEnv) ? fromEnv : resolve(cwd, fromEnv), source: "env" };
   for (let dir = cwd; ; dir = dirname(dir)) {
     const candidate = join(dir, DB_FOLDER, DB_FILE);
     if (existsSync(candidate)) return { path: candidate, source: "found" };

@@ -2,6 +2,9 @@
  * Opening the store: find the database (./db-location.ts), create its folder,
  * set the pragmas (WAL, busy timeout, NORMAL sync) and apply pending migrations.
  *
+ * A `postgres://` URL is recognised and refused for now (usage error, exit 2):
+ * the PostgreSQL backend is being built under ./pg/ (docs/hosts.md).
+ *
  * Bad input writes nothing:
  * - `create: false` (every command but those that add work): a database that
  *   does not exist opens as an empty in-memory store, so `status` or an
@@ -37,7 +40,7 @@ import type * as schema from "./schema.js";
 import { packageRoot } from "../util/package-root.js";
 import { systemClock, type Clock } from "../util/time.js";
 import { AipmError, usageError } from "../errors.js";
-import { DB_FOLDER, locateDb } from "./db-location.js";
+import { DB_FOLDER, isPostgresUrl, locateDb, redactDbUrl } from "./db-location.js";
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -91,6 +94,10 @@ export function resolveDbPath(opts: OpenOptions = {}): string {
 
 export async function openStore(opts: OpenOptions = {}): Promise<Store> {
   const path = resolveDbPath(opts);
+  // Recognised, not yet served: the PostgreSQL backend is being built (docs/hosts.md).
+  if (isPostgresUrl(path)) {
+    throw usageError(`database ${redactDbUrl(path)}: PostgreSQL is not supported yet (see docs/hosts.md); use a SQLite database file`);
+  }
   try {
     return await openAt(path, opts);
   } catch (err) {

@@ -1,0 +1,88 @@
+/**
+ * The PostgreSQL migrations (migrations-pg/) apply on a fresh database, are
+ * a no-op the second time, and two processes opening a fresh database at
+ * once both succeed with the schema created once (pg_advisory_lock).
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migratePg } from "../../src/store/pg/migrate.js";
+import { type PgCluster, startPgCluster } from "../helpers/pg-cluster.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+async function rows<T>(url: string, sql: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** A process that migrates `url` when it reads "go" on stdin; resolves with its output (JSON) and exit code. */
+function migrator(url: string): { ready: Promise<void>; go: () => void; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const script = `
+    import { migratePg } from ${JSON.stringify(join(ROOT, "src/store/pg/migrate.ts"))};
+    process.stdout.write("ready\\n");
+    process.stdin.once("data", async () => {
+      const r = await migratePg(${JSON.stringify(url)});
+      process.stdout.write(JSON.stringify(r) + "\\n");
+      process.exit(0);
+    });
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => {
+    onReady = r;
+  });
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    if (out.includes("ready\n")) onReady();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on("exit", (code) => resolve({ code, out, err })));
+  return { ready, go: () => child.stdin.write("go\n"), done };
+}
+
+const TABLES = ["alarms", "deliveries", "events", "locks", "machine_samples", "notify_cursors", "orders", "projects", "runs", "supervisors", "task_deps", "task_files", "tasks"];
+
+describe("PostgreSQL migrations", () => {
+  let cluster: PgCluster;
+  beforeAll(async () => {
+    cluster = await startPgCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("create every table on a fresh database, and change nothing the second time", async () => {
+    const url = await cluster.createDatabase();
+    expect(await migratePg(url)).toEqual({ applied: 1 });
+    const tables = await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+    expect(tables.map((r) => r.t)).toEqual(TABLES);
+    expect(await migratePg(url)).toEqual({ applied: 0 });
+    const applied = await rows<{ n: number }>(url, "SELECT COUNT(*)::int AS n FROM drizzle.__drizzle_migrations");
+    expect(applied).toEqual([{ n: 1 }]);
+  });
+
+  it("two processes opening a fresh database at once: both succeed, the schema is created once", async () => {
+    const url = await cluster.createDatabase();
+    const procs = [migrator(url), migrator(url), migrator(url)];
+    await Promise.all(procs.map((p) => p.ready));
+    for (const p of procs) p.go();
+    const results = await Promise.all(procs.map((p) => p.done));
+    for (const r of results) expect(r, r.err).toMatchObject({ code: 0 });
+    const applied = results.map((r) => (JSON.parse(r.out.split("\n")[1]!) as { applied: number }).applied).sort();
+    expect(applied).toEqual([0, 0, 1]);
+    expect(await rows(url, "SELECT COUNT(*)::int AS n FROM drizzle.__drizzle_migrations")).toEqual([{ n: 1 }]);
+    const tables = await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+    expect(tables.map((r) => r.t)).toEqual(TABLES);
+  }, 60_000);
+});
