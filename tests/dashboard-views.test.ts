@@ -2,10 +2,12 @@
  * The dashboard's "why" and its views over real HTTP: each QUEUED task's
  * waiting reason, a task's explain chain and run history, the graph and the
  * timeline of a 30-task order with conditions, machine samples kept across a
- * restart; `aipm scale` (CLI, library, dashboard control); `status` counts
+ * restart (in their own file: a sample never wakes a supervisor); `aipm scale` (CLI, library, dashboard control); `status` counts
  * that add up and paused orders said.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { store } from "./helpers.js";
 import { aipm, importPlan, readJson, setup, waitFor, type Ctx } from "./runtime-helpers.js";
 import { startDashboard, type Dashboard } from "../src/dashboard/server.js";
@@ -113,12 +115,19 @@ describe("dashboard: why, graph, timeline", () => {
   it("keeps machine samples across a restart of the dashboard, with disk", async () => {
     const ctx = setup();
     await importPlan(ctx, plan30());
+    // A supervisor's connection: it reloads its view when the database's data_version moves.
+    const watcher = await store(ctx.db);
+    const version0 = watcher.sqlite.pragma("data_version", { simple: true });
     const d = await dashboard(ctx, 100);
     const first = await waitFor(async () => {
       const m = await getJson(`${d.url}api/machine`);
       return m.points.length >= 3 ? m : null;
     }, { what: "three machine samples" });
     expect(first.points[0].disk_db).toBeGreaterThan(0);
+    // The samples are kept in their own file: writing them never woke a supervisor.
+    expect(existsSync(join(dirname(ctx.db), "machine-samples.db"))).toBe(true);
+    expect(watcher.sqlite.pragma("data_version", { simple: true })).toBe(version0);
+    watcher.close();
     const { d: d1, s } = open.pop()!;
     await d1.close();
     s.close();

@@ -10,17 +10,6 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..");
 
-/**
- * Files that still hold SQL, to be moved by the next stage (issue 16, stage 1):
- * they were being changed by other work when the rest moved. Shrink this list;
- * never grow it.
- */
-const NOT_YET_MOVED = new Set([
-  "src/dashboard/dashboard-data.ts",
-  "src/dashboard/machine-history.ts",
-  "src/dashboard/server.ts",
-]);
-
 const SIGNS: Array<[string, RegExp]> = [
   ["the driver", /from\s+["'](better-sqlite3|drizzle-orm)[^"']*["']/],
   ["the raw connection", /\.sqlite\b/],
@@ -46,22 +35,13 @@ function sources(dir: string): string[] {
 describe("the store owns every query", () => {
   const files = [...sources("src"), ...sources("worker")].filter((f) => !f.startsWith("src/store/"));
 
-  it("no file outside src/store/ holds SQL or touches the driver (but those not yet moved)", () => {
+  it("no file outside src/store/ holds SQL or touches the driver", () => {
     const found: string[] = [];
     for (const f of files) {
-      if (NOT_YET_MOVED.has(f)) continue;
       const text = readFileSync(join(ROOT, f), "utf8");
       for (const [what, re] of SIGNS) if (re.test(text)) found.push(`${f}: ${what} (${re.exec(text)![0].replace(/\s+/g, " ").slice(0, 60)})`);
     }
     expect(found, "move these queries into the store module of their table (src/store/)").toEqual([]);
-  });
-
-  it("every file still allowed to hold SQL holds some (else take it off the list)", () => {
-    const clean = [...NOT_YET_MOVED].filter((f) => {
-      const text = readFileSync(join(ROOT, f), "utf8");
-      return !SIGNS.some(([, re]) => re.test(text));
-    });
-    expect(clean).toEqual([]);
   });
 
   it("the check sees SQL and the driver where they are", () => {

@@ -6,7 +6,19 @@
  * page renders them (src/dashboard/render-page.ts).
  */
 import type { Store } from "../store/open.js";
-import { stmt } from "../store/statements.js";
+import {
+  allOrders,
+  currentLogPath,
+  depConditions,
+  endedPerSlot,
+  latestLogPath,
+  orderAttemptRows,
+  orderLaunchOptionsJson,
+  orderRunTimes,
+  projectDepEdges,
+  statusCounts,
+  taskOrderAndTitle,
+} from "../store/dashboard-reads.js";
 import { getOrder } from "../store/read-project.js";
 import { getStatus, type TaskStatusJson, type WorkerJson, type LockJson } from "../report/status.js";
 import { readTail } from "../util/tail.js";
@@ -37,14 +49,8 @@ export interface OverviewJson {
 }
 
 export function overview(store: Store): OverviewJson {
-  const orders = stmt(
-    store,
-    "SELECT project_id AS project, id AS \"order\", title, paused, active FROM orders ORDER BY project_id, created_at, id",
-  ).all() as Array<{ project: string; order: string; title: string; paused: number; active: number }>;
-  const counts = stmt(
-    store,
-    "SELECT project_id AS project, order_id AS \"order\", status, COUNT(*) AS n FROM tasks GROUP BY project_id, order_id, status",
-  ).all() as Array<{ project: string; order: string; status: string; n: number }>;
+  const orders = allOrders(store);
+  const counts = statusCounts(store);
   const byOrder = new Map<string, Record<string, number>>();
   for (const c of counts) {
     const key = `${c.project}\0${c.order}`;
@@ -141,46 +147,35 @@ export function orderView(store: Store, project: string, order: string): OrderVi
   const now = store.now();
   const lv = dependencyLevels(st.tasks.map((t) => ({ id: t.task, deps: t.deps })));
   const conds = new Map<string, Record<string, string>>();
-  for (const c of stmt(
-    store,
-    `SELECT d.task_id AS task, d.dep_id AS dep, d.condition FROM task_deps d JOIN tasks t ON t.project_id = d.project_id AND t.id = d.task_id
-      WHERE d.project_id = ? AND t.order_id = ? AND d.condition <> 'success'`,
-  ).all(project, order) as Array<{ task: string; dep: string; condition: string }>) {
+  for (const c of depConditions(store, project, order)) {
     conds.set(c.task, { ...(conds.get(c.task) ?? {}), [c.dep]: c.condition });
   }
-  const stored = stmt(store, "SELECT launch_options FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order) as string | null;
+  const stored = orderLaunchOptionsJson(store, project, order);
   const maxWorkers = (stored ? (JSON.parse(stored) as { maxWorkers?: number }).maxWorkers : undefined) ?? LAUNCH_DEFAULTS.maxWorkers;
-  const tasks: DashboardTask[] = st.tasks.map((t) => {
+  const none: Record<string, string> = {};
+  // The status report's task objects are this call's own: completed in place (no copy of 10,000 objects).
+  const tasks = st.tasks as DashboardTask[];
+  for (const t of tasks) {
     const started = t.started_at ? Date.parse(t.started_at) : null;
     const finished = t.finished_at ? Date.parse(t.finished_at) : null;
-    return {
-      ...t,
-      level: lv.get(t.task) ?? 0,
-      elapsed_s: started === null ? null : Math.round(((finished ?? now) - started) / 100) / 10,
-      dep_conditions: conds.get(t.task) ?? {},
-    };
-  });
+    t.level = lv.get(t.task) ?? 0;
+    t.elapsed_s = started === null ? null : Math.round(((finished ?? now) - started) / 100) / 10;
+    t.dep_conditions = conds.get(t.task) ?? none;
+  }
   const failures: FailureJson[] = st.tasks
     .filter((t) => t.status === "FAILED")
     .map((t) => {
-      const log = stmt(store, "SELECT log_path FROM runs WHERE project_id = ? AND task_id = ? ORDER BY attempt DESC LIMIT 1")
-        .pluck()
-        .get(project, t.task) as string | undefined;
+      const log = latestLogPath(store, project, t.task);
       return {
         task: t.task,
         error: t.error,
         failure_kind: t.failure_kind,
         attempts: t.attempt,
-        log: log ?? null,
+        log,
         log_tail: log ? readable(readTail(log, 4096)).trimEnd().split("\n").slice(-20).join("\n") : "",
       };
     });
-  const k = stmt(
-    store,
-    `SELECT MIN(r.started_at) AS first, AVG(CASE WHEN r.outcome = 'succeeded' THEN r.finished_at - r.started_at END) AS avg_ms
-       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.project_id = ? AND t.order_id = ?`,
-  ).get(project, order) as { first: number | null; avg_ms: number | null };
+  const k = orderRunTimes(store, project, order);
   const done = st.counts.DONE;
   const failed = st.counts.FAILED;
   const totals = st.orders.find((x) => x.order === order);
@@ -195,7 +190,7 @@ export function orderView(store: Store, project: string, order: string): OrderVi
     counts: st.counts,
     tasks,
     workers: st.workers,
-    locks: st.locks.filter((l) => tasks.some((t) => t.task === l.task)),
+    locks: st.locks.filter((l) => lv.has(l.task)),
     failures,
     trend: trend(store, project, order, now),
     kpis: {
@@ -215,14 +210,7 @@ const SLOT_MS = 5 * 60_000;
 
 function trend(store: Store, project: string, order: string, now: number): TrendPoint[] {
   const first = Math.floor((now - 3600_000) / SLOT_MS) * SLOT_MS + SLOT_MS;
-  const rows = stmt(
-    store,
-    `SELECT (r.finished_at - @first) / ${SLOT_MS} AS slot,
-            SUM(r.outcome = 'succeeded') AS ok, SUM(r.outcome NOT IN ('succeeded', 'killed', 'spawn_failed', 'reviewing')) AS bad
-       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.project_id = @project AND t.order_id = @order AND r.finished_at >= @first
-      GROUP BY slot`,
-  ).all({ project, order, first }) as Array<{ slot: number; ok: number; bad: number }>;
+  const rows = endedPerSlot(store, project, order, first, SLOT_MS);
   const out: TrendPoint[] = Array.from({ length: 12 }, (_, i) => ({ t: first + i * SLOT_MS, succeeded: 0, failed: 0 }));
   for (const r of rows) {
     const p = out[Math.min(11, Math.max(0, Math.floor(r.slot)))];
@@ -236,13 +224,7 @@ function trend(store: Store, project: string, order: string, now: number): Trend
 
 /** The end of a task's latest log (or review log while it is reviewed), for the live tail. */
 export function taskLogTail(store: Store, project: string, task: string, bytes = 8192): { task: string; log: string | null; text: string } {
-  const r = stmt(
-    store,
-    `SELECT CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log
-       FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE t.project_id = ? AND t.id = ?`,
-  ).get(project, task) as { log: string | null } | undefined;
-  const log = r?.log ?? null;
+  const log = currentLogPath(store, project, task);
   return { task, log, text: log ? readable(readTail(log, bytes)) : "" };
 }
 
@@ -253,28 +235,9 @@ export function taskLogTail(store: Store, project: string, task: string, bytes =
  * creation. `started_at - ready_at` is how long it queued.
  */
 export function orderAttempts(store: Store, project: string, order: string, task?: string): AttemptJson[] {
-  const rows = stmt(
-    store,
-    `SELECT r.task_id AS task, r.attempt, r.started_at, r.review_started_at, r.finished_at, r.outcome, r.exit_code, r.error,
-            CASE WHEN r.cost_usd IS NULL AND r.review_cost_usd IS NULL THEN NULL ELSE COALESCE(r.cost_usd, 0) + COALESCE(r.review_cost_usd, 0) END AS cost,
-            t.created_at
-       FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.project_id = ? AND t.order_id = ?
-      ORDER BY r.started_at, r.id`,
-  ).all(project, order) as Array<{
-    task: string;
-    attempt: number;
-    started_at: number;
-    review_started_at: number | null;
-    finished_at: number | null;
-    outcome: string;
-    exit_code: number | null;
-    error: string | null;
-    cost: number | null;
-    created_at: number;
-  }>;
+  const rows = orderAttemptRows(store, project, order);
   const deps = new Map<string, string[]>();
-  for (const d of stmt(store, "SELECT task_id, dep_id FROM task_deps WHERE project_id = ?").raw().all(project) as Array<[string, string]>) {
+  for (const d of projectDepEdges(store, project)) {
     deps.set(d[0], [...(deps.get(d[0]) ?? []), d[1]]);
   }
   const ends = new Map<string, number[]>();
@@ -318,7 +281,7 @@ export interface TaskDetailJson {
 /** One task: why it is where it is (the `explain` chain) and its run history. */
 export function taskDetail(store: Store, project: string, task: string): TaskDetailJson {
   const e = explainTask(store, { task, project });
-  const row = stmt(store, "SELECT order_id, title FROM tasks WHERE project_id = ? AND id = ?").get(project, task) as { order_id: string; title: string };
+  const row = taskOrderAndTitle(store, project, task)!;
   const { project: _p, ...explain } = e;
   return { project, order: row.order_id, task, title: row.title, status: e.status, explain, attempts: orderAttempts(store, project, row.order_id, task) };
 }

@@ -5,9 +5,10 @@
  * workers auto-scaling would give under the limits of the active orders (or
  * the defaults), with those limits — the thresholds the charts draw.
  *
- * Samples are stored in the database (`machine_samples`, the last 24 hours
- * kept), so the charts survive a restart of the dashboard; a read-only or
- * busy database only costs the sample its persistence.
+ * Samples are stored (the last 24 hours kept) in their own file next to the
+ * database (src/store/machine-samples.ts), so the charts survive a restart
+ * of the dashboard and a sample never wakes a supervisor; a read-only or busy
+ * file only costs the sample its persistence.
  */
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
@@ -15,7 +16,8 @@ import type { Store } from "../store/open.js";
 import { createResourceMonitor, type ResourceMonitor } from "../resources/monitor.js";
 import { scaleFor } from "../launch/plan-launch.js";
 import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js";
-import { stmt } from "../store/statements.js";
+import { activeLaunchOptionsJson, projectRoots, runningCount, storeIsOpen } from "../store/dashboard-reads.js";
+import { openMachineSamples, type MachineSamples } from "../store/machine-samples.js";
 
 export interface MachinePoint {
   t: number;
@@ -64,6 +66,7 @@ export class MachineHistory {
   private timer: NodeJS.Timeout | null = null;
   private readonly monitor: ResourceMonitor = createResourceMonitor();
   private limits: LaunchOptions = LAUNCH_DEFAULTS;
+  private kept: MachineSamples | null = null;
   onSample: ((p: MachinePoint) => void) | null = null;
 
   constructor(
@@ -72,6 +75,11 @@ export class MachineHistory {
   ) {}
 
   start(): void {
+    try {
+      this.kept ??= openMachineSamples(this.store);
+    } catch {
+      // Samples are shown, not kept.
+    }
     this.load();
     void this.sample();
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
@@ -81,12 +89,12 @@ export class MachineHistory {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.kept?.close();
+    this.kept = null;
   }
 
   private currentLimits(): LaunchOptions {
-    const raw = stmt(this.store, "SELECT launch_options FROM orders WHERE active = 1 AND launch_options IS NOT NULL ORDER BY created_at LIMIT 1")
-      .pluck()
-      .get() as string | undefined;
+    const raw = activeLaunchOptionsJson(this.store);
     return raw ? { ...LAUNCH_DEFAULTS, ...(JSON.parse(raw) as Partial<LaunchOptions>) } : LAUNCH_DEFAULTS;
   }
 
@@ -95,10 +103,7 @@ export class MachineHistory {
     if (this.loaded) return;
     this.loaded = true;
     try {
-      const rows = stmt(
-        this.store,
-        "SELECT t, cpu, mem, workers, running, gpu, gpu_mem, disk_db, disk_root, max_cpu, max_memory, max_workers FROM machine_samples WHERE t >= ? ORDER BY t",
-      ).all(Date.now() - SHOW_MS) as Array<MachinePoint & { max_cpu: number; max_memory: number; max_workers: number }>;
+      const rows = this.kept?.since(Date.now() - SHOW_MS) ?? [];
       this.points = rows.map(({ max_cpu: _c, max_memory: _m, max_workers: _w, ...p }) => p);
     } catch {
       // An older database without the table (read-only): the history starts now.
@@ -107,19 +112,16 @@ export class MachineHistory {
 
   private persist(p: MachinePoint): void {
     try {
-      stmt(
-        this.store,
-        `INSERT OR REPLACE INTO machine_samples (t, cpu, mem, workers, running, gpu, gpu_mem, disk_db, disk_root, max_cpu, max_memory, max_workers)
-         VALUES (@t, @cpu, @mem, @workers, @running, @gpu, @gpu_mem, @disk_db, @disk_root, @max_cpu, @max_memory, @max_workers)`,
-      ).run({ ...p, max_cpu: this.limits.maxCpu, max_memory: this.limits.maxMemory, max_workers: this.limits.maxWorkers });
-      if (this.samples++ % 100 === 0) stmt(this.store, "DELETE FROM machine_samples WHERE t < ?").run(p.t - KEEP_MS);
+      if (!this.kept) return;
+      this.kept.add({ ...p, max_cpu: this.limits.maxCpu, max_memory: this.limits.maxMemory, max_workers: this.limits.maxWorkers });
+      if (this.samples++ % 100 === 0) this.kept.prune(p.t - KEEP_MS);
     } catch {
       // Busy or read-only: the sample is shown, not kept.
     }
   }
 
   private diskOfRoots(): number | null {
-    const roots = stmt(this.store, "SELECT root FROM projects").pluck().all() as string[];
+    const roots = projectRoots(this.store);
     let max: number | null = null;
     for (const r of roots) {
       const d = diskUsedPercent(r);
@@ -134,9 +136,9 @@ export class MachineHistory {
     this.sampling = true;
     try {
       const s = await this.monitor.sample();
-      if (!this.store.sqlite.open || this.timer === null) return;
+      if (!storeIsOpen(this.store) || this.timer === null) return;
       this.limits = this.currentLimits();
-      const running = stmt(this.store, "SELECT COUNT(*) FROM tasks WHERE status IN ('IN_PROGRESS', 'REVIEW')").pluck().get() as number;
+      const running = runningCount(this.store);
       const p: MachinePoint = {
         t: s.takenAt,
         cpu: s.cpuPercent,

@@ -57,6 +57,22 @@ function duration(s: number | null): string {
   return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
+/**
+ * A running clock: the elapsed time as rendered, which the page's script
+ * advances every second from `data-since` (so a running task's row does not
+ * change on the server every second, and no update is sent for it).
+ */
+function clock(startedAt: string | null, finished: boolean, s: number | null): string {
+  if (s === null) return "";
+  if (finished || !startedAt) return esc(duration(s));
+  return `<span class="el" data-since="${Date.parse(startedAt)}">${esc(duration(s))}</span>`;
+}
+
+/** A rendered fragment without what the page's script keeps current by itself (running clocks): equal when nothing worth sending changed. */
+export function liveSignature(html: string): string {
+  return html.replace(/(<span class="el" data-since="\d+">)[^<]*/g, "$1").replace(/\([^()"]*? of work/g, "(of work");
+}
+
 function progressBar(t: DashboardTask): string {
   if (!t.progress) return "";
   const pct = t.progress.total > 0 ? Math.min(100, Math.round((t.progress.done / t.progress.total) * 100)) : 0;
@@ -107,7 +123,7 @@ export function describeWaiting(w: SkipReason): string {
   }
 }
 
-function taskRow(t: DashboardTask): string {
+export function taskRow(t: DashboardTask): string {
   const state = t.blocked ? "BLOCKED" : t.status;
   const usd = t.cost_usd !== null ? `$${t.cost_usd.toFixed(4)}` : "";
   const why = t.status === "QUEUED" ? (t.waiting ? describeWaiting(t.waiting) : "ready to launch") : "";
@@ -119,7 +135,7 @@ function taskRow(t: DashboardTask): string {
 <td class="files">${t.target_files.map((f) => `<code>${esc(f)}</code>`).join(" ")}</td>
 <td class="tries">${esc(t.attempt)}/${esc(t.max_attempts)}</td>
 <td class="progress">${progressBar(t)}</td>
-<td class="time">${esc(duration(t.elapsed_s))}</td>
+<td class="time">${clock(t.started_at, t.finished_at !== null, t.elapsed_s)}</td>
 <td class="fail">${t.failure_kind ? `<span class="kind">${esc(t.failure_kind)}</span>` : ""}${t.out_of_scope.length ? ` <span class="kind" title="${esc(t.out_of_scope.join(", "))}">out of scope</span>` : ""}</td>
 <td class="cost">${esc(usd)}</td>
 <td class="actions">${actions(t)}</td></tr>`;
@@ -133,9 +149,83 @@ function viewTabs(v: OrderViewJson, view: OrderViewKind): string {
   return `<nav class="views">${tab("tasks", "Tasks")}${tab("graph", "Graph")}${tab("timeline", "Timeline")}</nav>`;
 }
 
-export function renderOrder(v: OrderViewJson, view: OrderViewKind = "tasks", attempts: AttemptJson[] = []): string {
-  const byLevel = new Map<number, DashboardTask[]>();
-  for (const t of v.tasks) byLevel.set(t.level, [...(byLevel.get(t.level) ?? []), t]);
+/** What the task list shows: a text filter (every word matches the id, title, status or reason), DONE collapsed or not, how many rows. */
+export interface TaskFilter {
+  q: string;
+  hideDone: boolean;
+  limit: number;
+}
+
+/** Rows rendered at first and per "show more": the first screen of a 10,000-task order comes fast, the rest on demand. */
+export const PAGE_ROWS = 200;
+
+export const NO_FILTER: TaskFilter = { q: "", hideDone: false, limit: PAGE_ROWS };
+
+function waitingText(t: DashboardTask): string {
+  return t.status === "QUEUED" ? (t.waiting ? describeWaiting(t.waiting) : "ready to launch") : "";
+}
+
+/** The order's tasks the filter keeps, by dependency level (as the table shows them). */
+export function filterTasks(tasks: DashboardTask[], f: Pick<TaskFilter, "q" | "hideDone">): DashboardTask[] {
+  const words = f.q.toLowerCase().split(/\s+/).filter(Boolean);
+  const kept = tasks.filter((t) => {
+    if (f.hideDone && t.status === "DONE") return false;
+    if (words.length === 0) return true;
+    const state = t.blocked ? "BLOCKED" : t.status;
+    const hay = `${t.task}\n${t.title}\n${state}\n${state === "IN_PROGRESS" ? "RUNNING" : ""}\n${waitingText(t)}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+  return kept.map((t, i) => ({ t, i })).sort((a, b) => a.t.level - b.t.level || a.i - b.i).map((x) => x.t);
+}
+
+function levelRow(l: number): string {
+  return `<tr class="level" data-level="${l}"><td colspan="12">${l === 0 ? "Level 0 — no dependencies" : `Level ${l} — after level ${l - 1}`}</td></tr>`;
+}
+
+/** Rows `from` up to `to` of a filtered list, with a level heading where a level starts, and a "show more" row when rows are left. */
+export function renderRows(list: DashboardTask[], from: number, to: number): string {
+  const out: string[] = [];
+  let level = from > 0 ? list[from - 1]?.level : undefined;
+  for (let i = from; i < Math.min(to, list.length); i++) {
+    const t = list[i]!;
+    if (t.level !== level) out.push(levelRow(t.level));
+    level = t.level;
+    out.push(taskRow(t));
+  }
+  if (to < list.length) {
+    const next = Math.min(PAGE_ROWS, list.length - to);
+    out.push(`<tr class="more"><td colspan="12"><button data-action="more" data-offset="${to}">Show ${next} more (${list.length - to} not shown)</button></td></tr>`);
+  }
+  return out.join("");
+}
+
+/** The task list: the filter bar and the first `limit` rows the filter keeps. */
+export function renderTasks(v: OrderViewJson, f: TaskFilter): string {
+  const list = filterTasks(v.tasks, f);
+  const done = v.tasks.filter((t) => t.status === "DONE").length;
+  const shown = Math.min(f.limit, list.length);
+  const note = list.length === v.tasks.length ? `${v.tasks.length} tasks` : `${list.length} of ${v.tasks.length} tasks${f.hideDone && done ? ` (${done} DONE collapsed)` : ""}`;
+  return `<h2>Tasks</h2><div class="filters"><input type="search" id="q" name="q" placeholder="filter: id, status, text" value="${esc(f.q)}" autocomplete="off" aria-label="filter tasks"><label><input type="checkbox" id="hidedone"${
+    f.hideDone ? " checked" : ""
+  }> collapse DONE</label><span class="muted small" id="shown" data-shown="${shown}" data-matching="${list.length}">${esc(note)}</span></div><table class="tasks"><thead><tr><th>task</th><th>title</th><th>status</th><th>pri</th><th>deps</th><th>files</th><th>tries</th><th>progress</th><th>time</th><th>failure</th><th>cost</th><th></th></tr></thead><tbody id="rows">${renderRows(
+    list,
+    0,
+    f.limit,
+  )}</tbody></table>`;
+}
+
+const FAILURES_SHOWN = 30;
+
+/** The parts of an order's page that live updates send whole when they change (the task rows go one by one). */
+export interface OrderParts {
+  head: string;
+  trend: string;
+  workers: string;
+  locks: string;
+  failures: string;
+}
+
+export function orderParts(v: OrderViewJson): OrderParts {
   const k = v.kpis;
   const kpi = (label: string, value: string) => `<div class="kpi"><div class="v">${esc(value)}</div><div class="l">${esc(label)}</div></div>`;
   const ob = (action: string, label: string, extra = "") => `<button data-action="${action}" data-project="${esc(v.project)}" data-order="${esc(v.order)}"${extra}>${label}</button>`;
@@ -146,39 +236,39 @@ export function renderOrder(v: OrderViewJson, view: OrderViewKind = "tasks", att
     "throughput",
     k.throughput_per_min === null ? "—" : `${k.throughput_per_min}/min`,
   )}${kpi("avg duration", k.avg_duration_s === null ? "—" : duration(k.avg_duration_s))}${kpi("agent cost", k.cost_usd === null ? "—" : `$${k.cost_usd.toFixed(4)}`)}</div>`;
-  const levels = [...byLevel.keys()].sort((a, b) => a - b);
-  const tasks = `<h2>Tasks</h2><table class="tasks"><thead><tr><th>task</th><th>title</th><th>status</th><th>pri</th><th>deps</th><th>files</th><th>tries</th><th>progress</th><th>time</th><th>failure</th><th>cost</th><th></th></tr></thead>${levels
-    .map(
-      (l) => `<tbody><tr class="level"><td colspan="12">${l === 0 ? "Level 0 — no dependencies" : `Level ${l} — after level ${l - 1}`}</td></tr>${byLevel
-        .get(l)!
-        .map(taskRow)
-        .join("")}</tbody>`,
-    )
-    .join("")}</table>`;
-  const body = view === "graph" ? renderGraph(v) : view === "timeline" ? renderTimeline(v, attempts) : tasks;
   const byId = new Map(v.tasks.map((t) => [t.task, t]));
   const workers = v.workers.length
     ? `<h2>Running workers</h2><table class="workers"><thead><tr><th>task</th><th>pid</th><th>attempt</th><th>elapsed</th><th>progress</th><th>last output</th></tr></thead><tbody>${v.workers
-        .map(
-          (w) => `<tr data-worker="${esc(w.task)}"><td class="id">${esc(w.task)}${w.status === "REVIEW" ? ' <span class="badge s-REVIEW">REVIEW</span>' : ""}</td><td data-label="pid">${esc(w.pid)}</td><td data-label="attempt">${esc(
+        .map((w) => {
+          const t = byId.get(w.task);
+          return `<tr data-worker="${esc(w.task)}"><td class="id">${esc(w.task)}${w.status === "REVIEW" ? ' <span class="badge s-REVIEW">REVIEW</span>' : ""}</td><td data-label="pid">${esc(w.pid)}</td><td data-label="attempt">${esc(
             w.attempt,
-          )}</td><td data-label="elapsed">${esc(duration(w.elapsed_s))}</td><td>${byId.get(w.task) ? progressBar(byId.get(w.task)!) : ""}</td><td class="out"><button data-action="log" data-project="${esc(w.project)}" data-task="${esc(w.task)}">tail</button> <code>${esc(w.last_output)}</code></td></tr>`,
-        )
+          )}</td><td data-label="elapsed">${clock(t?.started_at ?? null, false, w.elapsed_s)}</td><td>${t ? progressBar(t) : ""}</td><td class="out"><button data-action="log" data-project="${esc(w.project)}" data-task="${esc(w.task)}">tail</button> <code>${esc(w.last_output)}</code></td></tr>`;
+        })
         .join("")}</tbody></table>`
     : "";
   const locks = v.locks.length
     ? `<h2>Locks</h2><table class="locks"><tbody>${v.locks.map((l) => `<tr><td><code>${esc(l.file)}</code></td><td>${esc(l.task)}</td><td class="muted">${esc(l.acquired_at)}</td></tr>`).join("")}</tbody></table>`
     : "";
+  const more = v.failures.length > FAILURES_SHOWN ? `<p class="muted">and ${v.failures.length - FAILURES_SHOWN} more failed tasks: filter the tasks by <code>FAILED</code>.</p>` : "";
   const failures = v.failures.length
     ? `<h2>Failures</h2>${v.failures
+        .slice(0, FAILURES_SHOWN)
         .map(
           (f) => `<div class="failure" data-failure="${esc(f.task)}"><div><b>${esc(f.task)}</b> <span class="kind">${esc(f.failure_kind)}</span> after ${esc(f.attempts)} attempt(s): ${esc(
             f.error,
           )}</div><pre>${esc(f.log_tail)}</pre></div>`,
         )
-        .join("")}`
+        .join("")}${more}`
     : "";
-  return `${head}${trendChart(v.trend)}${viewTabs(v, view)}${body}${workers}${locks}${failures}<p class="muted small">updated ${esc(v.generated_at)}</p>`;
+  return { head, trend: trendChart(v.trend), workers, locks, failures };
+}
+
+export function renderOrder(v: OrderViewJson, view: OrderViewKind = "tasks", attempts: AttemptJson[] = [], filter: TaskFilter = NO_FILTER): string {
+  const p = orderParts(v);
+  const part = (name: keyof OrderParts) => `<div data-part="${name}">${p[name]}</div>`;
+  const body = view === "graph" ? renderGraph(v) : view === "timeline" ? renderTimeline(v, attempts) : renderTasks(v, filter);
+  return `${part("head")}${part("trend")}${viewTabs(v, view)}<div data-part="body">${body}</div>${part("workers")}${part("locks")}${part("failures")}`;
 }
 
 const GRAPH_MAX = 400;
@@ -335,40 +425,51 @@ function trendChart(trend: OrderViewJson["trend"]): string {
   return `<figure class="trend"><figcaption>Attempts ended per 5 min, last hour — <b>${failed}</b> failed</figcaption><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="error trend"><line x1="0" x2="${W}" y1="${H / 2}" y2="${H / 2}" class="mid"/>${bars}</svg></figure>`;
 }
 
-function chart(points: Array<{ t: number; v: number | null }>, opts: { label: string; max: number; threshold?: number; unit: string }): string {
-  const W = 560;
+/**
+ * A machine chart. The line's x is seconds since the first sample shown
+ * (`data-base`), and the last hour is picked by the viewBox: a new sample
+ * (the `machine` event) is one point the page's script appends, and the
+ * window moves by changing the viewBox — nothing is fetched again.
+ */
+function chart(key: string, points: Array<{ t: number; v: number | null }>, opts: { label: string; max: number; threshold?: number; unit: string }): string {
   const H = 120;
   const now = points.length ? points[points.length - 1]!.t : Date.now();
+  const first = points[0]?.t ?? now;
   // The last hour, or since the first sample when the server is younger than that.
-  const span = Math.min(3600_000, Math.max(60_000, now - (points[0]?.t ?? now)));
+  const span = Math.min(3600_000, Math.max(60_000, now - first));
   const from = now - span;
-  const x = (t: number) => ((t - from) / span) * W;
-  const y = (v: number) => H - (Math.min(v, opts.max) / opts.max) * H;
+  const x = (t: number) => ((t - first) / 1000).toFixed(1);
+  const y = (v: number) => (H - (Math.min(v, opts.max) / opts.max) * H).toFixed(1);
   const line = points
     .filter((p) => p.v !== null)
-    .map((p) => `${x(p.t).toFixed(1)},${y(p.v!).toFixed(1)}`)
+    .map((p) => `${x(p.t)},${y(p.v!)}`)
     .join(" ");
   const last = [...points].reverse().find((p) => p.v !== null)?.v;
   const th =
     opts.threshold !== undefined
-      ? `<line class="threshold" x1="0" x2="${W}" y1="${y(opts.threshold).toFixed(1)}" y2="${y(opts.threshold).toFixed(1)}"><title>limit ${opts.threshold}${opts.unit}</title></line><text class="tl" x="${W - 4}" y="${(y(opts.threshold) - 3).toFixed(1)}">limit ${opts.threshold}${opts.unit}</text>`
+      ? `<line class="threshold" x1="-1000000" x2="100000000" y1="${y(opts.threshold)}" y2="${y(opts.threshold)}"><title>limit ${opts.threshold}${opts.unit}</title></line>`
       : "";
-  return `<figure class="chart"><figcaption>${esc(opts.label)} <b>${last === undefined ? "—" : `${last}${opts.unit}`}</b></figcaption><svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(opts.label)}"><rect width="${W}" height="${H}" class="bg"/>${th}<polyline points="${line}"/></svg><div class="axis"><span>-${span >= 3600_000 ? "60 min" : `${Math.round(span / 60_000)} min`}</span><span>now</span></div></figure>`;
+  const limit = opts.threshold !== undefined ? ` <span class="tl">limit ${esc(opts.threshold)}${esc(opts.unit)}</span>` : "";
+  return `<figure class="chart" data-key="${esc(key)}" data-max="${opts.max}" data-unit="${esc(opts.unit)}" data-base="${first}"><figcaption>${esc(opts.label)} <b>${
+    last === undefined ? "—" : `${last}${opts.unit}`
+  }</b>${limit}</figcaption><svg viewBox="${x(from)} 0 ${(span / 1000).toFixed(1)} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(opts.label)}"><rect x="-1000000" width="100000000" height="${H}" class="bg"/>${th}<polyline points="${line}"/></svg><div class="axis"><span>-${
+    span >= 3600_000 ? "60 min" : `${Math.round(span / 60_000)} min`
+  }</span><span>now</span></div></figure>`;
 }
 
 export function renderMachine(m: MachineJson): string {
   const pts = m.points;
   const charts = [
-    chart(pts.map((p) => ({ t: p.t, v: p.cpu })), { label: "CPU", max: 100, threshold: m.max_cpu, unit: "%" }),
-    chart(pts.map((p) => ({ t: p.t, v: p.mem })), { label: "Memory (without cache)", max: 100, threshold: m.max_memory, unit: "%" }),
-    chart(pts.map((p) => ({ t: p.t, v: p.workers })), { label: "Effective workers", max: Math.max(1, m.max_workers), threshold: m.max_workers, unit: "" }),
-    chart(pts.map((p) => ({ t: p.t, v: p.disk_db ?? null })), { label: "Disk (database)", max: 100, threshold: DISK_WARN, unit: "%" }),
+    chart("cpu", pts.map((p) => ({ t: p.t, v: p.cpu })), { label: "CPU", max: 100, threshold: m.max_cpu, unit: "%" }),
+    chart("mem", pts.map((p) => ({ t: p.t, v: p.mem })), { label: "Memory (without cache)", max: 100, threshold: m.max_memory, unit: "%" }),
+    chart("workers", pts.map((p) => ({ t: p.t, v: p.workers })), { label: "Effective workers", max: Math.max(1, m.max_workers), threshold: m.max_workers, unit: "" }),
+    chart("disk_db", pts.map((p) => ({ t: p.t, v: p.disk_db ?? null })), { label: "Disk (database)", max: 100, threshold: DISK_WARN, unit: "%" }),
   ];
   if (pts.some((p) => p.disk_root != null && p.disk_root !== p.disk_db)) {
-    charts.push(chart(pts.map((p) => ({ t: p.t, v: p.disk_root ?? null })), { label: "Disk (project roots)", max: 100, threshold: DISK_WARN, unit: "%" }));
+    charts.push(chart("disk_root", pts.map((p) => ({ t: p.t, v: p.disk_root ?? null })), { label: "Disk (project roots)", max: 100, threshold: DISK_WARN, unit: "%" }));
   }
-  if (pts.some((p) => p.gpu !== null)) charts.push(chart(pts.map((p) => ({ t: p.t, v: p.gpu })), { label: "GPU", max: 100, unit: "%" }));
-  if (pts.some((p) => p.gpu_mem != null)) charts.push(chart(pts.map((p) => ({ t: p.t, v: p.gpu_mem ?? null })), { label: "GPU memory", max: 100, unit: "%" }));
+  if (pts.some((p) => p.gpu !== null)) charts.push(chart("gpu", pts.map((p) => ({ t: p.t, v: p.gpu })), { label: "GPU", max: 100, unit: "%" }));
+  if (pts.some((p) => p.gpu_mem != null)) charts.push(chart("gpu_mem", pts.map((p) => ({ t: p.t, v: p.gpu_mem ?? null })), { label: "GPU memory", max: 100, unit: "%" }));
   return `<h2>Machine <small class="muted">last hour, every ${esc(m.interval_s)} s; dashed: the auto-scaling limits (disk: ${DISK_WARN}%)</small></h2><div class="charts">${charts.join("")}</div>`;
 }
 
@@ -397,7 +498,9 @@ button:hover{background:#eef3ff}button.danger{color:#b3261e;border-color:#e7b5b0
 .failure{background:#fff;border-left:4px solid #d64545;padding:6px 10px;margin-bottom:8px;border-radius:4px}pre{background:#111827;color:#d6e2ff;padding:8px;border-radius:6px;overflow:auto;max-height:260px;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{margin:0;background:#fff;border-radius:8px;padding:8px;box-shadow:0 1px 2px #0001;width:380px;max-width:100%}.chart svg{width:100%;height:110px;display:block}
 .chart .bg{fill:#fafbfd}.chart polyline{fill:none;stroke:#2d7ff9;stroke-width:2;vector-effect:non-scaling-stroke}.chart .threshold{stroke:#d64545;stroke-dasharray:6 4;stroke-width:1.5;vector-effect:non-scaling-stroke}
-.chart .tl{font-size:10px;fill:#d64545;text-anchor:end}.trend{margin:0 0 8px;background:#fff;border-radius:8px;padding:6px 10px;width:400px;max-width:100%;box-shadow:0 1px 2px #0001;font-size:12px;color:#55627a}
+.chart .tl{font-size:10px;color:#d64545;font-weight:400}
+.filters{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:0 0 8px}.filters input[type=search]{flex:1 1 220px;max-width:420px;font:14px system-ui;padding:5px 8px;border:1px solid #c9d2e0;border-radius:6px}
+.filters label{font-size:13px;white-space:nowrap}tr.more td{text-align:center}tr.more button{font-size:13px;padding:6px 14px}.trend{margin:0 0 8px;background:#fff;border-radius:8px;padding:6px 10px;width:400px;max-width:100%;box-shadow:0 1px 2px #0001;font-size:12px;color:#55627a}
 .trend svg{width:100%;height:60px;display:block}.trend .ok{fill:#1f9d55}.trend .bad{fill:#d64545}.trend .mid{stroke:#c9d2e0}.axis{display:flex;justify-content:space-between;font-size:10px;color:#7d889c}
 .scrollx{overflow:auto;max-width:100%;background:#fff;border-radius:8px;box-shadow:0 1px 2px #0001;padding:6px;max-height:70vh}.legend{margin-bottom:6px}
 .graph .node{cursor:pointer}.graph .node rect{fill:#dde3ee;stroke:#9aa6bb}.graph .node text{font-size:12px;font-weight:600;fill:#1d2433}
@@ -418,7 +521,7 @@ main{padding:10px 10px 80px;overflow:visible}h1{font-size:18px}.kpi{min-width:0;
 table.tasks,table.tasks tbody,table.tasks tr,table.tasks td,table.workers,table.workers tbody,table.workers tr,table.workers td{display:block;width:auto}
 table.tasks thead,table.workers thead{display:none}table.tasks,table.workers{background:none;box-shadow:none}
 table.tasks tr[data-task],table.workers tr{display:grid;grid-template-columns:1fr auto;gap:2px 8px;background:#fff;border-radius:8px;margin:0 0 8px;padding:8px 10px;box-shadow:0 1px 2px #0002}
-table.tasks tr.level td{background:none;padding:8px 2px 4px}table.tasks td,table.workers td{border:0;padding:0}
+table.tasks tr.level td{background:none;padding:8px 2px 4px}table.tasks tr.more td{padding:4px 0 10px}.filters input[type=search]{font-size:16px;min-width:0}table.tasks td,table.workers td{border:0;padding:0}
 table.tasks td.id{grid-column:1;font-size:15px}table.tasks td.st{grid-column:2;grid-row:1;text-align:right}table.tasks td.ttl,table.tasks td.deps,table.tasks td.fail,table.tasks td.progress{grid-column:1/3}
 table.tasks td.ttl{color:#55627a}table.tasks td.files,table.tasks td.cost,table.tasks td.pri{display:none}table.tasks td.tries,table.tasks td.time{font-size:12px;color:#55627a}
 table.tasks td.tries::before{content:"tries "}table.tasks td:empty{display:none}.bar{width:100%}

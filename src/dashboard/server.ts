@@ -3,15 +3,18 @@
  *
  *   GET  /                              the first order's page (or an empty one)
  *   GET  /orders/PROJECT/ORDER          an order's page, data included; `?view=tasks|graph|timeline`,
- *                                       `?fragment=order|sidebar|machine`, `?fragment=task&task=T` (the task panel)
+ *                                       `?fragment=order|tasks|sidebar|machine`, `?fragment=rows&offset=N` (the
+ *                                       next page of task rows), `?fragment=task&task=T` (the task panel); the task
+ *                                       list takes `q=TEXT` (filter), `done=hide` (collapse DONE), `limit=N` rows
  *   GET  /api/overview                  every project and order with counts
  *   GET  /api/orders/PROJECT/ORDER      one order in full (tasks, workers, locks, failures, KPIs)
  *   GET  /api/machine                   CPU, memory, GPU, effective workers over the last hour
  *   GET  /api/orders/PROJECT/ORDER/attempts  every attempt (the timeline)
  *   GET  /api/tasks/PROJECT/TASK        the task's explain chain and its attempts
  *   GET  /api/tasks/PROJECT/TASK/log    the end of the task's latest log
- *   GET  /api/events                    server-sent events: `hello` (on each connection: refetch), `change`
- *                                       (the store changed), `machine` (a sample), `ping` (every 15 s)
+ *   GET  /api/events?project=P&order=O  server-sent events: `hello` (on each connection: refetch), `delta` (the
+ *                                       order's changed rows and parts), `sidebar` (the order list, when it
+ *                                       changed), `machine` (a sample, appended by the page), `ping` (every 15 s)
  *   POST /api/tasks/PROJECT/TASK/{kill,requeue,retry}
  *   POST /api/orders/PROJECT/ORDER/{pause,resume}
  *   POST /api/orders/PROJECT/ORDER/scale    `{"workers": N}`
@@ -27,18 +30,36 @@
  * loopback, the Host header must be a loopback name (no DNS rebinding).
  *
  * Live: the server looks at SQLite's `data_version` every 250 ms (cheap, no
- * query) and tells the open pages when another process changed the store.
+ * query); when another process changed the store it works out, at most every
+ * 500 ms, what changed for each order a page watches (./live-order.ts) and
+ * sends only that. Responses and the event stream are compressed
+ * (./compress.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Store } from "../store/open.js";
 import { AipmError, usageError } from "../errors.js";
 import { getOrder } from "../store/read-project.js";
+import { dataVersion, storeIsOpen } from "../store/dashboard-reads.js";
+import { EventStream, pickEncoding, sendBody } from "./compress.js";
+import { LiveOrder } from "./live-order.js";
 
 const orderExists = (store: Store, project: string, order: string): void => void getOrder(store, project, order);
 import { MachineHistory } from "./machine-history.js";
 import { orderAttempts, orderView, overview, taskDetail, taskLogTail } from "./dashboard-data.js";
-import { renderMachine, renderOrder, renderPage, renderSidebar, renderTaskDetail, type OrderViewKind } from "./render-page.js";
+import {
+  filterTasks,
+  PAGE_ROWS,
+  renderMachine,
+  renderOrder,
+  renderPage,
+  renderRows,
+  renderSidebar,
+  renderTaskDetail,
+  renderTasks,
+  type OrderViewKind,
+  type TaskFilter,
+} from "./render-page.js";
 import { killAction, pauseAction, retryAction, scaleAction } from "../runtime/task-actions.js";
 
 export interface DashboardOptions {
@@ -62,6 +83,8 @@ export interface Dashboard {
 const LOGIN_TTL_MS = 10 * 60_000;
 
 const WATCH_MS = 250;
+/** At most this often, the orders the pages watch are read again to find what changed. */
+const DELTA_MS = 500;
 const HEARTBEAT_MS = 15_000;
 
 export function isLoopback(host: string): boolean {
@@ -84,8 +107,8 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
+function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  sendBody(req, res, status, {
     "content-type": type,
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
@@ -93,11 +116,10 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
     "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'",
     "referrer-policy": "no-referrer",
     ...headers,
-  });
-  res.end(body);
+  }, body);
 }
 
-const json = (res: ServerResponse, status: number, doc: unknown) => send(res, status, "application/json; charset=utf-8", JSON.stringify(doc));
+const json = (req: IncomingMessage, res: ServerResponse, status: number, doc: unknown) => send(req, res, status, "application/json; charset=utf-8", JSON.stringify(doc));
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -113,6 +135,21 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+function intParam(url: URL, name: string, fallback: number, min: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw usageError(`${name}: expected a whole number from ${min} up, got ${raw}`);
+  return n;
+}
+
+/** The task list's filter from the query: `q`, `done=hide`, `limit`. */
+function taskFilter(url: URL): TaskFilter {
+  const done = url.searchParams.get("done");
+  if (done !== null && done !== "hide" && done !== "show") throw usageError(`done: expected hide or show, got ${done}`);
+  return { q: (url.searchParams.get("q") ?? "").slice(0, 200), hideDone: done === "hide", limit: Math.min(intParam(url, "limit", PAGE_ROWS, 1), 100_000) };
+}
+
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const token = o.env.AIPM_DASHBOARD_TOKEN?.trim() || null;
   if (!isLoopback(o.host) && !token) {
@@ -122,19 +159,47 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const { store } = o;
   const csrf = randomBytes(24).toString("base64url");
   const machine = new MachineHistory(store, o.sampleMs);
-  const clients = new Set<ServerResponse>();
-  const broadcast = (event: string, data = "{}") => {
-    for (const c of clients) c.write(`event: ${event}\ndata: ${data}\n\n`);
+  /** The open event streams, each with the order its page shows ("" for none). */
+  const clients = new Map<ServerResponse, { stream: EventStream; key: string }>();
+  /** Per order watched by some page: what was sent last (rows, parts, the sidebar with that order as the current one). */
+  const groups = new Map<string, { current: { project: string; order: string } | null; live: LiveOrder | null; sidebar: string; n: number }>();
+  const event = (name: string, data: string) => `event: ${name}\ndata: ${data}\n\n`;
+  const broadcast = (name: string, data = "{}") => {
+    const text = event(name, data);
+    for (const c of clients.values()) c.stream.send(text);
+  };
+  const toGroup = (key: string, text: string) => {
+    for (const c of clients.values()) if (c.key === key) c.stream.send(text);
   };
   machine.onSample = (p) => broadcast("machine", JSON.stringify(p));
-  let version = store.sqlite.pragma("data_version", { simple: true }) as number;
-  const watcher = setInterval(() => {
-    if (clients.size === 0 || !store.sqlite.open) return;
-    const v = store.sqlite.pragma("data_version", { simple: true }) as number;
-    if (v !== version) {
-      version = v;
-      broadcast("change");
+  let version = dataVersion(store);
+  let dirty = false;
+  let lastDelta = 0;
+  /** Works out and sends what changed, for every watched order. */
+  const sendChanges = () => {
+    dirty = false;
+    lastDelta = Date.now();
+    version = dataVersion(store);
+    const ov = overview(store);
+    for (const [key, g] of groups) {
+      const side = renderSidebar(ov, g.current);
+      if (side !== g.sidebar) {
+        g.sidebar = side;
+        toGroup(key, event("sidebar", JSON.stringify({ html: side })));
+      }
+      if (!g.live) continue;
+      try {
+        const delta = g.live.diff(orderView(store, g.live.project, g.live.order));
+        if (delta) toGroup(key, event("delta", JSON.stringify(delta)));
+      } catch {
+        // The order went away (cleanup): the page keeps what it shows until it reconnects.
+      }
     }
+  };
+  const watcher = setInterval(() => {
+    if (clients.size === 0 || !storeIsOpen(store)) return;
+    if (dataVersion(store) !== version) dirty = true;
+    if (dirty && Date.now() - lastDelta >= DELTA_MS) sendChanges();
   }, WATCH_MS);
   // A named event (not a comment): the page sees it, and reconnects when they stop coming (a phone that slept).
   const heartbeat = setInterval(() => broadcast("ping"), HEARTBEAT_MS);
@@ -171,13 +236,13 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     return sameOrigin && same(req.headers["x-csrf-token"] as string | undefined, csrf);
   };
 
-  const orderHtml = (current: { project: string; order: string }, view: OrderViewKind): string =>
-    renderOrder(orderView(store, current.project, current.order), view, view === "timeline" ? orderAttempts(store, current.project, current.order) : []);
-  const page = (current: { project: string; order: string } | null, view: OrderViewKind): string =>
+  const orderHtml = (current: { project: string; order: string }, view: OrderViewKind, filter: TaskFilter): string =>
+    renderOrder(orderView(store, current.project, current.order), view, view === "timeline" ? orderAttempts(store, current.project, current.order) : [], filter);
+  const page = (current: { project: string; order: string } | null, view: OrderViewKind, filter: TaskFilter): string =>
     renderPage({
       overview: overview(store),
       current,
-      orderHtml: current ? orderHtml(current, view) : `<h1>No order yet</h1><p class="muted">Import a plan: <code>aipm import plan.yaml</code></p>`,
+      orderHtml: current ? orderHtml(current, view, filter) : `<h1>No order yet</h1><p class="muted">Import a plan: <code>aipm import plan.yaml</code></p>`,
       machineHtml: renderMachine(machine.json()),
       csrf,
       view,
@@ -188,10 +253,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (isLoopback(o.host) && !isLoopback((req.headers.host ?? "").replace(/:\d+$/, ""))) {
-      return json(res, 403, { error: "this dashboard answers to loopback host names only" });
+      return json(req, res, 403, { error: "this dashboard answers to loopback host names only" });
     }
     const auth = authorised(req, url);
-    if (!auth.ok) return json(res, 401, { error: "AIPM_DASHBOARD_TOKEN required (Authorization: Bearer, or ?token=)" });
+    if (!auth.ok) return json(req, res, 401, { error: "AIPM_DASHBOARD_TOKEN required (Authorization: Bearer, or ?token=)" });
     const extra: Record<string, string> = auth.setCookie ? { "set-cookie": auth.setCookie } : {};
     if (auth.setCookie && req.method === "GET" && !url.pathname.startsWith("/api/")) {
       // The token (or the used login code) leaves the address bar and history: the cookie carries it from now on.
@@ -205,10 +270,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const method = req.method ?? "GET";
 
     if (method === "POST") {
-      if (!mayChange(req)) return json(res, 403, { error: "a control request needs the token, or a same-origin request with the page's CSRF token" });
+      if (!mayChange(req)) return json(req, res, 403, { error: "a control request needs the token, or a same-origin request with the page's CSRF token" });
       const raw = await readBody(req);
       const [api, kind, project, id, action] = parts;
-      if (api !== "api" || !project || !id || !action) return json(res, 404, { error: "no such control" });
+      if (api !== "api" || !project || !id || !action) return json(req, res, 404, { error: "no such control" });
       let done: unknown = null;
       if (kind === "tasks" && (action === "kill" || action === "requeue")) {
         done = await killAction(store, { task: id, project, requeue: action === "requeue", env: o.env });
@@ -223,65 +288,102 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
           throw usageError("scale: the body must be JSON, {\"workers\": N}");
         }
         done = scaleAction(store, { project, order: id, workers: Number(body?.workers), env: o.env });
-      } else return json(res, 404, { error: "no such control" });
-      // Our own writes do not move data_version for our connection: tell the other pages ourselves.
-      broadcast("change");
-      return json(res, 200, done);
+      } else return json(req, res, 404, { error: "no such control" });
+      // Our own writes do not move data_version for our connection: send what changed ourselves, at once.
+      if (clients.size > 0) sendChanges();
+      return json(req, res, 200, done);
     }
-    if (method !== "GET" && method !== "HEAD") return json(res, 405, { error: "method not allowed" });
+    if (method !== "GET" && method !== "HEAD") return json(req, res, 405, { error: "method not allowed" });
 
     if (parts[0] === "api") {
-      if (parts[1] === "overview" && parts.length === 2) return json(res, 200, overview(store));
-      if (parts[1] === "machine" && parts.length === 2) return json(res, 200, machine.json());
-      if (parts[1] === "orders" && parts.length === 4) return json(res, 200, orderView(store, parts[2]!, parts[3]!));
+      if (parts[1] === "overview" && parts.length === 2) return json(req, res, 200, overview(store));
+      if (parts[1] === "machine" && parts.length === 2) return json(req, res, 200, machine.json());
+      if (parts[1] === "orders" && parts.length === 4) return json(req, res, 200, orderView(store, parts[2]!, parts[3]!));
       if (parts[1] === "orders" && parts.length === 5 && parts[4] === "attempts") {
         orderView(store, parts[2]!, parts[3]!); // 404 for an unknown order
-        return json(res, 200, { attempts: orderAttempts(store, parts[2]!, parts[3]!) });
+        return json(req, res, 200, { attempts: orderAttempts(store, parts[2]!, parts[3]!) });
       }
-      if (parts[1] === "tasks" && parts.length === 4) return json(res, 200, taskDetail(store, parts[2]!, parts[3]!));
-      if (parts[1] === "tasks" && parts.length === 5 && parts[4] === "log") return json(res, 200, taskLogTail(store, parts[2]!, parts[3]!));
+      if (parts[1] === "tasks" && parts.length === 4) return json(req, res, 200, taskDetail(store, parts[2]!, parts[3]!));
+      if (parts[1] === "tasks" && parts.length === 5 && parts[4] === "log") return json(req, res, 200, taskLogTail(store, parts[2]!, parts[3]!));
       if (parts[1] === "events" && parts.length === 2) {
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", ...extra });
+        const project = url.searchParams.get("project");
+        const orderId = url.searchParams.get("order");
+        const current = project && orderId ? { project, order: orderId } : null;
+        if (current) getOrderOr404(current);
+        const key = current ? `${current.project}\0${current.order}` : "";
+        let g = groups.get(key);
+        if (!g) {
+          // What the page is about to fetch is the baseline: changes from now on are sent as deltas.
+          const live = current ? new LiveOrder(current.project, current.order) : null;
+          if (current) live?.diff(orderView(store, current.project, current.order));
+          g = { current, live, sidebar: renderSidebar(overview(store), current), n: 0 };
+          groups.set(key, g);
+        }
+        g.n++;
+        const enc = pickEncoding(req.headers["accept-encoding"], true);
+        res.writeHead(200, {
+          "content-type": "text/event-stream",
+          "cache-control": "no-store, no-transform",
+          connection: "keep-alive",
+          vary: "accept-encoding",
+          ...(enc ? { "content-encoding": enc } : {}),
+          ...extra,
+        });
+        const stream = new EventStream(res, enc);
         // `hello` on every (re)connection: the page refetches what it shows (it may have missed changes), with the
-        // CSRF token of this server (a restarted one has a new token).
-        res.write(`retry: 1000\n\nevent: hello\ndata: ${JSON.stringify({ csrf })}\n\n`);
-        clients.add(res);
-        req.on("close", () => clients.delete(res));
+        // CSRF token of this server (a restarted one has a new token) and its clock (for the running clocks).
+        stream.send(`retry: 1000\n\n${event("hello", JSON.stringify({ csrf, now: Date.now() }))}`);
+        clients.set(res, { stream, key });
+        req.on("close", () => {
+          stream.dispose();
+          clients.delete(res);
+          const left = groups.get(key);
+          if (left && --left.n <= 0) groups.delete(key);
+        });
         return;
       }
-      return json(res, 404, { error: "no such API" });
+      return json(req, res, 404, { error: "no such API" });
     }
     let current: { project: string; order: string } | null = null;
     if (parts[0] === "orders" && parts.length === 3) current = { project: parts[1]!, order: parts[2]! };
     else if (parts.length === 0) {
       const first = overview(store).projects[0]?.orders[0];
       if (first) current = { project: first.project, order: first.order };
-    } else return send(res, 404, "text/plain; charset=utf-8", "not found\n");
+    } else return send(req, res, 404, "text/plain; charset=utf-8", "not found\n");
     const fragment = url.searchParams.get("fragment");
     const viewParam = url.searchParams.get("view") ?? "tasks";
     if (viewParam !== "tasks" && viewParam !== "graph" && viewParam !== "timeline") throw usageError(`view: expected tasks, graph or timeline, got ${viewParam}`);
     const view: OrderViewKind = viewParam;
     if (current) getOrderOr404(current);
     const taskParam = url.searchParams.get("task");
+    const filter = taskFilter(url);
+    const rowsHtml = () => {
+      const offset = intParam(url, "offset", 0, 0);
+      return renderRows(filterTasks(orderView(store, current!.project, current!.order).tasks, filter), offset, offset + PAGE_ROWS);
+    };
     const html =
       fragment === "order" && current
-        ? orderHtml(current, view)
+        ? orderHtml(current, view, filter)
+        : fragment === "tasks" && current
+          ? renderTasks(orderView(store, current.project, current.order), filter)
+        : fragment === "rows" && current
+          ? rowsHtml()
         : fragment === "task" && current && taskParam
           ? renderTaskDetail(taskDetail(store, current.project, taskParam))
           : fragment === "sidebar"
             ? renderSidebar(overview(store), current)
             : fragment === "machine"
               ? renderMachine(machine.json())
-              : page(current, view);
-    return send(res, 200, "text/html; charset=utf-8", html, extra);
+              : page(current, view, filter);
+    return send(req, res, 200, "text/html; charset=utf-8", html, extra);
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = err as Error;
       if (res.headersSent) return res.end();
-      if (e instanceof AipmError) return json(res, e.kind === "usage" ? (/^unknown /.test(e.message) ? 404 : 400) : 409, { error: e.message });
-      json(res, 500, { error: e.message });
+      if (e instanceof AipmError) return json(req, res, e.kind === "usage" ? (/^unknown /.test(e.message) ? 404 : 400) : 409, { error: e.message });
+      json(req, res, 500, { error: e.message });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -308,7 +410,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       clearInterval(watcher);
       clearInterval(heartbeat);
       machine.stop();
-      for (const c of clients) c.end();
+      for (const c of clients.values()) c.stream.end();
       clients.clear();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -240,6 +240,9 @@ export const events = sqliteTable(
 /**
  * The machine as the dashboard sampled it (every 5 s, the last 24 hours kept):
  * its charts survive a restart. Percentages; null where not measured.
+ * No longer written here: samples now go to their own file
+ * (src/store/machine-samples.ts), so that one never moves this database's
+ * `data_version`; rows left here are read until they age out.
  */
 export const machineSamples = sqliteTable("machine_samples", {
   /** Epoch ms of the sample. */
