@@ -187,3 +187,14 @@ describe("status: counts that add up, paused said", () => {
     expect(json.orders[0].paused).toBe(true);
   });
 });
+
+describe("dashboard: a task's tries", () => {
+  it("count the attempts against max_attempts, free retries said apart (never 4/2)", async () => {
+    const { taskRow } = await import("../src/dashboard/render-page.js");
+    const base = { project: "p", task: "t1", title: "", status: "QUEUED", blocked: false, priority: "P2", deps: [], dep_conditions: {}, target_files: [], progress: null, started_at: null, finished_at: null, elapsed_s: null, failure_kind: null, out_of_scope: [], cost_usd: null, waiting: null, max_attempts: 2 };
+    const freeRetries = taskRow({ ...base, attempt: 4, spent_attempts: 2 } as unknown as Parameters<typeof taskRow>[0]);
+    expect(freeRetries).toMatch(/<td class="tries" title="attempt 4 \(2 of 2 counted\)">2\/2 <span class="muted">\+2 free<\/span><\/td>/);
+    const plain = taskRow({ ...base, attempt: 1, spent_attempts: 1 } as unknown as Parameters<typeof taskRow>[0]);
+    expect(plain).toMatch(/<td class="tries" title="attempt 1 of 2">1\/2<\/td>/);
+  });
+});

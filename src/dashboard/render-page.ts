@@ -6,6 +6,7 @@
  * Styles and the small client script are inline: nothing is loaded from
  * anywhere else.
  */
+import { attemptText } from "../report/attempt-text.js";
 import type { MachineJson } from "./machine-history.js";
 import type { AttemptJson, DashboardTask, OrderViewJson, OverviewJson, TaskDetailJson } from "./dashboard-data.js";
 import type { SkipReason } from "../detect/select.js";
@@ -133,7 +134,7 @@ export function taskRow(t: DashboardTask): string {
 <td class="pri">${esc(t.priority)}</td>
 <td class="deps">${t.deps.length ? `after ${t.deps.map((d) => (t.dep_conditions[d] ? `${esc(d)} (on ${esc(t.dep_conditions[d])})` : esc(d))).join(", ")}` : ""}</td>
 <td class="files">${t.target_files.map((f) => `<code>${esc(f)}</code>`).join(" ")}</td>
-<td class="tries">${esc(t.attempt)}/${esc(t.max_attempts)}</td>
+<td class="tries" title="${esc(attemptText(t))}">${esc(t.spent_attempts)}/${esc(t.max_attempts)}${t.attempt > t.spent_attempts ? ` <span class="muted">+${esc(t.attempt - t.spent_attempts)} free</span>` : ""}</td>
 <td class="progress">${progressBar(t)}</td>
 <td class="time">${clock(t.started_at, t.finished_at !== null, t.elapsed_s)}</td>
 <td class="fail">${t.failure_kind ? `<span class="kind">${esc(t.failure_kind)}</span>` : ""}${t.out_of_scope.length ? ` <span class="kind" title="${esc(t.out_of_scope.join(", "))}">out of scope</span>` : ""}</td>
