@@ -112,6 +112,24 @@ describe("dashboard: why, graph, timeline", () => {
     expect(timeline).toContain('data-attempt="CHECK/1"');
   });
 
+  it("a supervisor records the machine while it runs an order, with no dashboard open; the dashboard shows those points", async () => {
+    const ctx = setup();
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "LONG", tasks: [{ id: "S", command: ["sleep", "3"] }] }] });
+    const t0 = Date.now();
+    const r = await aipm(ctx, ["parallel-launch", "p", "LONG", "--wait", "--no-auto-scaling"], { env: { AIPM_ENABLE_MONITORING: "true" } });
+    expect(r.code).toBe(0);
+    const t1 = Date.now();
+    expect(existsSync(join(dirname(ctx.db), "machine-samples.db"))).toBe(true);
+    // A dashboard opened afterwards, sampling rarely: what it shows at once is what the supervisor kept.
+    const d = await dashboard(ctx, 60_000);
+    const m = await getJson(`${d.url}api/machine`);
+    const during = m.points.filter((p: any) => p.t >= t0 && p.t <= t1);
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    expect(during[0].disk_db).toBeGreaterThan(0);
+    // One history at its interval, whoever recorded it: never two points closer than 0.9 of it.
+    for (let i = 1; i < m.points.length; i++) expect(m.points[i].t - m.points[i - 1].t).toBeGreaterThanOrEqual(4500);
+  });
+
   it("keeps machine samples across a restart of the dashboard, with disk", async () => {
     const ctx = setup();
     await importPlan(ctx, plan30());

@@ -36,6 +36,7 @@ import { appendEvent } from "../store/events.js";
 import { detect } from "../detect/select.js";
 import { scaleFor } from "../launch/plan-launch.js";
 import type { ResourceMonitor, ResourceSample } from "../resources/monitor.js";
+import { MachineRecorder, machinePoint } from "../resources/machine-point.js";
 import type { RuntimeOptions } from "../config/runtime-options.js";
 import { ProjectView } from "./project-view.js";
 import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask, type PreparedLaunch } from "./launch-task.js";
@@ -142,6 +143,8 @@ export class Supervisor {
   private timer: NodeJS.Timeout | null = null;
   private lastHousekeeping = 0;
   private sample: { at: number; value: Promise<ResourceSample> } | null = null;
+  /** The machine's history (charts), kept while this supervisor leads and measures (created on first use). */
+  private machine: MachineRecorder | null = null;
   private finishRun: (() => void) | null = null;
   private failRun: ((err: Error) => void) | null = null;
   /** Why supervision stopped early (a database error, the database replaced): `run()` rejects with it. */
@@ -206,13 +209,22 @@ export class Supervisor {
     pending.then(
       (sample) => {
         try {
-          if (!this.stopped) this.alarm.feed(sample, { maxCpu: o.maxCpu, maxMemory: o.maxMemory });
+          if (this.stopped) return;
+          this.alarm.feed(sample, { maxCpu: o.maxCpu, maxMemory: o.maxMemory });
+          if (this.leader) this.recordMachine(sample, o);
         } catch {
           // A busy database: the next sample decides.
         }
       },
       () => {},
     );
+  }
+
+  /** Adds the sample to the machine's history unless a point was recorded within its interval (by anyone). */
+  private recordMachine(sample: ResourceSample, limits: Parameters<MachineRecorder["record"]>[1]): void {
+    this.machine ??= new MachineRecorder(this.store);
+    if (this.machine.recentlyRecorded(sample.takenAt)) return;
+    this.machine.record(machinePoint(this.store, sample, limits), limits);
   }
 
   /** Supervises until the project is idle (or `until()` holds), leading when it can take the lease. */
@@ -906,6 +918,8 @@ export class Supervisor {
       // Notifications wait for the next process.
     }
     this.stopped = true;
+    this.machine?.close();
+    this.machine = null;
     if (this.timer) clearInterval(this.timer);
     for (const w of this.watched.values()) if (w.killTimer) clearTimeout(w.killTimer);
     for (const t of this.reviewTimers) clearTimeout(t);

@@ -1,7 +1,8 @@
 /**
  * Machine samples (CPU, memory, disk, GPU, effective workers, and the limits
- * then in force), as the dashboard takes them every 5 s, the last 24 hours
- * kept, so its charts survive a restart.
+ * then in force), one every 5 s from whoever records them (a leading
+ * supervisor, the dashboard: src/resources/machine-point.ts), the last 24
+ * hours kept, so the charts survive a restart.
  *
  * They live in their own SQLite file next to the database
  * (`<db folder>/machine-samples.db`), not in the database: supervisors reload
@@ -48,6 +49,8 @@ export interface MachineSamples {
   /** Samples taken at or after `since` (epoch ms), oldest first. */
   since(since: number): MachineSampleRow[];
   add(row: MachineSampleRow): void;
+  /** The time of the newest sample kept in the file (null: none). */
+  newest(): number | null;
   /** Drops samples older than `before`. */
   prune(before: number): void;
   close(): void;
@@ -82,6 +85,7 @@ export function openMachineSamples(store: Store): MachineSamples {
   const add = db.prepare(`INSERT OR REPLACE INTO machine_samples (${COLUMNS}) VALUES (@t, @cpu, @mem, @workers, @running, @gpu, @gpu_mem, @disk_db, @disk_root, @max_cpu, @max_memory, @max_workers)`);
   const since = db.prepare(`SELECT ${COLUMNS} FROM machine_samples WHERE t >= ? ORDER BY t`);
   const prune = db.prepare("DELETE FROM machine_samples WHERE t < ?");
+  const newest = db.prepare("SELECT MAX(t) FROM machine_samples").pluck();
   return {
     path,
     since: (t) => {
@@ -99,6 +103,7 @@ export function openMachineSamples(store: Store): MachineSamples {
       return [...byT.values()].sort((a, b) => a.t - b.t);
     },
     add: (row) => void add.run(row),
+    newest: () => (newest.get() as number | null) ?? null,
     prune: (before) => void prune.run(before),
     close: () => db.close(),
   };
