@@ -77,19 +77,23 @@ function split(entry: string): { fixed: string[]; tail: string[] } {
 }
 
 /** Follows `segs` from `realRoot` through existing symlinks; returns the absolute real path. */
-function follow(realRoot: string, segs: string[], cache: LinkCache | undefined): { path: string } | { error: string } {
+function follow(realRoot: string, segs: string[], cache: LinkCache | undefined): { path: string; moved: boolean } | { error: string } {
   let cur = realRoot;
   const todo = [...segs];
   let links = 0;
   let exists = true;
+  // A link followed or a `..`: the path on disk differs from the entry as written.
+  let moved = false;
   while (todo.length > 0) {
     const seg = todo.shift()!;
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       cur = join(cur, "..");
+      moved = true;
       continue;
     }
-    const next = join(cur, seg);
+    // `cur` is absolute and normalised, `seg` one plain name: a concatenation is `join` without its cost.
+    const next = cur === sep ? sep + seg : cur + sep + seg;
     if (!exists) {
       cur = next;
       continue;
@@ -105,10 +109,11 @@ function follow(realRoot: string, segs: string[], cache: LinkCache | undefined):
       continue;
     }
     if (++links > MAX_LINKS) return { error: "too many levels of symbolic links" };
+    moved = true;
     if (isAbsolute(target)) cur = sep;
     todo.unshift(...target.split(/[/]+/));
   }
-  return { path: cur };
+  return { path: cur, moved };
 }
 
 /** One normalised entry resolved within `root` (absolute). */
@@ -119,6 +124,8 @@ export function resolveTargetLinks(root: string, entry: string, cache?: LinkCach
   if (fixed.length === 0) return { ok: true, path: entry };
   const r = follow(realRoot, fixed, cache);
   if ("error" in r) return { ok: false, error: `${r.error}: ${entry}` };
+  // No link on the way (the common case): the entry, already normalised, is its own real path.
+  if (!r.moved) return { ok: true, path: entry };
   const rel = relative(realRoot, r.path);
   if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     return { ok: false, error: `path leaves the project root through a symlink: ${entry} (-> ${r.path})` };

@@ -20,12 +20,17 @@ export function insertRows(sqlite: Database.Database, table: SQLiteTable, rows: 
     return `"${c.name}"`;
   });
   const stmt = sqlite.prepare(`INSERT INTO "${getTableName(table)}" (${names.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`);
+  // Only the columns whose driver value differs from the JavaScript one (booleans, JSON modes) are mapped.
+  const mapped = keys.map((k) => {
+    const c = columns[k]!;
+    return c.dataType === "string" || c.dataType === "number" ? null : (v: unknown) => c.mapToDriverValue(v);
+  });
+  const values: unknown[] = new Array(keys.length);
   for (const row of rows) {
-    stmt.run(
-      keys.map((k) => {
-        const v = row[k];
-        return v === undefined || v === null ? null : columns[k]!.mapToDriverValue(v);
-      }),
-    );
+    for (let i = 0; i < keys.length; i++) {
+      const v = row[keys[i]!];
+      values[i] = v === undefined || v === null ? null : mapped[i] ? mapped[i]!(v) : v;
+    }
+    stmt.run(values);
   }
 }
