@@ -21,17 +21,8 @@ import type { LaunchOptions } from "../config/launch-options.js";
 import { projectRoots, runningCount } from "../store/dashboard-reads.js";
 import { openMachineSamples, type MachineSampleRow, type MachineSamples } from "../store/machine-samples.js";
 
-export interface MachinePoint {
-  t: number;
-  cpu: number;
-  mem: number;
-  workers: number;
-  running: number;
-  gpu: number | null;
-  gpu_mem: number | null;
-  disk_db: number | null;
-  disk_root: number | null;
-}
+/** A point as the charts draw it: a stored sample without the limits then in force. */
+export type MachinePoint = Omit<MachineSampleRow, "max_cpu" | "max_memory" | "max_workers">;
 
 /** The machine history's interval: one point per 5 s. */
 export const MACHINE_INTERVAL_MS = 5000;
