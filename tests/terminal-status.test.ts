@@ -189,3 +189,27 @@ describe("wait, enqueue, --help", () => {
     expect(missing).toEqual([]);
   }, 60_000);
 });
+
+describe("status: resources from the machine's history while a supervisor records it", () => {
+  it("uses a point recorded within the interval instead of measuring; an old point is not used", async () => {
+    const { store } = await import("./helpers.js");
+    const { MachineRecorder } = await import("../src/resources/machine-point.js");
+    const ctx = setup({ AIPM_ENABLE_MONITORING: "true" });
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks: [{ id: "A", command: ["true"] }] }] });
+    const s = await store(ctx.db);
+    const recorder = new MachineRecorder(s);
+    const limits = { maxCpu: 80, maxMemory: 80, maxWorkers: 4 } as Parameters<MachineRecorder["record"]>[1];
+    const point = { cpu: 42.25, mem: 33.5, workers: 4, running: 0, gpu: null, gpu_mem: null, disk_db: 50, disk_root: 50 };
+    // An old point (a minute ago): measured instead.
+    expect(recorder.record({ ...point, t: Date.now() - 60_000 }, limits)).toBe(true);
+    const old = await readJson(ctx, ["status", "p"]);
+    expect(old.resources.monitoring).toBe(true);
+    expect(old.resources.cpu_percent).not.toBe(42.25);
+    // A point just recorded (as a leading supervisor does every 5 s): the report carries it.
+    expect(recorder.record({ ...point, t: Date.now() }, limits)).toBe(true);
+    const fresh = await readJson(ctx, ["status", "p"]);
+    expect(fresh.resources).toMatchObject({ monitoring: true, cpu_percent: 42.25, memory_percent: 33.5 });
+    recorder.close();
+    s.close();
+  });
+});

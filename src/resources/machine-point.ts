@@ -15,11 +15,12 @@
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Store } from "../store/open.js";
+import { totalmem } from "node:os";
 import type { ResourceSample } from "./monitor.js";
 import { scaleFor } from "../launch/plan-launch.js";
 import type { LaunchOptions } from "../config/launch-options.js";
 import { projectRoots, runningCount } from "../store/dashboard-reads.js";
-import { openMachineSamples, type MachineSampleRow, type MachineSamples } from "../store/machine-samples.js";
+import { openMachineSamples, recentMachineSample, type MachineSampleRow, type MachineSamples } from "../store/machine-samples.js";
 
 /** A point as the charts draw it: a stored sample without the limits then in force. */
 export type MachinePoint = Omit<MachineSampleRow, "max_cpu" | "max_memory" | "max_workers">;
@@ -118,4 +119,17 @@ export class MachineRecorder {
     this.kept?.close();
     this.kept = undefined;
   }
+}
+
+/**
+ * The machine as a recorder saw it within `maxAgeMs` (a leading supervisor records every 5 s),
+ * as a resource sample: a command that only reports (`status`) uses it instead of measuring the
+ * CPU over a window of its own. Null when there is none that recent, or when the machine has GPUs
+ * (a point keeps their maximum, not each GPU a report lists).
+ */
+export function recentRecordedSample(store: Store, now: number, maxAgeMs = MACHINE_INTERVAL_MS + 1500): ResourceSample | null {
+  const row = recentMachineSample(store, now, maxAgeMs);
+  if (!row || row.gpu !== null || row.gpu_mem !== null) return null;
+  const total = totalmem();
+  return { cpuPercent: row.cpu, memoryPercent: row.mem, memTotalBytes: total, memAvailableBytes: Math.round(total * (1 - row.mem / 100)), takenAt: row.t };
 }

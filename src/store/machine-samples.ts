@@ -108,3 +108,22 @@ export function openMachineSamples(store: Store): MachineSamples {
     close: () => db.close(),
   };
 }
+
+/**
+ * The newest sample a recorder kept, when it is at most `maxAgeMs` old (null
+ * otherwise, or when there is no file). Read-only: opens nothing for writing
+ * and creates no file.
+ */
+export function recentMachineSample(store: Store, now: number, maxAgeMs: number): MachineSampleRow | null {
+  if (store.missing || !store.path) return null;
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(join(store.dir, SAMPLES_FILE), { readonly: true, fileMustExist: true });
+    const row = db.prepare(`SELECT ${COLUMNS} FROM machine_samples ORDER BY t DESC LIMIT 1`).get() as MachineSampleRow | undefined;
+    return row && now - row.t <= maxAgeMs && row.t <= now + 1000 ? row : null;
+  } catch {
+    return null;
+  } finally {
+    db?.close();
+  }
+}

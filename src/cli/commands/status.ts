@@ -1,7 +1,8 @@
 /** `aipm status [PROJECT [ORDER]] [--all | --watch]` and `aipm locks [PROJECT]`. */
 import type { Argv } from "yargs";
 import { getStatus, listLocks, type StatusReport } from "../../report/status.js";
-import { createResourceMonitor, toResourcesJson, type ResourceMonitor } from "../../resources/monitor.js";
+import { createResourceMonitor, toResourcesJson, type ResourceMonitor, type ResourceSample } from "../../resources/monitor.js";
+import { recentRecordedSample } from "../../resources/machine-point.js";
 import { resolveLaunchOptions, type LaunchOptions } from "../../config/launch-options.js";
 import { measure, scaleFor, type ResourcesJson } from "../../launch/plan-launch.js";
 import { usageError } from "../../errors.js";
@@ -15,8 +16,8 @@ import { processTerminal, watch } from "../watch-screen.js";
 /** Seconds between redraws of `status --watch` by default. */
 const WATCH_INTERVAL_S = 2;
 
-async function resourcesOf(options: LaunchOptions, monitor: ResourceMonitor | undefined): Promise<ResourcesJson> {
-  const sample = await measure(options, monitor);
+async function resourcesOf(options: LaunchOptions, monitor: ResourceMonitor | undefined, recorded: ResourceSample | null = null): Promise<ResourcesJson> {
+  const sample = options.monitoring && recorded ? recorded : await measure(options, monitor);
   return toResourcesJson(sample, scaleFor(options, sample));
 }
 
@@ -66,8 +67,14 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
           );
           return;
         }
-        const report: StatusReport = await withStore(io, args, (store) => getStatus(store, scope), { readOnly: true });
-        const resources = await resourcesOf(options, monitor);
+        // While a supervisor records the machine (every 5 s), its last point is the machine now: no window of our own.
+        const [report, recorded] = await withStore(
+          io,
+          args,
+          (store): [StatusReport, ResourceSample | null] => [getStatus(store, scope), options.monitoring ? recentRecordedSample(store, Date.now()) : null],
+          { readOnly: true },
+        );
+        const resources = await resourcesOf(options, monitor, recorded);
         emit(io, args, { ...report, resources }, () => {
           const style = makeStyle({ color, relative: Boolean(io.stdoutTTY), now: Date.now() });
           if (args.all) return renderStatus(report, resources, style);
