@@ -32,7 +32,7 @@ export interface LaunchReport {
   running: number;
   resources: ResourcesJson;
   launchable: Array<{ task: string; priority: string; target_files: string[] }>;
-  launched: Array<{ task: string; pid: number; attempt: number }>;
+  launched: Array<{ task: string; pid: number; attempt: number; host: string }>;
   skipped: SkipReason[];
   failed: Array<{ task: string; error: string }>;
   /** A database error that stopped the launch part way (what was launched before it is above). */

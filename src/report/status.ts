@@ -52,6 +52,8 @@ export interface TaskStatusJson {
   waiting?: SkipReason | null;
   /** QUEUED after a failure or a rate limit: not launched before this time. */
   retry_at: string | null;
+  /** The host of its current or last attempt (AIPM_HOST of the aipm that claimed it); null when it never ran. */
+  host: string | null;
 }
 
 export interface OrderTotalsJson {
@@ -83,6 +85,8 @@ export interface LockJson {
   task: string;
   project: string;
   acquired_at: string;
+  /** The host running the task that holds it. */
+  host: string | null;
 }
 
 export interface StatusReport {
@@ -174,6 +178,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
       resumed_attempts: cost.resumed_attempts,
       permission_denials: countDenials(r.denials),
       retry_at: r.status === "QUEUED" ? isoOrNull(r.retry_at) : null,
+      host: r.host,
       ...(r.status === "QUEUED" ? { waiting: waitingOf(r.project_id, r.order_id, r.id) } : {}),
     });
     if (r.status === "IN_PROGRESS" || r.status === "REVIEW") {
@@ -222,5 +227,5 @@ function countDenials(json: string | null): number {
 export function listLocks(store: Store, project?: string): LockJson[] {
   if (project !== undefined) getProject(store, project);
   const rows = heldLocks(store, project);
-  return rows.map((l) => ({ file: l.path, task: l.task_id, project: l.project_id, acquired_at: new Date(l.acquired_at).toISOString() }));
+  return rows.map((l) => ({ file: l.path, task: l.task_id, project: l.project_id, acquired_at: new Date(l.acquired_at).toISOString(), host: l.host }));
 }

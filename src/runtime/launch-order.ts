@@ -114,7 +114,7 @@ export async function launchOrder(store: Store, input: LaunchOrderInput): Promis
       // Started: reported whatever happens to the database next.
       const l = launchedFrom(r.prepared, worker);
       launched.push(l);
-      report.launched.push({ task: l.task, pid: worker.pid, attempt: l.attempt });
+      report.launched.push({ task: l.task, pid: worker.pid, attempt: l.attempt, host: l.host });
       completeLaunch(store, r.prepared, worker);
     } catch (err) {
       // A full disk, an I/O error, a lock held too long: stop here and report what was started

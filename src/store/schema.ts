@@ -213,6 +213,8 @@ export const runs = sqliteTable(
     denials: text("denials"),
     /** The session this attempt continued (`--resume`), when it did. */
     resumedFrom: text("resumed_from"),
+    /** The host whose aipm claimed the attempt (AIPM_HOST, else the hostname); null for attempts older than hosts. */
+    host: text("host"),
   },
   (t) => [
     uniqueIndex("runs_task_attempt").on(t.projectId, t.taskId, t.attempt),

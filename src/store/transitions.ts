@@ -63,8 +63,8 @@ function statements(db: Database.Database) {
     lock: p("INSERT OR IGNORE INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?)"),
     unlock: p("DELETE FROM locks WHERE project_id = ? AND task_id = ?"),
     openRun: p(
-      `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome, review)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', (SELECT review FROM tasks WHERE project_id = ? AND id = ?) AND ?)`,
+      `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome, review, host)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', (SELECT review FROM tasks WHERE project_id = ? AND id = ?) AND ?, ?)`,
     ),
     spawnTask: p("UPDATE tasks SET pid = ? WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND attempt = ?"),
     spawnRun: p("UPDATE runs SET pid = ?, proc_start = ? WHERE project_id = ? AND task_id = ? AND attempt = ?"),
@@ -217,6 +217,8 @@ export interface ClaimInput {
   ignoreCapacity?: boolean;
   /** False for a launch with --no-review: a success then goes straight to DONE. */
   review?: boolean;
+  /** The host claiming (src/config/host.ts): recorded on the run. Absent: no host recorded. */
+  host?: { name: string; labels: readonly string[] };
 }
 
 /**
@@ -261,7 +263,7 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     if (s.start.run({ now, project, task }).changes !== 1) return { ok: false, reason: "not_queued", status: t.status };
     const attempt = t.attempt + 1;
     for (const f of files) s.lock.run(project, task, f, now);
-    s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart, project, task, input.review === false ? 0 : 1);
+    s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart, project, task, input.review === false ? 0 : 1, input.host?.name ?? null);
     return { ok: true, attempt, orderId: t.order_id, targetFiles: files };
   });
   return tx.immediate();
