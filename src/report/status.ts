@@ -3,6 +3,7 @@
  * contract's JSON (snake_case, ISO 8601 times). The human renderings are in
  * src/cli/render/.
  */
+import type { ThisHost } from "../config/host.js";
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
 import { TASK_STATUSES } from "../store/statuses.js";
@@ -105,6 +106,8 @@ export interface StatusReport {
 export interface StatusScope {
   project?: string | undefined;
   order?: string | undefined;
+  /** This host, for the waiting reason `host` (default: from process.env). */
+  host?: ThisHost | undefined;
 }
 
 export function emptyCounts(): Record<TaskStatus | "BLOCKED", number> {
@@ -130,7 +133,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   const waitingOf = (project: string, order: string, task: string): SkipReason | null => {
     const key = `${project}\0${order}`;
     let m = reasons.get(key);
-    if (!m) reasons.set(key, (m = waitingReasons(store, project, order, graphs.get(project)!)));
+    if (!m) reasons.set(key, (m = waitingReasons(store, project, order, graphs.get(project)!, scope.host)));
     return m.get(task) ?? null;
   };
   const now = store.now();

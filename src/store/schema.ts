@@ -106,6 +106,8 @@ export const tasks = sqliteTable(
     stallKillS: real("stall_kill_s"),
     /** SKIPPED: the dependency whose end made its conditions unmeetable (a `retry` of that chain re-evaluates it). */
     skippedBy: text("skipped_by"),
+    /** JSON array of host labels (`runs_on`): it launches only on a host that has every one; null: anywhere. */
+    runsOn: text("runs_on"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     startedAt: integer("started_at"),

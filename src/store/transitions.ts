@@ -35,7 +35,7 @@ function statements(db: Database.Database) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
     task: p(
-      "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent FROM tasks WHERE project_id = ? AND id = ?",
+      "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent, runs_on FROM tasks WHERE project_id = ? AND id = ?",
     ),
     budgetEvent: p(
       "SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND json_extract(data, '$.budget_usd') = ? LIMIT 1",
@@ -174,6 +174,8 @@ interface TaskState {
   retry_at: number | null;
   order_id: string;
   agent: number;
+  /** JSON array of host labels, or null. */
+  runs_on: string | null;
 }
 
 function event(
@@ -195,6 +197,7 @@ export type ClaimRefusal =
   | { ok: false; reason: "not_found" }
   | { ok: false; reason: "not_queued"; status: TaskStatus }
   | { ok: false; reason: "paused" }
+  | { ok: false; reason: "host"; runs_on: string[] }
   | { ok: false; reason: "dependency"; waiting_for: string[] }
   | { ok: false; reason: "backoff"; retry_at: number }
   | { ok: false; reason: "rate_limit"; retry_at: number }
@@ -222,7 +225,7 @@ export interface ClaimInput {
 }
 
 /**
- * QUEUED -> IN_PROGRESS, atomically: re-checks status, pause, dependencies,
+ * QUEUED -> IN_PROGRESS, atomically: re-checks status, pause, host labels (`runs_on`), dependencies,
  * backoff, the free slots and every lock inside one IMMEDIATE transaction,
  * then takes the locks and opens the attempt's run.
  */
@@ -236,6 +239,11 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     if (t.status !== "QUEUED") return { ok: false, reason: "not_queued", status: t.status };
     const paused = s.orderPaused.get(project, t.order_id) as { paused: number } | undefined;
     if (paused?.paused) return { ok: false, reason: "paused" };
+    if (t.runs_on !== null) {
+      const runsOn = JSON.parse(t.runs_on) as string[];
+      const labels = input.host?.labels ?? [];
+      if (runsOn.some((l) => !labels.includes(l))) return { ok: false, reason: "host", runs_on: runsOn };
+    }
     const waiting = s.depsNotDone.all(project, task) as string[];
     if (waiting.length > 0) return { ok: false, reason: "dependency", waiting_for: waiting };
     if (t.agent) {

@@ -116,6 +116,8 @@ export const tasks = pgTable(
     stallKillS: doublePrecision("stall_kill_s"),
     /** SKIPPED: the dependency whose end made its conditions unmeetable (a `retry` of that chain re-evaluates it). */
     skippedBy: text("skipped_by"),
+    /** JSON array of host labels (`runs_on`): it launches only on a host that has every one; null: anywhere. */
+    runsOn: text("runs_on"),
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
     updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
     startedAt: bigint("started_at", { mode: "number" }),
