@@ -535,8 +535,9 @@ export class Supervisor {
     w.ended = true;
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
+    // Deferred when the database is busy (its log's last progress line is a write): retried, never dropped.
     if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
-    else this.recordEnd(w, seen);
+    else this.deferrable(() => this.recordEnd(w, seen));
   }
 
   /**
@@ -582,12 +583,21 @@ export class Supervisor {
       return;
     }
     this.concluding++;
-    void this.offThread.readAgentLog(w.logPath).then((agent) => {
-      this.concluding--;
-      if (this.stopped) return;
-      this.guard(() => this.judgeEnd(w, seen, { agent }));
-      this.checkStop();
-    });
+    void this.offThread.readAgentLog(w.logPath).then(
+      (agent) => {
+        this.concluding--;
+        if (this.stopped) return;
+        this.guard(() => this.judgeEnd(w, seen, { agent }));
+        this.checkStop();
+      },
+      (err: unknown) => {
+        // The log could not be read even in place (an I/O error): supervision stops with one line,
+        // as any broken store or disk does; the wrapper's exit file keeps the end for the next process.
+        this.concluding--;
+        this.trouble(err);
+        this.checkStop();
+      },
+    );
   }
 
   private judgeEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }, read?: { agent: AgentSummary }): void {
