@@ -150,3 +150,32 @@ describe("a database file replaced while an order runs", () => {
     expect(readRecord(ctx, "T2")).toHaveLength(0);
   }, 30_000);
 });
+
+describe("an end met by a database locked past the busy timeout", () => {
+  it("a task killed for its timeout, printing progress as it dies, is still recorded as a timeout", async () => {
+    // The end's first write (the log's last progress line) meets SQLITE_BUSY after the 10 s busy
+    // timeout: the end must be retried, not dropped and later judged from the exit file alone
+    // (which would say `crashed` and lose why aipm killed it).
+    const ctx = setup();
+    await importPlan(ctx, {
+      project: "demo",
+      root: "./ws",
+      orders: [{ id: "O1", tasks: [{ id: "SLOW", max_attempts: 1, timeout_s: 3, command: ["sh", "-c", "trap 'echo AIPM_PROGRESS 1/1; exit 143' TERM; sleep 60 & wait"] }] }],
+    });
+    const waiting = aipm(ctx, ["--json", "wait", "demo", "O1"]);
+    const s0 = await store(ctx.db);
+    await waitFor(() => (runRows(s0, "demo", "SLOW")[0]?.pid ? true : null), { what: "the task's pid" });
+    s0.close();
+    // Another process takes the write lock and keeps it past the supervisor's busy timeout.
+    const script = `const D = require(${JSON.stringify(join(REPO, "node_modules", "better-sqlite3"))});
+      const db = new D(process.argv[1]); db.pragma("busy_timeout = 30000"); db.exec("BEGIN IMMEDIATE");
+      setTimeout(() => { db.exec("COMMIT"); db.close(); }, 40000);`;
+    const locker = spawn(process.execPath, ["-e", script, ctx.db], { env: ctx.env, stdio: "ignore" });
+    const w = await waiting;
+    locker.kill();
+    expect(w.code).toBe(1);
+    const s = await store(ctx.db);
+    expect(taskRow(s, "demo", "SLOW")).toMatchObject({ status: "FAILED", failure_kind: "timeout" });
+    s.close();
+  }, 90_000);
+});

@@ -13,6 +13,7 @@ import { renderStatusShort } from "../src/cli/render/status-short.js";
 import { makeStyle, stripAnsi } from "../src/cli/render/style.js";
 import { attemptText } from "../src/report/attempt-text.js";
 import type { StatusReport } from "../src/report/status.js";
+import { LAUNCH_DEFAULTS } from "../src/config/launch-options.js";
 
 const ESC = "\u001b";
 const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
@@ -198,7 +199,7 @@ describe("status: resources from the machine's history while a supervisor record
     await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks: [{ id: "A", command: ["true"] }] }] });
     const s = await store(ctx.db);
     const recorder = new MachineRecorder(s);
-    const limits = { maxCpu: 80, maxMemory: 80, maxWorkers: 4 } as Parameters<MachineRecorder["record"]>[1];
+    const limits = { ...LAUNCH_DEFAULTS, maxCpu: 80, maxMemory: 80, maxWorkers: 4 };
     const point = { cpu: 42.25, mem: 33.5, workers: 4, running: 0, gpu: null, gpu_mem: null, disk_db: 50, disk_root: 50 };
     // An old point (a minute ago): measured instead.
     expect(recorder.record({ ...point, t: Date.now() - 60_000 }, limits)).toBe(true);

@@ -539,8 +539,9 @@ export class Supervisor {
     w.ended = true;
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
+    // Deferred when the database is busy (its log's last progress line is a write): retried, never dropped.
     if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
-    else this.recordEnd(w, seen);
+    else this.deferrable(() => this.recordEnd(w, seen));
   }
 
   /**
@@ -586,12 +587,21 @@ export class Supervisor {
       return;
     }
     this.concluding++;
-    void this.offThread.readAgentLog(w.logPath).then((agent) => {
-      this.concluding--;
-      if (this.stopped) return;
-      this.guard(() => this.judgeEnd(w, seen, { agent }));
-      this.checkStop();
-    });
+    void this.offThread.readAgentLog(w.logPath).then(
+      (agent) => {
+        this.concluding--;
+        if (this.stopped) return;
+        this.guard(() => this.judgeEnd(w, seen, { agent }));
+        this.checkStop();
+      },
+      (err: unknown) => {
+        // The log could not be read even in place (an I/O error): supervision stops with one line,
+        // as any broken store or disk does; the wrapper's exit file keeps the end for the next process.
+        this.concluding--;
+        this.trouble(err);
+        this.checkStop();
+      },
+    );
   }
 
   private judgeEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }, read?: { agent: AgentSummary }): void {
@@ -753,28 +763,43 @@ export class Supervisor {
           }
         }
         if (o.preempt || order.preempt) this.preemptFor(d.skipped);
-        // The pass's claims in one transaction; no process starts before it is committed.
+        // No process starts before its claim is committed. Plain commands that name no files are
+        // claimed together, one transaction for a run of them; a task whose preparation runs git (the
+        // scope check of an agent or of a command that names its files) or writes an agent's files is
+        // claimed in a transaction of its own, so the write lock is never held while git runs. The
+        // detector's order (priority first) is kept.
         const claimed: PreparedLaunch[] = [];
         let refused = false;
-        const claimAll = (): void => {
-          for (const t of d.launchable) {
-            this.preemption.last.delete(t.id);
-            this.preemption.inFlight.delete(t.id);
-            const r = prepareLaunch(this.store, {
-              project: this.project,
-              task: t.id,
-              effectiveWorkers: scaling.effectiveWorkers,
-              model: o.model,
-              review: o.review,
-              env: this.opts.env,
-            });
-            if (r.ok) claimed.push(r.prepared);
-            else refused = true;
-          }
+        const claimOne = (t: (typeof d.launchable)[number]): void => {
+          this.preemption.last.delete(t.id);
+          this.preemption.inFlight.delete(t.id);
+          const r = prepareLaunch(this.store, {
+            project: this.project,
+            task: t.id,
+            effectiveWorkers: scaling.effectiveWorkers,
+            model: o.model,
+            review: o.review,
+            env: this.opts.env,
+          });
+          if (r.ok) claimed.push(r.prepared);
+          else refused = true;
+        };
+        const claimRun = (run: typeof d.launchable): void => {
+          if (run.length > 1) writeBatch(this.store, () => run.forEach(claimOne));
+          else run.forEach(claimOne);
         };
         try {
-          if (d.launchable.length > 1) writeBatch(this.store, claimAll);
-          else claimAll();
+          let run: typeof d.launchable = [];
+          for (const t of d.launchable) {
+            if (!t.agent && t.targetFiles.length === 0) {
+              run.push(t);
+              continue;
+            }
+            claimRun(run);
+            run = [];
+            claimOne(t);
+          }
+          claimRun(run);
         } catch (err) {
           this.view.reload();
           throw err;
