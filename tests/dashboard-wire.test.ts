@@ -304,3 +304,41 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard on the wi
     }
   });
 });
+
+describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard on the wire: a fetch overtaken by a change", () => {
+  it("a task list rendered before a change and delivered after its delta still ends showing the change", async () => {
+    const { chromium } = await import("playwright-core");
+    const ctx = setup();
+    await importPlan(ctx, quiet(10));
+    const d = await dashboard(ctx);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`${d.url}orders/p/O1`);
+      await page.locator("#live.on").waitFor({ timeout: 10_000 });
+      await page.waitForLoadState("networkidle").catch(() => {});
+      // The next task list is fetched from the server at once (rendered with T3 QUEUED) and held.
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let held = false;
+      await page.route(/fragment=tasks/, async (route) => {
+        const response = await route.fetch();
+        held = true;
+        await released;
+        await route.fulfill({ response });
+      });
+      const done = page.waitForEvent("requestfinished", (r) => /fragment=tasks/.test(r.url()));
+      await page.locator("#hidedone").check();
+      await waitFor(() => held, { what: "the task list fetched and held" });
+      // Meanwhile T3 changes: its delta reaches the page first.
+      await sql(ctx, "UPDATE tasks SET status = 'CANCELLED', finished_at = 1 WHERE id = 'T3'");
+      await waitFor(async () => (await page.locator('tr[data-task="T3"]').getAttribute("data-status")) === "CANCELLED", { what: "the delta", timeoutMs: 10_000 });
+      // Then the older list arrives: the change must survive it.
+      release();
+      await done;
+      await waitFor(async () => (await page.locator('tr[data-task="T3"]').getAttribute("data-status")) === "CANCELLED", { what: "T3 still CANCELLED", timeoutMs: 3_000 });
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -30,6 +30,14 @@ export const CLIENT_SCRIPT = String.raw`
   var order = document.getElementById('order');
   var logTask = null, logProject = null, pending = null, skew = 0, lastLog = 0, logTimer = null, bodyTimer = null, filterTimer = null;
   var PAGE = 200;
+  // Deltas that arrive while a fragment of the order is being fetched: the fragment may have been
+  // rendered before them, so they are applied again, in order, once it is in place.
+  var fetching = 0, during = [];
+  function fetchPart(url, put){
+    fetching++;
+    return get(url).then(function(h){ put(h); for (var i = 0; i < during.length; i++) applyDelta(during[i], true); tick(); })
+      .catch(function(){}).then(function(){ if (--fetching === 0) during = []; });
+  }
   function get(path){ return fetch(path, {credentials:'same-origin', cache:'no-store'}).then(function(r){ if(!r.ok) throw new Error(r.status); return r.text(); }); }
   function post(path, body){
     return fetch(path, {method:'POST', credentials:'same-origin', headers:{'content-type':'application/json','x-csrf-token':csrf}, body: JSON.stringify(body||{})})
@@ -82,19 +90,20 @@ export const CLIENT_SCRIPT = String.raw`
     if (pending) return; pending = setTimeout(function(){ pending = null;
       var base = location.pathname;
       get(base + '?fragment=sidebar').then(function(h){ patch(document.getElementById('sidebar'), h); }).catch(function(){});
-      if (order.dataset.order) get(base + '?fragment=order' + view() + filterQuery() + '&limit=' + Math.max(PAGE, loaded())).then(function(h){ patch(order, h); tick(); }).catch(function(){});
+      if (order.dataset.order) fetchPart(base + '?fragment=order' + view() + filterQuery() + '&limit=' + Math.max(PAGE, loaded()), function(h){ patch(order, h); });
       if (logTask) showLog(logProject, logTask, false);
     }, 80);
   }
   /** The task list again (the filter changed, or tasks were added). */
   function refreshTasks(limit){
     if (!order.dataset.order || !isTasks()) return;
-    get(location.pathname + '?fragment=tasks' + filterQuery() + '&limit=' + (limit || PAGE)).then(function(h){ var b = part('body'); if (b) patch(b, h); tick(); }).catch(function(){});
+    fetchPart(location.pathname + '?fragment=tasks' + filterQuery() + '&limit=' + (limit || PAGE), function(h){ var b = part('body'); if (b) patch(b, h); });
   }
   function refreshMachine(){ get(location.pathname + '?fragment=machine').then(function(h){ patch(document.getElementById('machine'), h); }).catch(function(){}); }
   function refreshAll(){ refresh(); refreshMachine(); }
-  function applyDelta(d){
+  function applyDelta(d, again){
     if (d.project !== order.dataset.project || d.order !== order.dataset.order) return;
+    if (!again && fetching) during.push(d);
     var i;
     for (i = 0; i < d.rows.length; i++) {
       var el = rowOf(d.rows[i][0]);
@@ -102,6 +111,7 @@ export const CLIENT_SCRIPT = String.raw`
     }
     for (i = 0; i < d.removed.length; i++) { var gone = rowOf(d.removed[i]); if (gone) gone.remove(); }
     for (var name in d.parts) { var p = part(name); if (p) patch(p, d.parts[name]); }
+    if (again) return;
     if (d.added.length && isTasks()) refreshTasks(Math.max(PAGE, loaded()));
     if (!isTasks() && (d.rows.length || d.added.length || d.removed.length) && !bodyTimer) {
       bodyTimer = setTimeout(function(){ bodyTimer = null;
