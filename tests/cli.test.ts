@@ -164,7 +164,7 @@ describe("status and locks", () => {
     expect(b).toMatchObject({ status: "QUEUED", blocked: true, order: "O1", progress: null, target_files: ["src/b.ts"] });
     const e = out.tasks.find((t: { task: string }) => t.task === "E");
     expect(e).toMatchObject({ status: "IN_PROGRESS", pid: 4242, attempt: 1, started_at: new Date(1000).toISOString() });
-    expect(out.locks).toEqual([{ file: "docs/e.md", task: "E", project: "demo", acquired_at: new Date(1000).toISOString() }]);
+    expect(out.locks).toEqual([{ file: "docs/e.md", task: "E", project: "demo", acquired_at: new Date(1000).toISOString(), host: null }]);
     expect(out.counts).toMatchObject({ QUEUED: 3, FAILED: 1, IN_PROGRESS: 1, BLOCKED: 1 });
     expect(out.resources).toEqual({ monitoring: false, cpu_percent: null, memory_percent: null, healthy: true });
     expect(out.workers).toEqual([expect.objectContaining({ task: "E", pid: 4242, attempt: 1 })]);
@@ -182,7 +182,7 @@ describe("status and locks", () => {
     const s = await store(db);
     s.sqlite.prepare("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES ('demo', 'D', 'src', 5)").run();
     const r = await cli(["--db", db, "--json", "locks"], { cwd: dir });
-    expect(JSON.parse(r.stdout)).toEqual({ locks: [{ file: "src", task: "D", project: "demo", acquired_at: new Date(5).toISOString() }] });
+    expect(JSON.parse(r.stdout)).toEqual({ locks: [{ file: "src", task: "D", project: "demo", acquired_at: new Date(5).toISOString(), host: null }] });
     expect((await cli(["--db", db, "locks", "ghost"], { cwd: dir })).code).toBe(2);
     expect((await cli(["--db", db, "status", "ghost"], { cwd: dir })).code).toBe(2);
   });

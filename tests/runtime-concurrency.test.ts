@@ -92,7 +92,7 @@ describe("a worker killed with SIGKILL", () => {
       const r = await aipm(ctx, ["--json", "parallel-launch", "demo", "O1"]);
       expect(r.code).toBe(0);
       const launched = JSON.parse(r.stdout).launched;
-      expect(launched).toEqual([{ task: "T", pid: expect.any(Number), attempt: 1 }]);
+      expect(launched).toEqual([{ task: "T", pid: expect.any(Number), attempt: 1, host: expect.any(String) }]);
       pid = launched[0].pid;
     }
     expect((await taskStatus(ctx, "demo", "T")).pid).toBe(pid);

@@ -34,6 +34,10 @@ const bad: Array<[string, string, RegExp]> = [
   ["AIPM_ENABLE_AUTO_SCALING", "2", /AIPM_ENABLE_AUTO_SCALING: expected true or false/],
   ["AIPM_SCOPE", "strict", /AIPM_SCOPE: expected warn, fail or off/],
   ["AIPM_WEBHOOK_URL", "ftp://example.com", /AIPM_WEBHOOK_URL: expected an http\(s\) URL/],
+  ["AIPM_HOST", "my host", /^aipm: AIPM_HOST: expected a name of letters, digits, '\.', '_' or '-' \(at most 64\), got 'my host'$/],
+  ["AIPM_HOST", "h".repeat(65), /AIPM_HOST: expected a name/],
+  ["AIPM_HOST_LABELS", "gpu,,big", /^aipm: AIPM_HOST_LABELS: expected names of letters, digits, '\.', '_' or '-' \(at most 64\) separated by commas, got 'gpu,,big'$/],
+  ["AIPM_HOST_LABELS", "gpu;big", /AIPM_HOST_LABELS: expected names/],
   ["AIPM_PUSHOVER_TOKEN", "tok", /Pushover needs both AIPM_PUSHOVER_TOKEN and AIPM_PUSHOVER_USER/],
 ];
 
@@ -62,7 +66,7 @@ describe("AIPM_* settings", () => {
 
   it("every AIPM_* variable the code reads as a setting is in the table, and docs/operations.md lists the table", () => {
     // Variables aipm sets for its workers, or that are not numbers/templates to validate.
-    const notSettings = new Set(["AIPM_DB", "AIPM_DEBUG", "AIPM_PROJECT", "AIPM_ORDER", "AIPM_TASK", "AIPM_ATTEMPT", "AIPM_TARGET_FILES", "AIPM_REVIEW", "AIPM_PROGRESS", "AIPM_STATE_DIR", "AIPM_RESUME", "AIPM_HOST", "AIPM_AGENT_SETTINGS"]);
+    const notSettings = new Set(["AIPM_DB", "AIPM_DEBUG", "AIPM_PROJECT", "AIPM_ORDER", "AIPM_TASK", "AIPM_ATTEMPT", "AIPM_TARGET_FILES", "AIPM_REVIEW", "AIPM_PROGRESS", "AIPM_STATE_DIR", "AIPM_RESUME", "AIPM_AGENT_SETTINGS"]);
     const read = new Set<string>();
     const walk = (d: string) => {
       for (const f of readdirSync(d)) {

@@ -18,7 +18,7 @@ describe("aipm wait --all", () => {
     expect(s).toMatchObject({ project: null, done: false, timed_out: false, counts: { DONE: 3, FAILED: 1 } });
     expect(s.orders.map((o: any) => `${o.project}/${o.order}:${o.done}`).sort()).toEqual(["p/O1:false", "p/O2:true", "q/Q1:true"]);
     expect(s.failed).toEqual([
-      { project: "p", order: "O1", task: "B", error: "exit code 4", failure_kind: "exit_code", log: expect.stringMatching(/B\/1\.log$/), attempts: 1, next: "aipm logs B --tail 20, then fix and aipm retry B" },
+      { project: "p", order: "O1", task: "B", error: "exit code 4", failure_kind: "exit_code", log: expect.stringMatching(/B\/1\.log$/), attempts: 1, host: expect.any(String), next: "aipm logs B --tail 20, then fix and aipm retry B" },
     ]);
     // Events: only tasks that finished while it waited, one line each, on stderr.
     for (const line of r.stderr.trim().split("\n").filter(Boolean)) expect(line).toMatch(/^(O1|O2|Q1)\/[ABCD] (DONE|FAILED exit_code) \(attempt 1\)$/);

@@ -37,6 +37,8 @@
  * | AIPM_DASHBOARD_TOKEN      | (none)        | text                           |                      |
  * | AIPM_DEBUG                | (off)         | `1`: stack traces              |                      |
  * | AIPM_LOOP_STATS           | (off)         | path: a supervisor's own figures appended at its end |  |
+ * | AIPM_HOST                 | the hostname  | name: letters, digits, `.` `_` `-` | 1 – 64 characters |
+ * | AIPM_HOST_LABELS          | (none)        | names separated by commas      | each as AIPM_HOST    |
  *
  * An empty value counts as unset. Numbers are decimal (`1e3` is read as 1000,
  * then range-checked). The variables aipm *sets* for a worker (AIPM_PROJECT,
@@ -51,7 +53,9 @@ type ArgvSpec = { kind: "argv" };
 type TextSpec = { kind: "text" };
 type UrlSpec = { kind: "url" };
 type StagesSpec = { kind: "stages"; unit: string; min: number; max: number; dflt: readonly number[] };
-type Spec = NumberSpec | BoolSpec | EnumSpec | ArgvSpec | TextSpec | UrlSpec | StagesSpec;
+type NameSpec = { kind: "name" };
+type NamesSpec = { kind: "names" };
+type Spec = NumberSpec | BoolSpec | EnumSpec | ArgvSpec | TextSpec | UrlSpec | StagesSpec | NameSpec | NamesSpec;
 
 const seconds = (min: number, max: number, dflt: number): NumberSpec => ({ kind: "number", unit: "seconds", min, max, dflt });
 
@@ -86,6 +90,8 @@ export const SETTINGS = {
   AIPM_WEBHOOK_URL: { kind: "url" },
   AIPM_DASHBOARD_TOKEN: { kind: "text" },
   AIPM_LOOP_STATS: { kind: "text" },
+  AIPM_HOST: { kind: "name" },
+  AIPM_HOST_LABELS: { kind: "names" },
 } as const satisfies Record<string, Spec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -178,6 +184,29 @@ export function urlSetting(env: NodeJS.ProcessEnv, name: "AIPM_PUSHOVER_URL" | "
   throw usageError(`${name}: expected an http(s) URL, got '${v}'`);
 }
 
+/** A host or label name: letters, digits, `.`, `_`, `-`; 1 to 64 characters. */
+export const HOST_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** AIPM_HOST, checked; undefined when unset (the caller's default is the hostname, see ./host.ts). */
+export function hostSetting(env: NodeJS.ProcessEnv): string | undefined {
+  const v = raw(env, "AIPM_HOST")?.trim();
+  if (v === undefined) return undefined;
+  if (!HOST_NAME.test(v)) throw usageError(`AIPM_HOST: expected a name of letters, digits, '.', '_' or '-' (at most 64), got '${v.slice(0, 80)}'`);
+  return v;
+}
+
+/** AIPM_HOST_LABELS: names separated by commas (`gpu,big`), each checked; [] when unset. */
+export function hostLabelsSetting(env: NodeJS.ProcessEnv): string[] {
+  const v = raw(env, "AIPM_HOST_LABELS");
+  if (v === undefined) return [];
+  const labels = v.split(",").map((x) => x.trim());
+  const bad = labels.find((l) => !HOST_NAME.test(l));
+  if (bad !== undefined) {
+    throw usageError(`AIPM_HOST_LABELS: expected names of letters, digits, '.', '_' or '-' (at most 64) separated by commas, got '${v.slice(0, 80)}'`);
+  }
+  return [...new Set(labels)];
+}
+
 /** Validates every AIPM_* setting that is set; throws a usage error naming the first bad one. */
 export function checkSettings(env: NodeJS.ProcessEnv): void {
   for (const [name, spec] of Object.entries(SETTINGS) as Array<[SettingName, Spec]>) {
@@ -204,6 +233,12 @@ export function checkSettings(env: NodeJS.ProcessEnv): void {
         break;
       case "text":
         if (v.includes("\0")) throw usageError(`${name}: contains a NUL byte`);
+        break;
+      case "name":
+        hostSetting(env);
+        break;
+      case "names":
+        hostLabelsSetting(env);
         break;
     }
   }

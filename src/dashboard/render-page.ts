@@ -6,6 +6,7 @@
  * Styles and the small client script are inline: nothing is loaded from
  * anywhere else.
  */
+import { hostNeedText } from "../detect/host-need.js";
 import { attemptText } from "../report/attempt-text.js";
 import type { MachineJson } from "./machine-history.js";
 import type { AttemptJson, DashboardTask, OrderViewJson, OverviewJson, TaskDetailJson } from "./dashboard-data.js";
@@ -117,6 +118,8 @@ export function describeWaiting(w: SkipReason): string {
       return "no free worker slot";
     case "paused":
       return "order is paused";
+    case "host":
+      return hostNeedText(w);
     case "rate_limit":
       return `usage limit: agent tasks wait until ${w.retry_at.slice(11, 19)}`;
     case "budget":

@@ -9,6 +9,7 @@
  * then creation order) and skipped with the first reason that holds:
  *   blocked        a FAILED/CANCELLED dependency, direct or transitive
  *   paused         its order is paused
+ *   host           it asks for host labels (`runs_on`) this host lacks (`runs_on`, `host`, `host_labels`)
  *   dependency     some dependency has not ended as its condition asks (`waiting_for`; see ./conditions.ts)
  *   backoff        waiting out a retry backoff (`retry_at`)
  *   rate_limit     an agent task while a usage limit holds the project's agents (`retry_at`)
@@ -27,6 +28,7 @@ import type { AgentGate } from "../store/agent-gates.js";
 export type SkipReason =
   | { task: string; reason: "blocked"; failed_dependency: string }
   | { task: string; reason: "paused" }
+  | { task: string; reason: "host"; runs_on: string[]; host: string | null; host_labels: string[] }
   | { task: string; reason: "dependency"; waiting_for: string[] }
   | { task: string; reason: "backoff"; retry_at: string }
   | { task: string; reason: "rate_limit"; retry_at: string }
@@ -53,6 +55,8 @@ export interface DetectInput {
   blocked?: Map<string, string>;
   /** A usage-limit hold and the order's budget: they hold back agent tasks only. */
   agentGate?: AgentGate | undefined;
+  /** This host (src/config/host.ts): a task with `runs_on` launches only when it has every label. Absent: a host without labels. */
+  host?: { name: string; labels: readonly string[] } | undefined;
 }
 
 export interface Detection {
@@ -103,6 +107,7 @@ export function detect(input: DetectInput): Detection {
   const heldUntil = hold !== null && hold > now ? new Date(hold).toISOString() : null;
   const budget = input.agentGate?.budget ?? null;
   const overBudget = budget !== null && budget.spentUsd >= budget.budgetUsd;
+  const hostLabels: readonly string[] = input.host?.labels ?? [];
   for (const t of queued) {
     if (t.status !== "QUEUED") continue;
     const failed = blocked.get(t.id);
@@ -113,6 +118,10 @@ export function detect(input: DetectInput): Detection {
     }
     if (paused) {
       skipped.push({ task: t.id, reason: "paused" });
+      continue;
+    }
+    if (t.runsOn?.some((l) => !hostLabels.includes(l))) {
+      skipped.push({ task: t.id, reason: "host", runs_on: t.runsOn, host: input.host?.name ?? null, host_labels: [...hostLabels] });
       continue;
     }
     const waiting = t.deps.filter((d) => !depSatisfied(conditionOf(t, d), tasks.get(d)?.status));

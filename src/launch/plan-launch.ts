@@ -5,6 +5,7 @@
  * claims the `launchable` tasks one by one (each claim re-checks everything
  * inside its own transaction).
  */
+import type { ThisHost } from "../config/host.js";
 import { agentGate } from "../store/agent-gates.js";
 import type { Store } from "../store/open.js";
 import { countRunning, getOrder, loadLocks, loadProjectTasks } from "../store/read-project.js";
@@ -32,7 +33,7 @@ export interface LaunchReport {
   running: number;
   resources: ResourcesJson;
   launchable: Array<{ task: string; priority: string; target_files: string[] }>;
-  launched: Array<{ task: string; pid: number; attempt: number }>;
+  launched: Array<{ task: string; pid: number; attempt: number; host: string }>;
   skipped: SkipReason[];
   failed: Array<{ task: string; error: string }>;
   /** A database error that stopped the launch part way (what was launched before it is above). */
@@ -52,6 +53,8 @@ export interface PlanLaunchInput {
   /** Required when options.monitoring is true. */
   monitor?: ResourceMonitor | undefined;
   dryRun: boolean;
+  /** This host: a task whose `runs_on` it does not meet is skipped (`host`). */
+  host?: ThisHost | undefined;
 }
 
 export async function measure(options: LaunchOptions, monitor: ResourceMonitor | undefined): Promise<ResourceSample | null> {
@@ -84,6 +87,7 @@ export async function planLaunch(store: Store, input: PlanLaunchInput): Promise<
     freeSlots: scaling.effectiveWorkers - running,
     now: store.now(),
     agentGate: agentGate(store, input.project, input.order),
+    host: input.host,
   });
   return {
     detection,

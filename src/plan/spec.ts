@@ -33,6 +33,8 @@ export interface TaskSpec {
   /** Stall warning stages and kill (seconds without output); null: the settings'. */
   stallWarnS: number[] | null;
   stallKillS: number | null;
+  /** Host labels (`runs_on`): it launches only on a host with every one of them; empty: anywhere. */
+  runsOn: string[];
   status: InputStatus;
   /** Where this task sits in its input, for error messages (`orders[0].tasks[3]`). */
   place: string;
@@ -98,6 +100,7 @@ export function commandTaskSpec(t: Pick<TaskSpec, "id" | "command" | "place"> & 
     maxBudgetUsd: null,
     stallWarnS: null,
     stallKillS: null,
+    runsOn: [],
     status: "QUEUED",
     ...t,
   };

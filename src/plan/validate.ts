@@ -7,6 +7,7 @@
  * Every problem is collected with its place (`orders[0].tasks[3].priority:
  * ...`) so that one run reports them all.
  */
+import { HOST_NAME } from "../config/settings.js";
 import { resolve } from "node:path";
 import { DEP_CONDITIONS, PRIORITIES, type Priority } from "../store/statuses.js";
 import { normalizeTargetPath } from "../paths/target-path.js";
@@ -28,7 +29,7 @@ import {
 const TASK_KEYS = new Set([
   "id", "title", "priority", "deps", "target_files", "command", "prompt",
   "timeout_s", "max_attempts", "model", "review", "status",
-  "allowed_tools", "max_turns", "max_budget_usd", "stall_warn_s", "stall_kill_s",
+  "allowed_tools", "max_turns", "max_budget_usd", "stall_warn_s", "stall_kill_s", "runs_on",
 ]);
 const ORDER_KEYS = new Set(["id", "title", "tasks", "allowed_tools", "budget_usd", "preempt"]);
 const PLAN_KEYS = new Set(["project", "root", "orders", "allowed_tools"]);
@@ -223,6 +224,16 @@ function parseTargets(v: unknown, place: string, p: Problems): string[] {
   return out;
 }
 
+/** `runs_on`: host labels, each a name as AIPM_HOST_LABELS takes them (letters, digits, `.` `_` `-`, 1-64). */
+function parseRunsOn(v: unknown, place: string, p: Problems): string[] {
+  const out: string[] = [];
+  parseStringList(v, place, p).forEach((label, i) => {
+    if (!HOST_NAME.test(label)) p.errors.push(`${place}[${i}]: bad host label ${show(label)} (expected 1-64 of A-Z a-z 0-9 _ . -)`);
+    else if (!out.includes(label)) out.push(label);
+  });
+  return out;
+}
+
 function parseModel(raw: Obj, place: string, p: Problems): string | null {
   const model = optString(raw, "model", place, p);
   const problem = model === null ? null : argProblem(model);
@@ -279,6 +290,7 @@ export function validateTask(raw: unknown, place: string, p: Problems): TaskSpec
     depConditions,
     stallWarnS: parseStages(raw.stall_warn_s, `${place}.stall_warn_s`, p),
     stallKillS: parseNumber(raw, "stall_kill_s", place, p, false),
+    runsOn: parseRunsOn(raw.runs_on, `${place}.runs_on`, p),
     status: parseStatus(raw.status, place, p),
     place,
   };

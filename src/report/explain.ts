@@ -13,6 +13,8 @@
  * the tasks that fill the slots are explained in turn (each task once, five
  * levels at most).
  */
+import type { ThisHost } from "../config/host.js";
+import { hostNeedText } from "../detect/host-need.js";
 import { attemptText, attemptsText } from "./attempt-text.js";
 import type { Store } from "../store/open.js";
 import { projectsWithTask, taskExists, taskToExplain, type TaskToExplain } from "../store/tasks-read.js";
@@ -31,6 +33,8 @@ export interface Explanation {
   reason: SkipReason | { task: string; reason: "ready" } | null;
   /** What the reason depends on, explained in turn. */
   because: Explanation[];
+  /** The host labels it needs (`runs_on`), when it names some. */
+  runs_on?: string[];
 }
 
 type TaskRow = TaskToExplain;
@@ -54,6 +58,7 @@ class Explainer {
   constructor(
     private readonly store: Store,
     private readonly project: string,
+    private readonly host?: ThisHost,
   ) {
     this.tasks = loadProjectTasks(store, project);
     this.now = store.now();
@@ -66,7 +71,7 @@ class Explainer {
   /** The detector's verdict on every QUEUED task of an order (one run per order). */
   private reasonsOf(order: string): Map<string, SkipReason> {
     let m = this.detections.get(order);
-    if (!m) this.detections.set(order, (m = waitingReasons(this.store, this.project, order, this.tasks)));
+    if (!m) this.detections.set(order, (m = waitingReasons(this.store, this.project, order, this.tasks, this.host)));
     return m;
   }
 
@@ -74,6 +79,8 @@ class Explainer {
     const r = this.row(task);
     this.seen.add(task);
     const out: Explanation = { task, status: r.status, summary: "", reason: null, because: [] };
+    const runsOn = this.tasks.get(task)?.runsOn;
+    if (runsOn) out.runs_on = runsOn;
     const attempts = attemptText(r);
     switch (r.status) {
       case "IN_PROGRESS":
@@ -109,6 +116,9 @@ class Explainer {
       case "paused":
         out.summary = `order ${r.order_id} is paused (aipm resume ${this.project} ${r.order_id})`;
         break;
+      case "host":
+        out.summary = `${hostNeedText(reason)}: it launches only where AIPM_HOST_LABELS has every label of its runs_on`;
+        break;
       case "dependency":
         out.summary = `waiting for ${reason.waiting_for.join(", ")}`;
         deeper(reason.waiting_for);
@@ -139,7 +149,7 @@ class Explainer {
 }
 
 /** Explains one task; `project` may be omitted when the id is unique across projects. */
-export function explainTask(store: Store, input: { task: string; project?: string | undefined }): Explanation & { project: string } {
+export function explainTask(store: Store, input: { task: string; project?: string | undefined; host?: ThisHost | undefined }): Explanation & { project: string } {
   let project = input.project;
   if (project === undefined) {
     const projects = projectsWithTask(store, input.task);
@@ -149,12 +159,13 @@ export function explainTask(store: Store, input: { task: string; project?: strin
   } else if (!taskExists(store, project, input.task)) {
     throw notFound.task(input.task, project);
   }
-  return { project, ...new Explainer(store, project).explain(input.task) };
+  return { project, ...new Explainer(store, project, input.host).explain(input.task) };
 }
 
 /** The explanation as indented lines. */
 export function renderExplanation(e: Explanation, indent = ""): string {
-  let out = `${indent}${e.task} ${e.status}: ${e.summary}\n`;
+  const where = e.runs_on && e.reason?.reason !== "host" ? ` (runs_on: ${e.runs_on.join(",")})` : "";
+  let out = `${indent}${e.task} ${e.status}: ${e.summary}${where}\n`;
   for (const b of e.because) out += renderExplanation(b, `${indent}  `);
   return out;
 }

@@ -3,6 +3,7 @@
  * contract's JSON (snake_case, ISO 8601 times). The human renderings are in
  * src/cli/render/.
  */
+import type { ThisHost } from "../config/host.js";
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
 import { TASK_STATUSES } from "../store/statuses.js";
@@ -52,6 +53,8 @@ export interface TaskStatusJson {
   waiting?: SkipReason | null;
   /** QUEUED after a failure or a rate limit: not launched before this time. */
   retry_at: string | null;
+  /** The host of its current or last attempt (AIPM_HOST of the aipm that claimed it); null when it never ran. */
+  host: string | null;
 }
 
 export interface OrderTotalsJson {
@@ -83,6 +86,8 @@ export interface LockJson {
   task: string;
   project: string;
   acquired_at: string;
+  /** The host running the task that holds it. */
+  host: string | null;
 }
 
 export interface StatusReport {
@@ -101,6 +106,8 @@ export interface StatusReport {
 export interface StatusScope {
   project?: string | undefined;
   order?: string | undefined;
+  /** This host, for the waiting reason `host` (default: from process.env). */
+  host?: ThisHost | undefined;
 }
 
 export function emptyCounts(): Record<TaskStatus | "BLOCKED", number> {
@@ -126,7 +133,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
   const waitingOf = (project: string, order: string, task: string): SkipReason | null => {
     const key = `${project}\0${order}`;
     let m = reasons.get(key);
-    if (!m) reasons.set(key, (m = waitingReasons(store, project, order, graphs.get(project)!)));
+    if (!m) reasons.set(key, (m = waitingReasons(store, project, order, graphs.get(project)!, scope.host)));
     return m.get(task) ?? null;
   };
   const now = store.now();
@@ -174,6 +181,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
       resumed_attempts: cost.resumed_attempts,
       permission_denials: countDenials(r.denials),
       retry_at: r.status === "QUEUED" ? isoOrNull(r.retry_at) : null,
+      host: r.host,
       ...(r.status === "QUEUED" ? { waiting: waitingOf(r.project_id, r.order_id, r.id) } : {}),
     });
     if (r.status === "IN_PROGRESS" || r.status === "REVIEW") {
@@ -222,5 +230,5 @@ function countDenials(json: string | null): number {
 export function listLocks(store: Store, project?: string): LockJson[] {
   if (project !== undefined) getProject(store, project);
   const rows = heldLocks(store, project);
-  return rows.map((l) => ({ file: l.path, task: l.task_id, project: l.project_id, acquired_at: new Date(l.acquired_at).toISOString() }));
+  return rows.map((l) => ({ file: l.path, task: l.task_id, project: l.project_id, acquired_at: new Date(l.acquired_at).toISOString(), host: l.host }));
 }

@@ -4,6 +4,7 @@
  * limit and no resource sampling. Shared by `status` (`waiting`) and
  * `explain`. A task absent from the map would launch now.
  */
+import { thisHost, type ThisHost } from "../config/host.js";
 import type { Store } from "../store/open.js";
 import { orderLaunchState } from "../store/orders.js";
 import { loadLocks, type TaskNode } from "../store/read-project.js";
@@ -11,7 +12,13 @@ import { detect, findBlocked, type SkipReason } from "../detect/select.js";
 import { agentGate } from "../store/agent-gates.js";
 import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js";
 
-export function waitingReasons(store: Store, project: string, order: string, tasks: ReadonlyMap<string, TaskNode>): Map<string, SkipReason> {
+export function waitingReasons(
+  store: Store,
+  project: string,
+  order: string,
+  tasks: ReadonlyMap<string, TaskNode>,
+  host: ThisHost = thisHost(process.env),
+): Map<string, SkipReason> {
   const o = orderLaunchState(store, project, order);
   const options: LaunchOptions = o?.launch_options ? { ...LAUNCH_DEFAULTS, ...(JSON.parse(o.launch_options) as Partial<LaunchOptions>) } : LAUNCH_DEFAULTS;
   let running = 0;
@@ -25,6 +32,7 @@ export function waitingReasons(store: Store, project: string, order: string, tas
     now: store.now(),
     blocked: findBlocked(tasks),
     agentGate: agentGate(store, project, order),
+    host,
   });
   const out = new Map<string, SkipReason>();
   for (const s of d.skipped) out.set(s.task, s);

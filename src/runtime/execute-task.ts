@@ -64,6 +64,8 @@ function refusalMessage(task: string, r: Extract<LaunchTaskResult, { ok: false }
       return `${task} cannot run now: ${x.file} is held by ${x.held_by}`;
     case "paused":
       return `${task} cannot run: its order is paused`;
+    case "host":
+      return `${task} cannot run on this host: it needs the label${x.runs_on.length === 1 ? "" : "s"} ${x.runs_on.join(",")} (runs_on) and AIPM_HOST_LABELS does not have them all`;
     case "rate_limit":
       return `${task} cannot run before ${new Date(x.retry_at).toISOString()}: a usage limit holds the project's agent tasks`;
     case "budget":

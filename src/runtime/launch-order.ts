@@ -6,6 +6,7 @@
  * workers it started, for the caller to supervise or hand over — also when a
  * database error stops it part way (`report.error`).
  */
+import { thisHost, type ThisHost } from "../config/host.js";
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import type { Store } from "../store/open.js";
 import { activateOrder as markOrderActive, orderLaunchOptions } from "../store/orders.js";
@@ -34,12 +35,14 @@ export interface LaunchOrderResult {
   launched: LaunchedTask[];
 }
 
-function refusalToSkip(task: string, r: ClaimRefusal): SkipReason | null {
+function refusalToSkip(task: string, r: ClaimRefusal, host: ThisHost): SkipReason | null {
   switch (r.reason) {
     case "capacity":
       return { task, reason: "capacity" };
     case "paused":
       return { task, reason: "paused" };
+    case "host":
+      return { task, reason: "host", runs_on: r.runs_on, host: host.name, host_labels: [...host.labels] };
     case "dependency":
       return { task, reason: "dependency", waiting_for: r.waiting_for };
     case "backoff":
@@ -74,7 +77,9 @@ export function activateOrder(store: Store, project: string, order: string, opti
 
 export async function launchOrder(store: Store, input: LaunchOrderInput): Promise<LaunchOrderResult> {
   if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS: resolveRuntimeOptions(input.env).rateLimitWaitS });
+  const host = thisHost(input.env);
   const plan = await planLaunch(store, {
+    host,
     project: input.project,
     order: input.order,
     options: input.options,
@@ -99,7 +104,7 @@ export async function launchOrder(store: Store, input: LaunchOrderInput): Promis
       if (!r.ok) {
         if ("error" in r) report.failed.push({ task: t.id, error: r.error });
         else {
-          const skip = refusalToSkip(t.id, r.refused);
+          const skip = refusalToSkip(t.id, r.refused, host);
           if (skip) lateSkips.push(skip);
         }
         continue;
@@ -114,7 +119,7 @@ export async function launchOrder(store: Store, input: LaunchOrderInput): Promis
       // Started: reported whatever happens to the database next.
       const l = launchedFrom(r.prepared, worker);
       launched.push(l);
-      report.launched.push({ task: l.task, pid: worker.pid, attempt: l.attempt });
+      report.launched.push({ task: l.task, pid: worker.pid, attempt: l.attempt, host: l.host });
       completeLaunch(store, r.prepared, worker);
     } catch (err) {
       // A full disk, an I/O error, a lock held too long: stop here and report what was started

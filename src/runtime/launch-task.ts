@@ -20,6 +20,7 @@ import { mergeRuleLists, settingsJson, workerRules } from "../agent/permissions.
 import { resumableSession, resumeMessage } from "../agent/resume.js";
 import { agentApiTimeoutS } from "../config/agent-options.js";
 import { buildAgentPrompt } from "./agent-prompt.js";
+import { thisHost } from "../config/host.js";
 import { procStartTime } from "./proc.js";
 import { insideRoot, scopeBase, scopeMode } from "../scope/git-scope.js";
 
@@ -51,6 +52,8 @@ export interface PreparedLaunch {
   targetFiles: string[];
   timeoutS: number | null;
   startedAt: number;
+  /** The host that claimed it (AIPM_HOST, else the hostname). */
+  host: string;
   /** The task's command as given (for the words of a start failure). */
   argv: readonly string[];
   spawn: PreparedSpawn;
@@ -71,6 +74,7 @@ export function prepareLaunch(
   input: LaunchTaskInput,
 ): { ok: true; prepared: PreparedLaunch } | { ok: false; refused: ClaimRefusal } | { ok: false; error: string; failed: FailStartResult } {
   const { project, task } = input;
+  const host = thisHost(input.env);
   const c = claim(store, {
     project,
     task,
@@ -80,6 +84,7 @@ export function prepareLaunch(
     ownerStart: selfStart(),
     ignoreCapacity: input.ignoreCapacity,
     review: input.review ?? true,
+    host,
   });
   if (!c.ok) return { ok: false, refused: c };
   const startedAt = store.now();
@@ -121,6 +126,7 @@ export function prepareLaunch(
       stdin: cmd.stdin,
       files,
       env: input.env,
+      host: host.name,
       agent: agent ? { settings: agent.settings, apiTimeoutS: agentApiTimeoutS(input.env) } : undefined,
       previousOutcome: c.attempt > 1 ? (runOutcome(store, project, task, c.attempt - 1) ?? null) : null,
     });
@@ -135,6 +141,7 @@ export function prepareLaunch(
         targetFiles: c.targetFiles,
         timeoutS: def.timeout_s,
         startedAt,
+        host: host.name,
         argv: cmd.argv,
         spawn,
       },

@@ -20,6 +20,7 @@
  * task at once (`review_error`): retrying the work cannot fix a missing
  * reviewer; any other start failure counts as a run without a verdict.
  */
+import { thisHost } from "../config/host.js";
 import { join } from "node:path";
 import type { Store } from "../store/open.js";
 import { reviewRunState, reviewToStart } from "../store/runs.js";
@@ -93,6 +94,7 @@ export function spawnReview(
       stdin: promptPlaced ? null : prompt,
       files,
       env: r.env,
+      host: thisHost(r.env).name,
       // The reviewer reads and answers: it edits nothing and runs nothing.
       agent: { settings: settingsJson(reviewerRules()), apiTimeoutS: agentApiTimeoutS(r.env) },
     });

@@ -47,6 +47,8 @@ export interface SpawnRequest {
   previousOutcome?: string | null | undefined;
   /** An agent worker: its settings file's content; the parent session's variables are removed. */
   agent?: { settings: string; apiTimeoutS: number } | undefined;
+  /** This host's name (`AIPM_HOST` for the worker). */
+  host?: string | undefined;
 }
 
 export interface SpawnedWorker {
@@ -106,6 +108,7 @@ export function workerVars(req: SpawnRequest): Record<string, string> {
     AIPM_TARGET_FILES: JSON.stringify(req.targetFiles),
     AIPM_DB: req.dbPath,
     AIPM_STATE_DIR: taskStateDir(dirname(req.dbPath), req.project, req.task),
+    ...(req.host !== undefined ? { AIPM_HOST: req.host } : {}),
     // `aipm progress` works in every worker, whether or not aipm is installed on the PATH.
     PATH: `${aipmBinDir()}${delimiter}${req.env.PATH ?? ""}`,
     ...(req.attempt > 1 ? { AIPM_RESUME: "1", AIPM_PREVIOUS_OUTCOME: req.previousOutcome ?? "unknown" } : {}),

@@ -28,6 +28,7 @@
  * worker (phase `review`); a leader also starts the reviews nobody started
  * (their recorder died) and adopts running ones.
  */
+import { thisHost, type ThisHost } from "../config/host.js";
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
 import { recordProgress } from "../store/task-progress.js";
@@ -134,6 +135,8 @@ interface BatchedWrite<T> {
 const HOUSEKEEPING_MS = 1000;
 
 export class Supervisor {
+  /** This host (AIPM_HOST, AIPM_HOST_LABELS): tasks whose runs_on it does not meet are skipped. */
+  private readonly host: ThisHost;
   readonly view: ProjectView;
   readonly watched = new Map<string, WatchedAttempt>();
   private passQueued = false;
@@ -186,6 +189,7 @@ export class Supervisor {
     readonly project: string,
     private readonly opts: SupervisorOptions,
   ) {
+    this.host = thisHost(opts.env);
     this.view = new ProjectView(store, project);
     let notifier: NotifyDispatcher | null = null;
     try {
@@ -750,6 +754,7 @@ export class Supervisor {
           blocked: this.view.blocked,
           stopWhenFull: true,
           agentGate: this.view.hasAgents ? agentGate(this.store, this.project, order.id) : undefined,
+          host: this.host,
         });
         for (const s of d.skipped) {
           if (s.reason === "backoff" || s.reason === "rate_limit") {

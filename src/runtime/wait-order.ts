@@ -47,6 +47,8 @@ export interface FailedTask {
   failure_kind: string | null;
   log: string | null;
   attempts: number;
+  /** The host of its last attempt. */
+  host: string | null;
   /** Attempts counted against max_attempts, only when it differs from `attempts` (free retries and preemptions are given back). */
   counted_attempts?: number;
   /** Agent tasks only (absent when no agent reported). */
@@ -82,6 +84,7 @@ export function orderSummary(store: Store, project: string, order: string, since
           failure_kind: r.failure_kind,
           log: r.log_path,
           attempts: r.attempt,
+          host: r.host,
           ...(r.spent_attempts !== r.attempt ? { counted_attempts: r.spent_attempts } : {}),
           ...(c.cost_usd !== null ? { cost_usd: c.cost_usd } : {}),
           ...(c.num_turns !== null ? { num_turns: c.num_turns } : {}),

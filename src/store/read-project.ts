@@ -22,6 +22,8 @@ export interface TaskNode {
   /** Conditions of the dependencies that are not plain ones (absent: every dependency must end DONE). */
   depOn?: Map<string, Exclude<DepCondition, "success">>;
   targetFiles: string[];
+  /** Host labels it needs (`runs_on`); absent: any host. */
+  runsOn?: string[];
 }
 
 export interface HeldLock {
@@ -30,17 +32,19 @@ export interface HeldLock {
   acquiredAt: number;
 }
 
-type TaskTuple = [number, string, string, TaskStatus, Priority, number | null, number];
+type TaskTuple = [number, string, string, TaskStatus, Priority, number | null, number, string | null];
 
 export function loadProjectTasks(store: Store, projectId: string): Map<string, TaskNode> {
   const s = store.sqlite;
   const out = new Map<string, TaskNode>();
   const rows = s
-    .prepare("SELECT seq, id, order_id, status, priority, retry_at, prompt IS NOT NULL FROM tasks WHERE project_id = ? ORDER BY seq")
+    .prepare("SELECT seq, id, order_id, status, priority, retry_at, prompt IS NOT NULL, runs_on FROM tasks WHERE project_id = ? ORDER BY seq")
     .raw()
     .all(projectId) as TaskTuple[];
-  for (const [seq, id, orderId, status, priority, retryAt, agent] of rows) {
-    out.set(id, { seq, id, orderId, status, priority, retryAt, agent: agent === 1, deps: [], targetFiles: [] });
+  for (const [seq, id, orderId, status, priority, retryAt, agent, runsOn] of rows) {
+    const node: TaskNode = { seq, id, orderId, status, priority, retryAt, agent: agent === 1, deps: [], targetFiles: [] };
+    if (runsOn !== null) node.runsOn = JSON.parse(runsOn) as string[];
+    out.set(id, node);
   }
   const deps = s.prepare("SELECT task_id, dep_id, condition FROM task_deps WHERE project_id = ?").raw().all(projectId) as Array<
     [string, string, DepCondition]

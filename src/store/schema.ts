@@ -106,6 +106,8 @@ export const tasks = sqliteTable(
     stallKillS: real("stall_kill_s"),
     /** SKIPPED: the dependency whose end made its conditions unmeetable (a `retry` of that chain re-evaluates it). */
     skippedBy: text("skipped_by"),
+    /** JSON array of host labels (`runs_on`): it launches only on a host that has every one; null: anywhere. */
+    runsOn: text("runs_on"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     startedAt: integer("started_at"),
@@ -213,6 +215,8 @@ export const runs = sqliteTable(
     denials: text("denials"),
     /** The session this attempt continued (`--resume`), when it did. */
     resumedFrom: text("resumed_from"),
+    /** The host whose aipm claimed the attempt (AIPM_HOST, else the hostname); null for attempts older than hosts. */
+    host: text("host"),
   },
   (t) => [
     uniqueIndex("runs_task_attempt").on(t.projectId, t.taskId, t.attempt),

@@ -32,6 +32,8 @@ export interface StatusTaskRow {
   log_path: string | null;
   /** JSON array of the current attempt's permission denials, or null. */
   denials: string | null;
+  /** The host of the current (or last) attempt; null when it never ran. */
+  host: string | null;
 }
 
 /** Every task of the scope (a project, an order, or everything) in project then plan order. */
@@ -47,7 +49,7 @@ export function statusTaskRows(store: Store, scope: { project?: string | undefin
     `SELECT t.project_id, t.id, t.order_id, t.title, t.status, t.priority, t.attempt, t.max_attempts, t.spent_attempts, t.pid,
             t.started_at, t.finished_at, t.exit_code, t.error, t.failure_kind, t.retry_at, t.progress_done, t.progress_total, t.progress_label,
             CASE WHEN t.status = 'REVIEW' AND r.review_log_path IS NOT NULL THEN r.review_log_path ELSE r.log_path END AS log_path,
-            r.denials
+            r.denials, r.host
        FROM tasks t
        LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       ${where}
@@ -60,12 +62,23 @@ export function orderPaused(store: Store, project: string, order: string): boole
   return Boolean(stmt(store, "SELECT paused FROM orders WHERE project_id = ? AND id = ?").pluck().get(project, order));
 }
 
+export interface HeldLockRow {
+  path: string;
+  task_id: string;
+  project_id: string;
+  acquired_at: number;
+  /** The host of the holder's current attempt. */
+  host: string | null;
+}
+
 /** The locks held now (of one project, or all), oldest first. */
-export function heldLocks(store: Store, project?: string): Array<{ path: string; task_id: string; project_id: string; acquired_at: number }> {
+export function heldLocks(store: Store, project?: string): HeldLockRow[] {
   return stmt(
     store,
-    `SELECT path, task_id, project_id, acquired_at FROM locks
-      WHERE (@project IS NULL OR project_id = @project)
-      ORDER BY project_id, acquired_at, task_id, path`,
-  ).all({ project: project ?? null }) as Array<{ path: string; task_id: string; project_id: string; acquired_at: number }>;
+    `SELECT l.path, l.task_id, l.project_id, l.acquired_at, r.host FROM locks l
+       LEFT JOIN tasks t ON t.project_id = l.project_id AND t.id = l.task_id
+       LEFT JOIN runs r ON r.project_id = l.project_id AND r.task_id = l.task_id AND r.attempt = t.attempt
+      WHERE (@project IS NULL OR l.project_id = @project)
+      ORDER BY l.project_id, l.acquired_at, l.task_id, l.path`,
+  ).all({ project: project ?? null }) as HeldLockRow[];
 }

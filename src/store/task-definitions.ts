@@ -33,6 +33,7 @@ function definitionColumns(t: TaskSpec) {
     maxBudgetUsd: t.maxBudgetUsd,
     stallWarnS: t.stallWarnS ? JSON.stringify(t.stallWarnS) : null,
     stallKillS: t.stallKillS,
+    runsOn: t.runsOn.length ? JSON.stringify(t.runsOn) : null,
   };
 }
 

@@ -98,6 +98,8 @@ export interface OrderTaskEnd {
   max_attempts: number;
   /** The current attempt's log. */
   log_path: string | null;
+  /** The current attempt's host. */
+  host: string | null;
 }
 
 /**
@@ -119,7 +121,7 @@ export function orderSpan(store: Store, project: string, order: string): { first
 export function orderTaskEnds(store: Store, project: string, order: string): OrderTaskEnd[] {
   return stmt(
     store,
-    `SELECT t.id, t.status, t.error, t.failure_kind, t.review_feedback, t.attempt, t.spent_attempts, t.max_attempts, r.log_path FROM tasks t
+    `SELECT t.id, t.status, t.error, t.failure_kind, t.review_feedback, t.attempt, t.spent_attempts, t.max_attempts, r.log_path, r.host FROM tasks t
        LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.project_id = ? AND t.order_id = ? ORDER BY t.seq`,
   ).all(project, order) as OrderTaskEnd[];

@@ -35,7 +35,7 @@ function statements(db: Database.Database) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
     task: p(
-      "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent FROM tasks WHERE project_id = ? AND id = ?",
+      "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent, runs_on FROM tasks WHERE project_id = ? AND id = ?",
     ),
     budgetEvent: p(
       "SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND json_extract(data, '$.budget_usd') = ? LIMIT 1",
@@ -63,8 +63,8 @@ function statements(db: Database.Database) {
     lock: p("INSERT OR IGNORE INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?)"),
     unlock: p("DELETE FROM locks WHERE project_id = ? AND task_id = ?"),
     openRun: p(
-      `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome, review)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', (SELECT review FROM tasks WHERE project_id = ? AND id = ?) AND ?)`,
+      `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome, review, host)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'running', (SELECT review FROM tasks WHERE project_id = ? AND id = ?) AND ?, ?)`,
     ),
     spawnTask: p("UPDATE tasks SET pid = ? WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND attempt = ?"),
     spawnRun: p("UPDATE runs SET pid = ?, proc_start = ? WHERE project_id = ? AND task_id = ? AND attempt = ?"),
@@ -174,6 +174,8 @@ interface TaskState {
   retry_at: number | null;
   order_id: string;
   agent: number;
+  /** JSON array of host labels, or null. */
+  runs_on: string | null;
 }
 
 function event(
@@ -195,6 +197,7 @@ export type ClaimRefusal =
   | { ok: false; reason: "not_found" }
   | { ok: false; reason: "not_queued"; status: TaskStatus }
   | { ok: false; reason: "paused" }
+  | { ok: false; reason: "host"; runs_on: string[] }
   | { ok: false; reason: "dependency"; waiting_for: string[] }
   | { ok: false; reason: "backoff"; retry_at: number }
   | { ok: false; reason: "rate_limit"; retry_at: number }
@@ -217,10 +220,12 @@ export interface ClaimInput {
   ignoreCapacity?: boolean;
   /** False for a launch with --no-review: a success then goes straight to DONE. */
   review?: boolean;
+  /** The host claiming (src/config/host.ts): recorded on the run. Absent: no host recorded. */
+  host?: { name: string; labels: readonly string[] };
 }
 
 /**
- * QUEUED -> IN_PROGRESS, atomically: re-checks status, pause, dependencies,
+ * QUEUED -> IN_PROGRESS, atomically: re-checks status, pause, host labels (`runs_on`), dependencies,
  * backoff, the free slots and every lock inside one IMMEDIATE transaction,
  * then takes the locks and opens the attempt's run.
  */
@@ -234,6 +239,11 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     if (t.status !== "QUEUED") return { ok: false, reason: "not_queued", status: t.status };
     const paused = s.orderPaused.get(project, t.order_id) as { paused: number } | undefined;
     if (paused?.paused) return { ok: false, reason: "paused" };
+    if (t.runs_on !== null) {
+      const runsOn = JSON.parse(t.runs_on) as string[];
+      const labels = input.host?.labels ?? [];
+      if (runsOn.some((l) => !labels.includes(l))) return { ok: false, reason: "host", runs_on: runsOn };
+    }
     const waiting = s.depsNotDone.all(project, task) as string[];
     if (waiting.length > 0) return { ok: false, reason: "dependency", waiting_for: waiting };
     if (t.agent) {
@@ -261,7 +271,7 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     if (s.start.run({ now, project, task }).changes !== 1) return { ok: false, reason: "not_queued", status: t.status };
     const attempt = t.attempt + 1;
     for (const f of files) s.lock.run(project, task, f, now);
-    s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart, project, task, input.review === false ? 0 : 1);
+    s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart, project, task, input.review === false ? 0 : 1, input.host?.name ?? null);
     return { ok: true, attempt, orderId: t.order_id, targetFiles: files };
   });
   return tx.immediate();

@@ -1,4 +1,5 @@
 /** `aipm explain TASK [--project P]`: why a task is not running, down to the root cause. */
+import { thisHost } from "../../config/host.js";
 import type { Argv } from "yargs";
 import { explainTask, renderExplanation } from "../../report/explain.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
@@ -15,7 +16,7 @@ export function registerExplain(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
         .example("aipm explain T7", "why T7 is not running (down to the root cause)")
         .example("aipm --json explain T7 --project myproj", "the same as JSON"),
     async (args) => {
-      const e = await withStore(io, args, (store) => explainTask(store, { task: args.task, project: args.project }));
+      const e = await withStore(io, args, (store) => explainTask(store, { task: args.task, project: args.project, host: thisHost(io.env) }));
       emit(io, args, e, () => renderExplanation(e));
     },
   );

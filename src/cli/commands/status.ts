@@ -1,4 +1,5 @@
 /** `aipm status [PROJECT [ORDER]] [--all | --watch]` and `aipm locks [PROJECT]`. */
+import { thisHost } from "../../config/host.js";
 import type { Argv } from "yargs";
 import { getStatus, listLocks, type StatusReport } from "../../report/status.js";
 import { createResourceMonitor, toResourcesJson, type ResourceMonitor, type ResourceSample } from "../../resources/monitor.js";
@@ -49,7 +50,7 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
         // Started now: its CPU window runs while the database is read.
         const monitor = options.monitoring ? createResourceMonitor() : undefined;
         const color = colorWanted(io.env, Boolean(io.stdoutTTY));
-        const scope = { project: args.project, order: args.order };
+        const scope = { project: args.project, order: args.order, host: thisHost(io.env) };
         if (args.watch) {
           const term = processTerminal();
           await withStore(

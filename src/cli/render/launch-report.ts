@@ -1,4 +1,5 @@
 /** Human rendering of a launch (or dry run) report. */
+import { hostNeedText } from "../../detect/host-need.js";
 import type { LaunchReport } from "../../launch/plan-launch.js";
 import type { SkipReason } from "../../detect/select.js";
 
@@ -16,6 +17,8 @@ export function describeSkip(s: SkipReason): string {
       return "no free worker slot";
     case "paused":
       return "order is paused";
+    case "host":
+      return hostNeedText(s);
     case "rate_limit":
       return `usage limit: agent tasks wait until ${s.retry_at}`;
     case "budget":

@@ -1,4 +1,5 @@
 /** How one task's state reads in `aipm status` (short view and `--all`): attempts, progress, why it waits, colour per status. */
+import { hostNeedText } from "../../detect/host-need.js";
 import type { TaskStatusJson } from "../../report/status.js";
 import type { SkipReason } from "../../detect/select.js";
 import { when, type Style } from "./style.js";
@@ -31,6 +32,8 @@ export function waitingText(st: Style, w: SkipReason | null | undefined, retryAt
       return "no free worker slot";
     case "paused":
       return "order is paused";
+    case "host":
+      return hostNeedText(w);
     case "rate_limit":
       return `usage limit: agent tasks wait, ${when(st, w.retry_at)}`;
     case "budget":

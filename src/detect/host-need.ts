@@ -1,0 +1,16 @@
+/**
+ * The words for the skip reason `host`: a task whose `runs_on` labels this
+ * host lacks. One sentence for every renderer (status, explain, launch
+ * reports, the dashboard).
+ */
+export interface HostNeed {
+  runs_on: readonly string[];
+  host: string | null;
+  host_labels: readonly string[];
+}
+
+/** `needs a host with labels gpu (this host vm1: none)`. */
+export function hostNeedText(s: HostNeed): string {
+  const labels = s.host_labels.length ? s.host_labels.join(",") : "none";
+  return `needs a host with label${s.runs_on.length === 1 ? "" : "s"} ${s.runs_on.join(",")} (this host ${s.host ?? "?"}: ${labels})`;
+}
