@@ -6,8 +6,8 @@
  * Styles and the small client script are inline: nothing is loaded from
  * anywhere else.
  */
-import { hostNeedText } from "../detect/host-need.js";
 import { attemptText } from "../report/attempt-text.js";
+import { reasonWords } from "../report/reason-words.js";
 import type { MachineJson } from "./machine-history.js";
 import type { AttemptJson, DashboardTask, OrderViewJson, OverviewJson, TaskDetailJson } from "./dashboard-data.js";
 import type { SkipReason } from "../detect/select.js";
@@ -105,26 +105,7 @@ function actions(t: DashboardTask): string {
 
 /** Why a QUEUED task waits, in words (the detector's reason, as `status` and `parallel-launch --dry-run` say it). */
 export function describeWaiting(w: SkipReason): string {
-  switch (w.reason) {
-    case "dependency":
-      return `waiting for ${w.waiting_for.join(", ")}`;
-    case "file_conflict":
-      return `${w.file} is held by ${w.held_by}`;
-    case "blocked":
-      return `blocked: dependency ${w.failed_dependency} failed`;
-    case "backoff":
-      return `retry backoff until ${w.retry_at.slice(11, 19)}`;
-    case "capacity":
-      return "no free worker slot";
-    case "paused":
-      return "order is paused";
-    case "host":
-      return hostNeedText(w);
-    case "rate_limit":
-      return `usage limit: agent tasks wait until ${w.retry_at.slice(11, 19)}`;
-    case "budget":
-      return `order budget reached ($${w.spent_usd} of $${w.budget_usd})`;
-  }
+  return reasonWords(w, { until: (iso) => ` until ${iso.slice(11, 19)}`, list: (ids) => ids.join(", ") });
 }
 
 export function taskRow(t: DashboardTask): string {

@@ -1,5 +1,5 @@
 /** How one task's state reads in `aipm status` (short view and `--all`): attempts, progress, why it waits, colour per status. */
-import { hostNeedText } from "../../detect/host-need.js";
+import { reasonWords } from "../../report/reason-words.js";
 import type { TaskStatusJson } from "../../report/status.js";
 import type { SkipReason } from "../../detect/select.js";
 import { when, type Style } from "./style.js";
@@ -19,26 +19,7 @@ function listed(ids: readonly string[], n = 3): string {
 /** Why a QUEUED task waits, in a few words (the same source as `aipm explain`). */
 export function waitingText(st: Style, w: SkipReason | null | undefined, retryAt: string | null): string {
   if (!w) return retryAt ? `retry ${when(st, retryAt)}` : "ready to launch";
-  switch (w.reason) {
-    case "dependency":
-      return `waiting for ${listed(w.waiting_for)}`;
-    case "file_conflict":
-      return `${w.file} is held by ${w.held_by}`;
-    case "blocked":
-      return `blocked: dependency ${w.failed_dependency} failed`;
-    case "backoff":
-      return `retry backoff, ${when(st, w.retry_at)}`;
-    case "capacity":
-      return "no free worker slot";
-    case "paused":
-      return "order is paused";
-    case "host":
-      return hostNeedText(w);
-    case "rate_limit":
-      return `usage limit: agent tasks wait, ${when(st, w.retry_at)}`;
-    case "budget":
-      return `order budget reached ($${w.spent_usd} of $${w.budget_usd})`;
-  }
+  return reasonWords(w, { until: (iso) => `, ${when(st, iso)}`, list: (ids) => listed(ids) });
 }
 
 /** A short name for a waiting reason, for counts (`900 dependency, 40 capacity`). */
