@@ -130,6 +130,25 @@ describe("dashboard: why, graph, timeline", () => {
     for (let i = 1; i < m.points.length; i++) expect(m.points[i].t - m.points[i - 1].t).toBeGreaterThanOrEqual(4500);
   });
 
+  it("two recorders of one machine make one history: a point within the interval of another is not added", async () => {
+    const { MachineRecorder } = await import("../src/resources/machine-point.js");
+    const { LAUNCH_DEFAULTS } = await import("../src/config/launch-options.js");
+    const ctx = setup();
+    await importPlan(ctx, plan30());
+    const [s1, s2] = [await store(ctx.db), await store(ctx.db)];
+    const [a, b] = [new MachineRecorder(s1), new MachineRecorder(s2)];
+    const p = { cpu: 10, mem: 20, workers: 4, running: 0, gpu: null, gpu_mem: null, disk_db: 1, disk_root: 1 };
+    const t = Date.now();
+    expect(a.record({ ...p, t }, LAUNCH_DEFAULTS)).toBe(true);
+    expect(b.record({ ...p, t: t + 1000 }, LAUNCH_DEFAULTS)).toBe(false);
+    expect(b.record({ ...p, t: t + 5000 }, LAUNCH_DEFAULTS)).toBe(true);
+    expect(a.samples()!.since(t).map((r) => r.t)).toEqual([t, t + 5000]);
+    a.close();
+    b.close();
+    s1.close();
+    s2.close();
+  });
+
   it("keeps machine samples across a restart of the dashboard, with disk", async () => {
     const ctx = setup();
     await importPlan(ctx, plan30());

@@ -40,7 +40,8 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Store } from "../store/open.js";
 import { AipmError, usageError } from "../errors.js";
 import { getOrder } from "../store/read-project.js";
-import { dataVersion, storeIsOpen } from "../store/dashboard-reads.js";
+import { storeIsOpen } from "../store/dashboard-reads.js";
+import { dataVersion } from "../store/data-version.js";
 import { EventStream, pickEncoding, sendBody } from "./compress.js";
 import { LiveOrder } from "./live-order.js";
 

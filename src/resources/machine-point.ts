@@ -93,7 +93,7 @@ export class MachineRecorder {
     return this.kept;
   }
 
-  /** True when a point stored by anyone is younger than the interval (less a tenth, for timers). */
+  /** True when a point stored by anyone is younger than the interval (less a tenth, for timers): no need to make one. */
   recentlyRecorded(now: number): boolean {
     const newest = this.samples()?.newest() ?? null;
     return newest !== null && now - newest < this.intervalMs * 0.9;
@@ -104,9 +104,8 @@ export class MachineRecorder {
     const kept = this.samples();
     if (!kept) return false;
     try {
-      if (this.recentlyRecorded(point.t)) return false;
       const row: MachineSampleRow = { ...point, max_cpu: limits.maxCpu, max_memory: limits.maxMemory, max_workers: limits.maxWorkers };
-      kept.add(row);
+      if (!kept.addUnlessRecent(row, this.intervalMs * 0.9)) return false;
       if (this.written++ % 100 === 0) kept.prune(point.t - MACHINE_KEEP_MS);
       return true;
     } catch {

@@ -137,14 +137,6 @@ export function projectRoots(store: Store): string[] {
   return stmt(store, "SELECT root FROM projects").pluck().all() as string[];
 }
 
-/**
- * SQLite's `data_version` on this connection: it moves when another
- * connection commits to the database (not on this connection's own writes).
- */
-export function dataVersion(store: Store): number {
-  return store.sqlite.pragma("data_version", { simple: true }) as number;
-}
-
 /** The connection is still open. */
 export function storeIsOpen(store: Store): boolean {
   return store.sqlite.open;

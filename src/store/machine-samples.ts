@@ -48,7 +48,8 @@ export interface MachineSamples {
   readonly path: string;
   /** Samples taken at or after `since` (epoch ms), oldest first. */
   since(since: number): MachineSampleRow[];
-  add(row: MachineSampleRow): void;
+  /** Adds the row unless a sample younger than `withinMs` before it is kept (one statement: two recorders cannot both add); true when added. */
+  addUnlessRecent(row: MachineSampleRow, withinMs: number): boolean;
   /** The time of the newest sample kept in the file (null: none). */
   newest(): number | null;
   /** Drops samples older than `before`. */
@@ -82,10 +83,13 @@ export function openMachineSamples(store: Store): MachineSamples {
     path = ":memory:";
     db = open(path);
   }
-  const add = db.prepare(`INSERT OR REPLACE INTO machine_samples (${COLUMNS}) VALUES (@t, @cpu, @mem, @workers, @running, @gpu, @gpu_mem, @disk_db, @disk_root, @max_cpu, @max_memory, @max_workers)`);
   const since = db.prepare(`SELECT ${COLUMNS} FROM machine_samples WHERE t >= ? ORDER BY t`);
   const prune = db.prepare("DELETE FROM machine_samples WHERE t < ?");
   const newest = db.prepare("SELECT MAX(t) FROM machine_samples").pluck();
+  const addUnlessRecent = db.prepare(
+    `INSERT OR REPLACE INTO machine_samples (${COLUMNS}) SELECT @t, @cpu, @mem, @workers, @running, @gpu, @gpu_mem, @disk_db, @disk_root, @max_cpu, @max_memory, @max_workers
+      WHERE NOT EXISTS (SELECT 1 FROM machine_samples WHERE t > @t - @within)`,
+  );
   return {
     path,
     since: (t) => {
@@ -102,7 +106,7 @@ export function openMachineSamples(store: Store): MachineSamples {
       for (const r of [...older, ...own]) byT.set(r.t, r);
       return [...byT.values()].sort((a, b) => a.t - b.t);
     },
-    add: (row) => void add.run(row),
+    addUnlessRecent: (row, within) => addUnlessRecent.run({ ...row, within }).changes > 0,
     newest: () => (newest.get() as number | null) ?? null,
     prune: (before) => void prune.run(before),
     close: () => db.close(),
