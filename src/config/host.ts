@@ -27,9 +27,3 @@ function cleanHostname(h: string): string {
 export function thisHost(env: NodeJS.ProcessEnv): ThisHost {
   return { name: hostSetting(env) ?? defaultHostName(), labels: hostLabelsSetting(env) };
 }
-
-/** The labels of `runsOn` this host lacks (empty: the task may run here). */
-export function missingLabels(runsOn: readonly string[] | undefined, host: ThisHost): string[] {
-  if (!runsOn || runsOn.length === 0) return [];
-  return runsOn.filter((l) => !host.labels.includes(l));
-}

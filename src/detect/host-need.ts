@@ -1,8 +1,14 @@
 /**
- * The words for the skip reason `host`: a task whose `runs_on` labels this
- * host lacks. One sentence for every renderer (status, explain, launch
- * reports, the dashboard).
+ * The skip reason `host`: a task whose `runs_on` labels this host lacks. The
+ * rule (one place for the detector and the claim) and its words (one
+ * sentence for every renderer: status, explain, launch reports, the
+ * dashboard).
  */
+
+/** True when the task may run on a host with these labels (it asks for none, or for labels it has). */
+export function hostHasLabels(runsOn: readonly string[] | null | undefined, labels: readonly string[]): boolean {
+  return !runsOn || runsOn.every((l) => labels.includes(l));
+}
 export interface HostNeed {
   runs_on: readonly string[];
   host: string | null;

@@ -21,6 +21,7 @@
 import type { Priority } from "../store/schema.js";
 import type { TaskNode, HeldLock } from "../store/read-project.js";
 import { blockedBy } from "./dep-graph.js";
+import { hostHasLabels } from "./host-need.js";
 import { conditionOf, depSatisfied } from "./conditions.js";
 import { LockIndex } from "../paths/lock-index.js";
 import type { AgentGate } from "../store/agent-gates.js";
@@ -120,7 +121,7 @@ export function detect(input: DetectInput): Detection {
       skipped.push({ task: t.id, reason: "paused" });
       continue;
     }
-    if (t.runsOn?.some((l) => !hostLabels.includes(l))) {
+    if (t.runsOn && !hostHasLabels(t.runsOn, hostLabels)) {
       skipped.push({ task: t.id, reason: "host", runs_on: t.runsOn, host: input.host?.name ?? null, host_labels: [...hostLabels] });
       continue;
     }

@@ -26,6 +26,7 @@ import type Database from "better-sqlite3";
 import type { Store } from "./open.js";
 import type { TaskStatus } from "./schema.js";
 import { LockIndex } from "../paths/lock-index.js";
+import { hostHasLabels } from "../detect/host-need.js";
 import { orderBudgetUsd, orderSpentUsd, projectHoldUntil } from "./agent-gates.js";
 import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
 
@@ -242,7 +243,7 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     if (t.runs_on !== null) {
       const runsOn = JSON.parse(t.runs_on) as string[];
       const labels = input.host?.labels ?? [];
-      if (runsOn.some((l) => !labels.includes(l))) return { ok: false, reason: "host", runs_on: runsOn };
+      if (!hostHasLabels(runsOn, labels)) return { ok: false, reason: "host", runs_on: runsOn };
     }
     const waiting = s.depsNotDone.all(project, task) as string[];
     if (waiting.length > 0) return { ok: false, reason: "dependency", waiting_for: waiting };
