@@ -15,6 +15,7 @@ import { recordProgress } from "../src/store/task-progress.js";
 import { recoverSilentHosts } from "../src/runtime/host-liveness.js";
 import {
   aipm,
+  alive,
   checkDagRecords,
   dagPlan,
   importPlan,
@@ -27,6 +28,7 @@ import {
   setup,
   start,
   statuses,
+  supervisorProcesses,
   taggedProcesses,
   waitFor,
   type Ctx,
@@ -227,6 +229,57 @@ describe("several hosts on one database", () => {
         ["h1", false],
         ["h2", true],
       ]);
+    } finally {
+      s.close();
+      await killTagged(h1.AIPM_TEST_TAG!);
+      await killTagged(h2.AIPM_TEST_TAG!);
+    }
+  }, 90_000);
+
+  it("a host that was frozen past the lease comes back: it kills its worker whose attempt the other host recovered, and records no second end", async () => {
+    const ctx = setup({ AIPM_HOST_LEASE_S: "2" });
+    // Attempt 1 would run 20 s; the recovered attempt (2) is quick.
+    const body = 'if [ "$AIPM_ATTEMPT" = 1 ]; then sleep 20; else sleep 0.2; fi';
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks: [{ id: "A", command: recorded(ctx, "A", body), target_files: ["a.txt"] }] }] });
+    const h1 = hostEnv(ctx, "h1");
+    const h2 = hostEnv(ctx, "h2");
+    const s = await store(ctx);
+    try {
+      expect((await aipm(ctx, ["parallel-launch", "p", "O"], { env: h1 })).code).toBe(0);
+      await waitFor(() => readRecord(ctx, "A").length === 1 && supervisorProcesses(h1.AIPM_TEST_TAG!).length === 1, { what: "A to start on h1" });
+      const pidOf1 = () => s.sqlite.prepare("SELECT pid FROM runs WHERE task_id = 'A' AND attempt = 1").pluck().get() as number | null;
+      await waitFor(() => pidOf1() !== null, { what: "A's worker pid recorded" });
+      const workerPid = pidOf1()!;
+      // h1's aipm processes freeze (its supervisor and spawner); its worker runs on.
+      const frozen = taggedProcesses(h1.AIPM_TEST_TAG!)
+        .filter((p) => p.cmdline.some((a) => a.endsWith("supervise.js") || a.endsWith("spawner.js")))
+        .map((p) => p.pid);
+      expect(frozen.length).toBeGreaterThan(0);
+      for (const pid of frozen) process.kill(pid, "SIGSTOP");
+      const h2wait = start(ctx, ["--json", "wait", "p", "O", "--timeout", "60"], { env: h2 });
+      // h2 recovers A after the lease and runs it again (the split's price: both run for a moment).
+      await waitFor(() => readRecord(ctx, "A").length === 2, { what: "A's second attempt on h2", timeoutMs: 20_000 });
+      expect(alive(workerPid)).toBe(true);
+      for (const pid of frozen) process.kill(pid, "SIGCONT");
+      const thawedAt = Date.now();
+      // Back, h1's supervisor finds its heartbeat was past the lease and kills its worker, long before its 20 s.
+      await waitFor(() => !alive(workerPid), { what: "h1 to kill its recovered worker", timeoutMs: 10_000 });
+      expect(Date.now() - thawedAt).toBeLessThan(8000);
+      const w = await h2wait.done;
+      expect(w.code, w.stderr).toBe(0);
+      expect(readRecord(ctx, "A").map((r) => [r.attempt, r.end === null])).toEqual([
+        [1, true],
+        [2, false],
+      ]);
+      expect(runsOf(s, "p").map((r) => [r.attempt, r.host, r.outcome])).toEqual([
+        [1, "h1", "crashed"],
+        [2, "h2", "succeeded"],
+      ]);
+      expect(s.sqlite.prepare("SELECT kind FROM events WHERE task_id = 'A' AND kind IN ('task_done', 'task_retry', 'task_failed') ORDER BY id").pluck().all()).toEqual([
+        "task_retry",
+        "task_done",
+      ]);
+      expect(statuses(s, "p")).toEqual({ A: "DONE" });
     } finally {
       s.close();
       await killTagged(h1.AIPM_TEST_TAG!);
