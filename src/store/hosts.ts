@@ -96,11 +96,11 @@ export function lostAttempts(store: Store, q: { project?: string | undefined; ho
   ).all({ project: q.project ?? null, host: q.host, cutoff: q.cutoff }) as LostAttempt[];
 }
 
-/** Attempts in flight (IN_PROGRESS or REVIEW) of the project on `host`, those with no host (older than hosts) included. */
+/** Attempts in flight (IN_PROGRESS or REVIEW) of the project on `host`, those with no host (older than hosts, or no run) included. */
 export function runningOnHost(store: Store, project: string, host: string): number {
   return stmt(
     store,
-    `SELECT COUNT(*) FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+    `SELECT COUNT(*) FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.project_id = ? AND t.status IN ('IN_PROGRESS', 'REVIEW') AND (r.host = ? OR r.host IS NULL)`,
   )
     .pluck()
@@ -111,7 +111,7 @@ export function runningOnHost(store: Store, project: string, host: string): numb
 export function runningByHost(store: Store, project?: string | null): Map<string | null, number> {
   const rows = stmt(
     store,
-    `SELECT r.host, COUNT(*) AS n FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+    `SELECT r.host, COUNT(*) AS n FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE (CAST(@project AS TEXT) IS NULL OR t.project_id = @project) AND t.status IN ('IN_PROGRESS', 'REVIEW') GROUP BY r.host`,
   ).all({ project: project ?? null }) as Array<{ host: string | null; n: number }>;
   return new Map(rows.map((r) => [r.host, r.n]));

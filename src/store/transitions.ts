@@ -55,7 +55,7 @@ function statements(db: Database.Database) {
     running: p("SELECT COUNT(*) FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')").pluck(),
     // This host's attempts in flight (those with no host, older than hosts, count as this host's).
     runningHere: p(
-      `SELECT COUNT(*) FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+      `SELECT COUNT(*) FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
         WHERE t.project_id = ? AND t.status IN ('IN_PROGRESS', 'REVIEW') AND (r.host = ? OR r.host IS NULL)`,
     ).pluck(),
     // An attempt whose host fell silent (recoverLost): guarded by status, attempt and the run's host.
