@@ -119,6 +119,11 @@ export function resolveUnrecorded(store: Store, f: InFlight, t: EndTiming): "run
   return rollbackSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error }) ? "rolled_back" : "nothing";
 }
 
+/** This host's name and AIPM_HOST_LEASE_S, as `recover` takes them, from `env`. */
+export function hostOfEnv(env: NodeJS.ProcessEnv): { host: string; leaseS: number } {
+  return { host: thisHost(env).name, leaseS: hostLeaseS(env) };
+}
+
 /** This host and its lease, from the environment unless given. */
 function hostOf(opts: { host?: string; leaseS?: number }): { host: string; leaseS: number } {
   return { host: opts.host ?? thisHost(process.env).name, leaseS: opts.leaseS ?? hostLeaseS(process.env) };
