@@ -113,7 +113,13 @@ export class PgConn implements SqlConn {
   changeCount(): number {
     if (this.changes === null) {
       const changes = { count: 0 };
-      this.client.listen("aipm", () => changes.count++, { keepAlive: false });
+      this.client.listen(
+        "aipm",
+        (_payload, own) => {
+          if (!own) changes.count++;
+        },
+        { keepAlive: false },
+      );
       this.changes = changes;
     }
     return this.changes.count;

@@ -57,4 +57,6 @@ export interface Notification {
   kind: "notify";
   channel: string;
   payload: string;
+  /** Sent by the caller's own (main) connection. */
+  own: boolean;
 }

@@ -73,7 +73,7 @@ export class SyncPgClient {
   private readonly signal: Int32Array;
   private readonly replies: MessagePort;
   private readonly timeoutMs: number;
-  private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  private readonly listeners = new Map<string, Set<(payload: string, own: boolean) => void>>();
   private nextId = 1;
   private closed = false;
 
@@ -87,7 +87,7 @@ export class SyncPgClient {
     this.worker = new Worker(workerBootstrap(), { eval: true, workerData: init, transferList: [port2] });
     this.worker.on("message", (msg: Notification) => {
       if (msg.kind !== "notify") return;
-      for (const fn of this.listeners.get(msg.channel) ?? []) fn(msg.payload);
+      for (const fn of this.listeners.get(msg.channel) ?? []) fn(msg.payload, msg.own);
     });
     this.worker.on("error", () => {
       /* surfaced to the blocked caller as a timeout; nothing to do on the event loop */
@@ -121,8 +121,12 @@ export class SyncPgClient {
     return this.call({ op: "batch", statements });
   }
 
-  /** Call `fn` on every NOTIFY on `channel` (asynchronously, from the event loop). Returns the unsubscribe. */
-  listen(channel: string, fn: (payload: string) => void, opts: { keepAlive?: boolean } = {}): () => void {
+  /**
+   * Call `fn` on every NOTIFY on `channel` (asynchronously, from the event loop); `own` when this
+   * client's main connection sent it. Returns the unsubscribe. `keepAlive: false`: the listener
+   * does not keep the process alive.
+   */
+  listen(channel: string, fn: (payload: string, own: boolean) => void, opts: { keepAlive?: boolean } = {}): () => void {
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();

@@ -50,9 +50,9 @@ async function listenConnection(): Promise<pg.Client> {
     if (listener === l) listener = null;
   });
   l.on("notification", (n) => {
-    // This process's own commits do not wake it, as SQLite's data_version does not move for them.
-    if (n.processId === (client as unknown as { processID: number }).processID) return;
-    const note: Notification = { kind: "notify", channel: n.channel, payload: n.payload ?? "" };
+    // own: sent by this client's main connection (a listener may skip its own commits, as SQLite's data_version does).
+    const own = n.processId === (client as unknown as { processID: number }).processID;
+    const note: Notification = { kind: "notify", channel: n.channel, payload: n.payload ?? "", own };
     parentPort?.postMessage(note);
   });
   listener = l;
