@@ -40,7 +40,7 @@ async function store(ctx: Ctx): Promise<Store> {
 }
 
 function runsOf(s: Store, project: string): Array<{ task_id: string; attempt: number; host: string | null; outcome: string; error: string | null }> {
-  return s.sqlite.prepare("SELECT task_id, attempt, host, outcome, error FROM runs WHERE project_id = ? ORDER BY task_id, attempt").all(project) as Array<{
+  return s.conn.prepare("SELECT task_id, attempt, host, outcome, error FROM runs WHERE project_id = ? ORDER BY task_id, attempt").all(project) as Array<{
     task_id: string;
     attempt: number;
     host: string | null;
@@ -180,7 +180,7 @@ describe("several hosts on one database", () => {
           [2, "h2", "succeeded"],
         ]);
         expect(mine[0]!.error).toMatch(/^host h1 silent for [\d.]+ s \(AIPM_HOST_LEASE_S=2\): attempt recovered by h2$/);
-        const row = s.sqlite.prepare("SELECT attempt, spent_attempts FROM tasks WHERE project_id = 'p' AND id = ?").get(task);
+        const row = s.conn.prepare("SELECT attempt, spent_attempts FROM tasks WHERE project_id = 'p' AND id = ?").get(task);
         expect(row, "the lost attempt is counted").toEqual({ attempt: 2, spent_attempts: 2 });
       }
       expect(runs.filter((r) => r.task_id === "S2" || r.task_id === "Z").map((r) => [r.task_id, r.host, r.outcome])).toEqual([
@@ -221,7 +221,7 @@ describe("several hosts on one database", () => {
       expect(recordSpawn(s, { project: "p", order: "O", task: "S1", attempt: 1, pid: 4242, procStart: null })).toBe(false);
       expect(recordProgress(s, { project: "p", task: "S1", attempt: 1, done: 1, total: 2, label: null })).toBe(false);
       expect(JSON.stringify([runsOf(s, "p"), statuses(s, "p")])).toBe(before);
-      const ends = s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE project_id = 'p' AND task_id = 'S1' AND kind = 'task_done'").pluck().get();
+      const ends = s.conn.prepare("SELECT COUNT(*) FROM events WHERE project_id = 'p' AND task_id = 'S1' AND kind = 'task_done'").pluck().get();
       expect(ends).toBe(1);
       // h1 is seen as dead, h2 alive.
       const st = await readJson(ctx, ["status", "p"]);
@@ -247,7 +247,7 @@ describe("several hosts on one database", () => {
     try {
       expect((await aipm(ctx, ["parallel-launch", "p", "O"], { env: h1 })).code).toBe(0);
       await waitFor(() => readRecord(ctx, "A").length === 1 && supervisorProcesses(h1.AIPM_TEST_TAG!).length === 1, { what: "A to start on h1" });
-      const pidOf1 = () => s.sqlite.prepare("SELECT pid FROM runs WHERE task_id = 'A' AND attempt = 1").pluck().get() as number | null;
+      const pidOf1 = () => s.conn.prepare("SELECT pid FROM runs WHERE task_id = 'A' AND attempt = 1").pluck().get() as number | null;
       await waitFor(() => pidOf1() !== null, { what: "A's worker pid recorded" });
       const workerPid = pidOf1()!;
       // h1's aipm processes freeze (its supervisor and spawner); its worker runs on.
@@ -275,7 +275,7 @@ describe("several hosts on one database", () => {
         [1, "h1", "crashed"],
         [2, "h2", "succeeded"],
       ]);
-      expect(s.sqlite.prepare("SELECT kind FROM events WHERE task_id = 'A' AND kind IN ('task_done', 'task_retry', 'task_failed') ORDER BY id").pluck().all()).toEqual([
+      expect(s.conn.prepare("SELECT kind FROM events WHERE task_id = 'A' AND kind IN ('task_done', 'task_retry', 'task_failed') ORDER BY id").pluck().all()).toEqual([
         "task_retry",
         "task_done",
       ]);
@@ -303,9 +303,9 @@ describe("several hosts on one database", () => {
       });
       // Recovered by h2 (once); h3 coming a moment later finds nothing; the lock is gone.
       expect(recoverSilentHosts(s, { project: "p", host: "h3", leaseS: 1, backoffS: 0 })).toEqual([]);
-      expect(s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE task_id = 'A' AND kind = 'task_retry'").pluck().get()).toBe(1);
-      expect(s.sqlite.prepare("SELECT COUNT(*) FROM locks").pluck().get()).toBe(0);
-      expect(s.sqlite.prepare("SELECT status, attempt, spent_attempts, failure_kind FROM tasks WHERE id = 'A'").get()).toEqual({
+      expect(s.conn.prepare("SELECT COUNT(*) FROM events WHERE task_id = 'A' AND kind = 'task_retry'").pluck().get()).toBe(1);
+      expect(s.conn.prepare("SELECT COUNT(*) FROM locks").pluck().get()).toBe(0);
+      expect(s.conn.prepare("SELECT status, attempt, spent_attempts, failure_kind FROM tasks WHERE id = 'A'").get()).toEqual({
         status: "QUEUED",
         attempt: 1,
         spent_attempts: 1,

@@ -23,7 +23,7 @@
  * The statements are prepared once per connection: these run once or twice
  * per task on the launch path.
  */
-import type Database from "better-sqlite3";
+import type { SqlConn, SqlStatement } from "./sql-conn.js";
 import type { Store } from "./open.js";
 import type { TaskStatus } from "./schema.js";
 import { LockIndex } from "../paths/lock-index.js";
@@ -32,9 +32,9 @@ import { orderBudgetUsd, orderSpentUsd, projectHoldUntil } from "./agent-gates.j
 import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
 import { beatHost } from "./hosts.js";
 
-type Stmt = Database.Statement;
+type Stmt = SqlStatement;
 
-function statements(db: Database.Database) {
+function statements(db: SqlConn) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
     task: p(
@@ -174,13 +174,13 @@ function statements(db: Database.Database) {
 }
 
 type Statements = ReturnType<typeof statements>;
-const cache = new WeakMap<Database.Database, Statements>();
+const cache = new WeakMap<SqlConn, Statements>();
 
 function stmts(store: Store): Statements {
-  let s = cache.get(store.sqlite);
+  let s = cache.get(store.conn);
   if (!s) {
-    s = statements(store.sqlite);
-    cache.set(store.sqlite, s);
+    s = statements(store.conn);
+    cache.set(store.conn, s);
   }
   return s;
 }
@@ -299,11 +299,11 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
 }
 
 /** When each host was last written by a claim on this connection: a host that claims is known, once a second at most. */
-const hostNoted = new WeakMap<Database.Database, Map<string, number>>();
+const hostNoted = new WeakMap<SqlConn, Map<string, number>>();
 
 function noteHost(store: Store, host: { name: string; labels: readonly string[] }, now: number): void {
-  let seen = hostNoted.get(store.sqlite);
-  if (!seen) hostNoted.set(store.sqlite, (seen = new Map()));
+  let seen = hostNoted.get(store.conn);
+  if (!seen) hostNoted.set(store.conn, (seen = new Map()));
   if (now - (seen.get(host.name) ?? -Infinity) < 1000) return;
   beatHost(store, { host: host.name, labels: host.labels }, now);
   seen.set(host.name, now);
@@ -851,7 +851,7 @@ export interface LostInput {
 export function recoverLost(store: Store, input: LostInput): FinishResult {
   const s = stmts(store);
   const { project, task, attempt } = input;
-  return store.sqlite
+  return store.conn
     .transaction((): FinishResult => {
       const now = store.now();
       const t = s.task.get(project, task) as TaskState | undefined;

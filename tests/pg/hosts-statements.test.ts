@@ -2,76 +2,35 @@
  * The hosts stage's statements (src/store/hosts.ts, and recoverLost and the
  * per-host count in src/store/transitions.ts) are written to run unchanged
  * on SQLite and PostgreSQL (docs/hosts.md, "Porting the statements"). Here
- * they run on a real PostgreSQL 15, through the store functions themselves:
- * a minimal stand-in for the store's connection prepares each statement with
- * toPg/bindPg on the synchronous client (BEGIN/COMMIT for a transaction).
+ * they run on a real PostgreSQL 15, through the store functions themselves
+ * on the store opened with a URL (src/store/pg/pg-conn.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
 import { SyncPgClient } from "../../src/store/pg/sync-client.js";
-import type { Store } from "../../src/store/open.js";
+import { openStore, type Store } from "../../src/store/open.js";
+import { tempDir } from "../helpers.js";
 import { attemptHost, beatHost, hostRows, lostAttempts, recoveredSince, runningByHost, runningOnHost } from "../../src/store/hosts.js";
 import { recoverLost } from "../../src/store/transitions.js";
 import { type PgCluster, startPgCluster } from "../helpers/pg-cluster.js";
 
-/** better-sqlite3's shapes (prepare → run/get/all/pluck, transaction) over the sync client: enough for these statements. */
-function pgStore(db: SyncPgClient): Store {
-  const prepare = (sql: string) => {
-    const s = toPg(sql);
-    let plucked = false;
-    const rows = (args: unknown[]) => db.exec(s.text, bindPg(s, args as never)).rows;
-    const shape = (r: Record<string, unknown>) => (plucked ? Object.values(r)[0] : r);
-    const st = {
-      pluck() {
-        plucked = true;
-        return st;
-      },
-      raw() {
-        return st;
-      },
-      run: (...args: unknown[]) => ({ changes: db.exec(s.text, bindPg(s, args as never)).rowCount }),
-      get: (...args: unknown[]) => {
-        const r = rows(args)[0];
-        return r === undefined ? undefined : shape(r);
-      },
-      all: (...args: unknown[]) => rows(args).map(shape),
-    };
-    return st;
-  };
-  const transaction = <T>(fn: () => T) => {
-    const run = (): T => {
-      db.exec("BEGIN");
-      try {
-        const r = fn();
-        db.exec("COMMIT");
-        return r;
-      } catch (err) {
-        db.exec("ROLLBACK");
-        throw err;
-      }
-    };
-    return Object.assign(run, { immediate: run });
-  };
-  return { sqlite: { prepare, transaction }, now: () => Date.now() } as unknown as Store;
-}
-
 describe("the hosts statements on a real PostgreSQL", () => {
   let cluster: PgCluster;
   let db: SyncPgClient;
+  let s: Store;
   beforeAll(async () => {
     cluster = await startPgCluster();
-    const { migratePg } = await import("../../src/store/pg/migrate.js");
     const url = await cluster.createDatabase();
-    await migratePg(url);
+    s = await openStore({ db: url, cwd: tempDir() });
     db = new SyncPgClient(url);
   }, 60_000);
   afterAll(async () => {
     db?.close();
+    s?.close();
     await cluster?.stop();
   });
 
   it("heartbeats, per-host counts, a silent host's attempts, recovery once, a returning host's processes", () => {
-    const s = pgStore(db);
+    expect(s.kind).toBe("postgres");
     const now = Date.now();
     db.query("INSERT INTO projects (id, root, created_at) VALUES ('p', '/r', 1)");
     db.query("INSERT INTO orders (project_id, id, title, created_at) VALUES ('p', 'O', '', 1)");
