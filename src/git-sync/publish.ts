@@ -14,6 +14,13 @@ import { branchOf, currentBranch, fastForward, fetchBranch, type BranchPlace } f
 
 export const PUSH_TRIES = 5;
 
+/**
+ * Another push got there first: refused as not a fast-forward (the remote
+ * moved before our push read its refs), or its ref moved while our push was
+ * being received (`cannot lock ref ... but expected`). Tried again.
+ */
+const LOST_RACE = /\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/i;
+
 export interface PublishInput extends BranchPlace {
   task: string;
   /** The task's target_files entries: only changed files they cover are committed. */
@@ -77,10 +84,10 @@ export async function publishEdits(p: PublishInput): Promise<PublishResult> {
       if (push.ok) return { ok: true, commit, files, tries };
       // Undo the commit; the edits stay in the working tree (for the next try, or the next attempt).
       await git(p.root, ["reset", "-q", "HEAD~1"]);
-      const nonFastForward = /\[rejected\]|non-fast-forward|fetch first/i.test(push.stderr) && !/remote rejected/i.test(push.stderr);
-      if (!nonFastForward || tries >= PUSH_TRIES) {
+      const lostRace = LOST_RACE.test(push.stderr) && !/hook declined/i.test(push.stderr);
+      if (!lostRace || tries >= PUSH_TRIES) {
         const why = pushReason(push.stderr) || `exit code ${push.code ?? "?"}`;
-        return { ok: false, error: `push to ${where} failed${nonFastForward ? ` after ${tries} tries` : ""}: ${why}` };
+        return { ok: false, error: `push to ${where} failed${lostRace ? ` after ${tries} tries` : ""}: ${why}` };
       }
     }
   } catch (err) {

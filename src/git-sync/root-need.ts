@@ -11,6 +11,7 @@ import type { ThisHost } from "../config/host.js";
 import { isPostgresUrl } from "../store/db-location.js";
 import type { Store } from "../store/open.js";
 import { hostRoot } from "../store/project-roots.js";
+import { QUEUE_PROJECT } from "../runtime/queue-names.js";
 
 /** Whether sync may be on for this host and database (the root's remote decides `auto` further). */
 export function syncWanted(host: Pick<ThisHost, "gitSync">, dbPath: string): boolean {
@@ -20,6 +21,7 @@ export function syncWanted(host: Pick<ThisHost, "gitSync">, dbPath: string): boo
 
 /** This host as the detector takes it: `noRoot` when sync needs a root of its own for the project and there is none. */
 export function hostForProject<H extends ThisHost>(store: Store, host: H, project: string): H & { noRoot: boolean } {
-  const noRoot = syncWanted(host, store.path) && hostRoot(store, project, host.name) === undefined;
+  // The enqueue queue's commands run where they were enqueued: they need no root.
+  const noRoot = syncWanted(host, store.path) && project !== QUEUE_PROJECT && hostRoot(store, project, host.name) === undefined;
   return { ...host, noRoot };
 }

@@ -116,7 +116,13 @@ export function resolveUnrecorded(store: Store, f: InFlight, t: EndTiming): "run
 }
 
 /** Records what became of every attempt whose owner is gone. Safe to run from any process at any time. */
-export function recover(store: Store, opts: { project?: string } & EndTiming): RecoverReport {
+/**
+ * `gitSync`: git sync is wanted here (src/git-sync/): an attempt (or an
+ * approving review) that ended with exit status 0 is left to a supervisor,
+ * which publishes its edits before recording it DONE; it is reported as an
+ * orphan so that one is started.
+ */
+export function recover(store: Store, opts: { project?: string; gitSync?: boolean } & EndTiming): RecoverReport {
   const report: RecoverReport = { finished: [], rolled_back: [], orphans: [], reviews_pending: [] };
   for (const f of loadInFlight(store, opts.project)) {
     if (ownerAlive(f)) continue;
@@ -131,6 +137,10 @@ export function recover(store: Store, opts: { project?: string } & EndTiming): R
     }
     // The wrapper is gone: its exit file is complete, or there is none.
     const finalStatus = readExitStatus(f.logPath);
+    if (opts.gitSync && finalStatus === 0) {
+      report.orphans.push({ project: f.project, task: f.task, pid: f.pid ?? 0 });
+      continue;
+    }
     const r = recordEnd(store, f, finalStatus, opts);
     if (r.ok) {
       report.finished.push({
@@ -154,6 +164,10 @@ export function recover(store: Store, opts: { project?: string } & EndTiming): R
       continue;
     }
     const finalStatus = readExitStatus(v.reviewLogPath);
+    if (opts.gitSync && finalStatus === 0) {
+      report.orphans.push({ project: v.project, task: v.task, pid: v.reviewPid });
+      continue;
+    }
     const r = concludeReview(store, {
       project: v.project,
       task: v.task,

@@ -21,7 +21,7 @@ import { spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { describeDbError, isDbError } from "../store/db-errors.js";
 import { appendEvent } from "../store/events.js";
 import { GitSync } from "../git-sync/git-sync.js";
-import { hostForProject } from "../git-sync/root-need.js";
+import { hostForProject, syncWanted } from "../git-sync/root-need.js";
 
 export interface LaunchOrderInput {
   project: string;
@@ -89,8 +89,11 @@ async function branchReady(store: Store, input: LaunchOrderInput, host: ThisHost
 }
 
 export async function launchOrder(store: Store, input: LaunchOrderInput): Promise<LaunchOrderResult> {
-  if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS: resolveRuntimeOptions(input.env).rateLimitWaitS });
   const host = thisHost(input.env);
+  if (!input.dryRun) {
+    const rateLimitWaitS = resolveRuntimeOptions(input.env).rateLimitWaitS;
+    recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS, gitSync: syncWanted(host, store.path) });
+  }
   const plan = await planLaunch(store, {
     host: hostForProject(store, host, input.project),
     project: input.project,

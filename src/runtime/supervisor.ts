@@ -550,7 +550,8 @@ export class Supervisor {
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
     // Deferred when the database is busy (its log's last progress line is a write): retried, never dropped.
-    if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
+    if (w.phase === "review" && this.gitSync && seen.exitCode === 0 && !seen.vanished && w.killedFor === null) this.publishThenReviewEnd(w, seen);
+    else if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
     else this.deferrable(() => this.recordEnd(w, seen));
   }
 
@@ -659,8 +660,20 @@ export class Supervisor {
     });
   }
 
+  /** Git sync: an approving review's task has its edits committed and pushed before it is recorded DONE. */
+  private publishThenReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+    this.concluding++;
+    void this.gitSync!.publish(w.order, w.task).then((r) => {
+      this.concluding--;
+      if (this.stopped) return;
+      if (r?.ok && r.commit) this.guard(() => this.event(w, "git_pushed", { commit: r.commit, files: r.files, tries: r.tries }));
+      this.guard(() => this.deferrable(() => this.recordReviewEnd(w, seen, r && !r.ok ? r.error : undefined)));
+      this.checkStop();
+    });
+  }
+
   /** Records a review's end: run again while the database is busy, until it is written. */
-  private recordReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+  private recordReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }, unpublished?: string): void {
     this.followLog(w, this.store.now());
     if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
     const r = concludeReview(this.store, {
@@ -672,6 +685,7 @@ export class Supervisor {
       exitCode: seen.exitCode,
       lost: seen.vanished || w.killedFor !== null,
       backoffS: this.opts.runtime.backoffS,
+      unpublished,
     });
     this.endRecorded(w, r);
   }
