@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { store, writePlan } from "./helpers.js";
+import { prepareBranch } from "../src/git-sync/order-branch.js";
 import { aipm, logPath, readJson, setup, statusTasks, waitFor, type Ctx } from "./runtime-helpers.js";
 
 /** Git as the tests run it: no user or system config (aipm then authors its commits `aipm <aipm@HOST>`). */
@@ -223,5 +224,44 @@ describe("git sync: edits across hosts", () => {
     expect(git(w.c1, ["branch", "--show-current"]).trim()).toBe("main");
     expect(git(w.remote, ["for-each-ref", "--format=%(refname)"]).trim()).toBe("refs/heads/main");
     expect(git(w.c1, ["status", "--porcelain"]).split("\n").filter(Boolean).sort()).toEqual(["?? a.txt", "?? plan.json"]);
+  }, 60_000);
+});
+
+describe("git sync: the order's branch before a launch (library)", () => {
+  it("never changes a file a running task of this host holds, and switches the clone to another order's branch only when none runs", async () => {
+    const w = world();
+    // The remote's aipm/o1 gets a commit that changes held.txt and free.txt (another host's task).
+    git(w.c2, ["checkout", "-q", "-b", "aipm/o1"]);
+    writeFileSync(join(w.c2, "held.txt"), "1\n");
+    writeFileSync(join(w.c2, "free.txt"), "1\n");
+    git(w.c2, ["add", "."]);
+    git(w.c2, [...WHO, "commit", "-q", "-m", "one"]);
+    git(w.c2, ["push", "-q", "origin", "aipm/o1"]);
+    const place = { root: w.c1, remote: "origin", order: "o1" };
+    // The clone is on main: switching it to the order's branch waits while tasks of another order run in it.
+    expect(await prepareBranch(place, { files: [], orders: new Set(["o9"]) })).toEqual({
+      ok: false,
+      wait: "the clone is on main while tasks of order o9 run in it",
+    });
+    expect(await prepareBranch(place, { files: [], orders: new Set() })).toEqual({ ok: true });
+    expect(git(w.c1, ["branch", "--show-current"]).trim()).toBe("aipm/o1");
+    expect(readFileSync(join(w.c1, "held.txt"), "utf8")).toBe("1\n");
+    // A second commit on the remote changes held.txt again: a task of this host holds it, so nothing moves.
+    writeFileSync(join(w.c2, "held.txt"), "2\n");
+    git(w.c2, [...WHO, "commit", "-q", "-am", "two"]);
+    git(w.c2, ["push", "-q", "origin", "aipm/o1"]);
+    const before = git(w.c1, ["rev-parse", "HEAD"]);
+    const held = { files: ["held.txt"], orders: new Set(["o1"]) };
+    expect(await prepareBranch(place, held)).toEqual({ ok: false, wait: "fast-forward would change held.txt, held by a running task (held.txt)" });
+    expect(git(w.c1, ["rev-parse", "HEAD"])).toBe(before);
+    expect(readFileSync(join(w.c1, "held.txt"), "utf8")).toBe("1\n");
+    // Once it no longer holds it, the clone fast-forwards.
+    expect(await prepareBranch(place, { files: ["free.txt"], orders: new Set(["o1"]) })).toEqual({ ok: true });
+    expect(readFileSync(join(w.c1, "held.txt"), "utf8")).toBe("2\n");
+    expect(git(w.c1, ["rev-parse", "HEAD"])).toBe(git(w.remote, ["rev-parse", "aipm/o1"]));
+    // An order the remote has no branch for: created from the current HEAD, nothing pushed.
+    expect(await prepareBranch({ ...place, order: "o2" }, { files: [], orders: new Set() })).toEqual({ ok: true });
+    expect(git(w.c1, ["branch", "--show-current"]).trim()).toBe("aipm/o2");
+    expect(git(w.remote, ["branch", "--list", "aipm/o2"])).toBe("");
   }, 60_000);
 });

@@ -226,15 +226,15 @@ export function setResumedFrom(store: Store, project: string, task: string, atte
   stmt(store, "UPDATE runs SET resumed_from = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(session, project, task, attempt);
 }
 
-/** The running (IN_PROGRESS, REVIEW) tasks of a project whose current attempt this host claimed: order and target files (git sync). */
-export function heldOnHost(store: Store, project: string, host: string): Array<{ task: string; order: string; files: string[] }> {
-  const rows = stmt(
-    store,
-    `SELECT t.id AS task, t.order_id AS ord, f.path AS path
+/** Portable (tests/pg/project-roots.test.ts runs it on PostgreSQL). */
+export const HELD_ON_HOST_SQL = `SELECT t.id AS task, t.order_id AS ord, f.path AS path
        FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
        LEFT JOIN task_files f ON f.project_id = t.project_id AND f.task_id = t.id
-      WHERE t.project_id = ? AND t.status IN ('IN_PROGRESS', 'REVIEW') AND r.host = ?`,
-  ).all(project, host) as Array<{ task: string; ord: string; path: string | null }>;
+      WHERE t.project_id = ? AND t.status IN ('IN_PROGRESS', 'REVIEW') AND r.host = ?`;
+
+/** The running (IN_PROGRESS, REVIEW) tasks of a project whose current attempt this host claimed: order and target files (git sync). */
+export function heldOnHost(store: Store, project: string, host: string): Array<{ task: string; order: string; files: string[] }> {
+  const rows = stmt(store, HELD_ON_HOST_SQL).all(project, host) as Array<{ task: string; ord: string; path: string | null }>;
   const out = new Map<string, { task: string; order: string; files: string[] }>();
   for (const r of rows) {
     let e = out.get(r.task);
