@@ -72,7 +72,7 @@ function remoteLog(remote: string, branch: string): Array<[string, string, strin
 
 describe("git sync: edits across hosts", () => {
   it("a dependent on host h2 sees the file its dependency wrote on h1; the order's branch on the remote has both commits", async () => {
-    const w = world({ AIPM_GIT_SYNC: "on" });
+    const w = world({ AIPM_GIT_SYNC: "on", AIPM_REVIEW_CMD: '["true"]' });
     const plan = {
       project: "p",
       root: ".",
@@ -81,7 +81,8 @@ describe("git sync: edits across hosts", () => {
           id: "o1",
           tasks: [
             { id: "A", runs_on: ["h1"], target_files: ["a.txt"], command: ["sh", "-c", 'echo "written by A on $AIPM_HOST" > a.txt'] },
-            { id: "B", deps: ["A"], runs_on: ["h2"], target_files: ["b.txt"], command: ["sh", "-c", "cat a.txt && cp a.txt b.txt"] },
+            // Reviewed: its edits are pushed once the review approves them.
+            { id: "B", deps: ["A"], runs_on: ["h2"], target_files: ["b.txt"], review: true, command: ["sh", "-c", "cat a.txt && cp a.txt b.txt"] },
           ],
         },
       ],

@@ -75,7 +75,14 @@ export async function publishEdits(p: PublishInput): Promise<PublishResult> {
         if (!ff.ok) return { ok: false, error: `push to ${where} failed: ${"wait" in ff ? ff.wait : ff.error}` };
       }
       const files = await changedTargets(p.root, p.targetFiles);
-      if (files.length === 0) return { ok: true, commit: null, files, tries };
+      if (files.length === 0) {
+        // Nothing to commit. A task that made commits of its own has them pushed as they are.
+        const at = (await git(p.root, ["rev-parse", "HEAD"])).trim();
+        if (tip === null || at === tip) return { ok: true, commit: null, files, tries };
+        const push = await runGit(p.root, ["push", "-q", p.remote, `HEAD:refs/heads/${branch}`]);
+        if (push.ok) return { ok: true, commit: at, files, tries };
+        return { ok: false, error: `push to ${where} failed: ${pushReason(push.stderr) || `exit code ${push.code ?? "?"}`}` };
+      }
       const spec = files.map((f) => `:(top,literal)${f}`);
       await git(p.root, ["add", "-A", "--", ...spec]);
       await git(p.root, [...who, "commit", "-q", "--no-verify", "-m", `aipm: ${p.task} (${p.order})`, "--", ...spec]);

@@ -75,6 +75,7 @@ import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
 import { describeDbError, fileIdentity, isBusy, isDbError } from "../store/db-errors.js";
 import { failedError } from "../errors.js";
 import { GitSync, endAfterPublish } from "../git-sync/git-sync.js";
+import type { PublishResult } from "../git-sync/publish.js";
 import { hostForProject } from "../git-sync/root-need.js";
 import { attemptReviewed } from "../store/runs.js";
 
@@ -642,34 +643,47 @@ export class Supervisor {
 
   /** Git sync: a success's edits are committed and pushed before it is recorded DONE; a push that cannot be made fails it. */
   private publishThenFinish(w: WatchedAttempt, judged: ReturnType<typeof judgeAttempt>): void {
-    this.concluding++;
-    void this.gitSync!.publish(w.order, w.task).then((r) => {
-      this.concluding--;
-      if (this.stopped) return;
+    this.publishThen(w, (r) => {
       const end = endAfterPublish(judged.end, r);
-      this.guard(() =>
-        this.batch(
-          () => {
-            if (r?.ok && r.commit) this.event(w, "git_pushed", { commit: r.commit, files: r.files, tries: r.tries });
-            return finish(this.store, { ...judged, end });
-          },
-          (x: FinishResult) => this.endRecorded(w, x),
-        ),
+      this.batch(
+        () => {
+          if (r?.ok && r.commit) this.event(w, "git_pushed", { commit: r.commit, files: r.files, tries: r.tries });
+          return finish(this.store, { ...judged, end });
+        },
+        (x: FinishResult) => this.endRecorded(w, x),
       );
-      this.checkStop();
     });
   }
 
   /** Git sync: an approving review's task has its edits committed and pushed before it is recorded DONE. */
   private publishThenReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
-    this.concluding++;
-    void this.gitSync!.publish(w.order, w.task).then((r) => {
-      this.concluding--;
-      if (this.stopped) return;
-      if (r?.ok && r.commit) this.guard(() => this.event(w, "git_pushed", { commit: r.commit, files: r.files, tries: r.tries }));
-      this.guard(() => this.deferrable(() => this.recordReviewEnd(w, seen, r && !r.ok ? r.error : undefined)));
-      this.checkStop();
+    this.publishThen(w, (r) => {
+      if (r?.ok && r.commit) this.event(w, "git_pushed", { commit: r.commit, files: r.files, tries: r.tries });
+      this.deferrable(() => this.recordReviewEnd(w, seen, r && !r.ok ? r.error : undefined));
     });
+  }
+
+  /**
+   * Publishes the attempt's edits off the loop, then records its end with
+   * `record`; the end counts as being judged meanwhile (run() waits for it).
+   * A broken database met while reading what to publish stops supervision
+   * with one line (the wrapper's exit file keeps the end for the next process).
+   */
+  private publishThen(w: WatchedAttempt, record: (r: PublishResult | null) => void): void {
+    this.concluding++;
+    void this.gitSync!.publish(w.order, w.task).then(
+      (r) => {
+        this.concluding--;
+        if (this.stopped) return;
+        this.guard(() => record(r));
+        this.checkStop();
+      },
+      (err: unknown) => {
+        this.concluding--;
+        this.trouble(err);
+        this.checkStop();
+      },
+    );
   }
 
   /** Records a review's end: run again while the database is busy, until it is written. */
