@@ -200,7 +200,7 @@ describe("git sync: edits across hosts", () => {
     // The first push was refused (h2 got there first): the second try made it.
     const s = await store(w.ctx.db);
     try {
-      const pushed = s.sqlite.prepare("SELECT task_id, data FROM events WHERE kind = 'git_pushed'").all() as Array<{ task_id: string; data: string }>;
+      const pushed = s.conn.prepare("SELECT task_id, data FROM events WHERE kind = 'git_pushed'").all() as Array<{ task_id: string; data: string }>;
       expect(pushed.map((e) => [e.task_id, JSON.parse(e.data).tries, JSON.parse(e.data).files])).toEqual([["A", 2, ["a.txt"]]]);
     } finally {
       s.close();
