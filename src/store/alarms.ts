@@ -26,7 +26,7 @@ export function turnAlarm(
   const { from, to, now } = change;
   return store.sqlite
     .transaction(() => {
-      stmt(store, "INSERT OR IGNORE INTO alarms (name, state, since) VALUES (?, 'ok', ?)").run(name, now);
+      stmt(store, "INSERT INTO alarms (name, state, since) VALUES (?, 'ok', ?) ON CONFLICT DO NOTHING").run(name, now);
       if (stmt(store, "UPDATE alarms SET state = ?, since = ? WHERE name = ? AND state = ?").run(to, now, name, from).changes !== 1) return false;
       appendEvent(store, { kind: event.kind, data: event.data }, now);
       return true;

@@ -57,7 +57,7 @@ export function orderEndsSince(store: Store, since: number, project?: string): A
   return stmt(
     store,
     `SELECT project_id AS project, order_id AS "order", kind FROM events
-        WHERE ts >= @since AND kind IN ('order_finished', 'order_idle', 'order_reported') AND (@project IS NULL OR project_id = @project)
+        WHERE ts >= @since AND kind IN ('order_finished', 'order_idle', 'order_reported') AND (CAST(@project AS TEXT) IS NULL OR project_id = @project)
         ORDER BY id`,
   ).all({ since, project: project ?? null }) as Array<{ project: string; order: string; kind: string }>;
 }

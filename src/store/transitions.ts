@@ -29,17 +29,18 @@ import { LockIndex } from "../paths/lock-index.js";
 import { hostHasLabels } from "../detect/host-need.js";
 import { orderBudgetUsd, orderSpentUsd, projectHoldUntil } from "./agent-gates.js";
 import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
+import { type DbKind, jsonNumber, kindOf } from "./dialect.js";
 
 type Stmt = Database.Statement;
 
-function statements(db: Database.Database) {
+function statements(db: Database.Database, kind: DbKind) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
     task: p(
       "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent, runs_on FROM tasks WHERE project_id = ? AND id = ?",
     ),
     budgetEvent: p(
-      "SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND json_extract(data, '$.budget_usd') = ? LIMIT 1",
+      `SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND ${jsonNumber(kind, "data", "budget_usd")} = ? LIMIT 1`,
     ).pluck(),
     orderPaused: p("SELECT paused FROM orders WHERE project_id = ? AND id = ?"),
     // Dependencies not ended as their condition asks (src/detect/conditions.ts).
@@ -61,7 +62,7 @@ function statements(db: Database.Database) {
               progress_total = NULL, retry_at = NULL, updated_at = @now
         WHERE project_id = @project AND id = @task AND status = 'QUEUED'`,
     ),
-    lock: p("INSERT OR IGNORE INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?)"),
+    lock: p("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
     unlock: p("DELETE FROM locks WHERE project_id = ? AND task_id = ?"),
     openRun: p(
       `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome, review, host)
@@ -137,7 +138,7 @@ function statements(db: Database.Database) {
     reviewTaskPid: p("UPDATE tasks SET pid = ?, updated_at = ? WHERE project_id = ? AND id = ? AND status = 'REVIEW' AND attempt = ?"),
     rerunReview: p(
       `UPDATE runs SET review_pid = NULL, review_proc_start = NULL, review_retry_at = ?, review_runs = review_runs - ?
-        WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing' AND review_pid IS ?`,
+        WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing' AND review_pid IS NOT DISTINCT FROM ?`,
     ),
     reviewerCost: p(
       `UPDATE runs SET review_cost_usd = COALESCE(review_cost_usd, 0) + ?, review_num_turns = COALESCE(review_num_turns, 0) + ?
@@ -161,7 +162,7 @@ const cache = new WeakMap<Database.Database, Statements>();
 function stmts(store: Store): Statements {
   let s = cache.get(store.sqlite);
   if (!s) {
-    s = statements(store.sqlite);
+    s = statements(store.sqlite, kindOf(store));
     cache.set(store.sqlite, s);
   }
   return s;

@@ -11,10 +11,9 @@
  * are counted apart: their SQL is generated per dialect, but their
  * synchronous `.run()/.get()/.all()` is better-sqlite3's.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-
-const ROOT = join(import.meta.dirname, "..", "..");
+import { ROOT, sourceFiles as files, sqlLiterals, withoutComments } from "./store-sql.js";
 
 const CHECKS: Array<[string, RegExp, string]> = [
   ["`?` parameters", /\?(?![^'"]*['"]\s*[,)])|\?\s*[,)]/, "pg numbers them: $1, $2 … (a helper rewrites ? to $n outside quotes)"],
@@ -40,35 +39,13 @@ const CHECKS: Array<[string, RegExp, string]> = [
   ["RETURNING", /\bRETURNING\b/i, "portable (SQLite ≥ 3.35); pg also gives rowCount"],
 ];
 
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-    const p = `${dir}/${e.name}`;
-    if (e.isDirectory()) out.push(...files(p));
-    else if (/\.ts$/.test(e.name) && !p.startsWith("src/store/pg/")) out.push(p);
-  }
-  return out;
-}
-
-const SQL = /^\s*(WITH\b[\s\S]*\b(SELECT|INSERT|UPDATE|DELETE)\b|SELECT\b[\s\S]*\bFROM\b|INSERT\b|UPDATE\s+[a-z_"]+\s+SET\b|DELETE\s+FROM\b|REPLACE\s+INTO\b|PRAGMA\b)/i;
-
-function literals(text: string): Array<{ sql: string; line: number }> {
-  const out: Array<{ sql: string; line: number }> = [];
-  const re = /`([^`]*)`|"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const body = m[1] ?? m[2] ?? m[3] ?? "";
-    if (SQL.test(body)) out.push({ sql: body.replace(/\s+/g, " ").trim(), line: text.slice(0, m.index).split("\n").length });
-  }
-  return out;
-}
-
 const all = [...files("src"), ...files("worker")];
 const statements: Array<{ file: string; line: number; sql: string; flags: string[] }> = [];
 let builderCalls = 0;
 const builderFiles = new Set<string>();
 for (const f of all) {
-  const text = readFileSync(join(ROOT, f), "utf8").replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, "");
-  for (const l of literals(text)) statements.push({ file: f, ...l, flags: CHECKS.filter(([, re]) => re.test(l.sql)).map(([name]) => name) });
+  const text = withoutComments(f);
+  for (const l of sqlLiterals(f)) statements.push({ file: f, line: l.line, sql: l.sql, flags: CHECKS.filter(([, re]) => re.test(l.sql)).map(([name]) => name) });
   const b = text.match(/\b(db|tx|store\.db)\s*\.\s*(select|insert|update|delete)\s*\(/g);
   if (b) {
     builderCalls += b.length;
