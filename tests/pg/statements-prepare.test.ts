@@ -6,8 +6,8 @@
  * statement: unknown functions and columns, type mismatches, parameters
  * whose type cannot be determined and GROUP BY errors all fail here.
  *
- * The statements are the SQL literals of the source (./store-sql.ts, the
- * census's extraction). A template built at run time (`${…}`) is prepared in
+ * The statements are the SQL literals of src/store/ and bench/ (./store-sql.ts,
+ * the census's extraction). A template built at run time (`${…}`) is prepared in
  * representative instances: a dialect helper call (src/store/dialect.ts) is
  * evaluated for each engine, and every other expression must have its values
  * in DYNAMIC below — a new template without them fails this test.
@@ -22,11 +22,11 @@ import * as dialect from "../../src/store/dialect.js";
 import { MACHINE_SAMPLE_COLUMNS } from "../../src/store/machine-samples.js";
 import { openStore, type Store } from "../../src/store/open.js";
 import { migratePg } from "../../src/store/pg/migrate.js";
-import { toPg } from "../../src/store/pg/placeholders.js";
+import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
 import { SyncPgClient } from "../../src/store/pg/sync-client.js";
 import { taskDeps, taskFiles, tasks } from "../../src/store/schema.js";
 import { type PgCluster, pgAvailable, startPgCluster } from "../helpers/pg-cluster.js";
-import { type SqlLiteral, storeStatements } from "./store-sql.js";
+import { type SqlLiteral, sourceFiles, sqlLiterals, storeStatements } from "./store-sql.js";
 
 type Kind = dialect.DbKind;
 /** Values of a template's expressions: one object per instance to prepare. */
@@ -75,6 +75,11 @@ const SQLITE_ONLY: Array<{ file: string; has: string }> = [
   { file: "src/store/open.ts", has: "__drizzle_migrations" },
 ];
 
+/** The statements of src/store/, and those the benchmarks run against a store (bench/). */
+function allStatements(): SqlLiteral[] {
+  return [...storeStatements(), ...sourceFiles("bench").flatMap(sqlLiterals)];
+}
+
 const HELPER_CALL = /^(\w+)\((?:kindOf\(store\)|kind), (.*)\)$/s;
 
 /** A dialect helper call with string-literal arguments, evaluated for `kind`; null when `expr` is not one. */
@@ -100,7 +105,7 @@ function dynamicEntry(s: SqlLiteral) {
 function instances(kind: Kind): { list: Instance[]; uncovered: string[] } {
   const list: Instance[] = [];
   const uncovered: string[] = [];
-  for (const s of storeStatements()) {
+  for (const s of allStatements()) {
     if (kind === "postgres" && SQLITE_ONLY.some((o) => o.file === s.file && s.raw.includes(o.has))) continue;
     const where = `${s.file}:${s.line}`;
     if (s.exprs.length === 0) {
@@ -129,6 +134,33 @@ function instances(kind: Kind): { list: Instance[]; uncovered: string[] } {
   }
   return { list, uncovered };
 }
+
+/** What the dialect helpers answer on one engine (`run`: a statement with `?` placeholders, its rows); the same on both. */
+function helperAnswers(kind: Kind, run: (sql: string, params: unknown[]) => Array<Record<string, unknown>>): unknown {
+  const { jsonNumber, jsonArrayAgg } = dialect;
+  const doc = `SELECT '{"budget_usd": 2.5, "n": 3}' AS d UNION ALL SELECT '{}'`;
+  const values = "SELECT 'x' AS v, 1 AS k UNION ALL SELECT NULL, 1 UNION ALL SELECT '[\"a\"]', 1 UNION ALL SELECT NULL, 2";
+  return {
+    numbers: run(`SELECT ${jsonNumber(kind, "d", "budget_usd")} AS b, ${jsonNumber(kind, "d", "n")} AS n FROM (${doc}) s`, []),
+    equal: run(`SELECT COUNT(*) AS c FROM (${doc}) s WHERE ${jsonNumber(kind, "d", "budget_usd")} = ?`, [2.5]),
+    arrays: run(`SELECT k, ${jsonArrayAgg(kind, "v", "v IS NOT NULL")} AS a FROM (${values}) s GROUP BY k ORDER BY k`, []).map((r) => ({
+      k: r.k,
+      a: JSON.parse(r.a as string),
+    })),
+  };
+}
+
+const HELPER_ANSWERS = {
+  numbers: [
+    { b: 2.5, n: 3 },
+    { b: null, n: null },
+  ],
+  equal: [{ c: 1 }],
+  arrays: [
+    { k: 1, a: ["x", '["a"]'] },
+    { k: 2, a: [] },
+  ],
+};
 
 function describeFailures(fails: Array<{ where: string; sql: string; error: string }>): string {
   return fails.map((f) => `${f.where}: ${f.error}\n    ${f.sql.replace(/\s+/g, " ").trim().slice(0, 400)}`).join("\n");
@@ -176,6 +208,10 @@ describe("every store statement prepares on a migrated SQLite database", () => {
     }
     expect(describeFailures(fails)).toBe("");
   });
+
+  it("the dialect helpers' answers", () => {
+    expect(helperAnswers("sqlite", (sql, params) => store.sqlite.prepare(sql).all(...params) as Array<Record<string, unknown>>)).toEqual(HELPER_ANSWERS);
+  });
 });
 
 describe.skipIf(!pgAvailable())("every store statement prepares on a migrated PostgreSQL database", () => {
@@ -212,5 +248,13 @@ describe.skipIf(!pgAvailable())("every store statement prepares on a migrated Po
     }
     expect(describeFailures(fails)).toBe("");
     expect(list.length).toBeGreaterThan(150);
+  });
+
+  it("the dialect helpers' answers, the same as on SQLite", () => {
+    const run = (sql: string, params: unknown[]) => {
+      const s = toPg(sql);
+      return pg.query(s.text, bindPg(s, params));
+    };
+    expect(helperAnswers("postgres", run)).toEqual(HELPER_ANSWERS);
   });
 });

@@ -27,7 +27,7 @@ export function sourceFiles(dir: string): string[] {
 
 /** A file's text with its comment lines blanked (line numbers kept). */
 export function withoutComments(file: string): string {
-  return readFileSync(join(ROOT, file), "utf8").replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, "");
+  return readFileSync(join(ROOT, file), "utf8").replace(/^[ \t]*(\/\/|\*|\/\*\*).*$/gm, "");
 }
 
 export interface SqlLiteral {
