@@ -21,8 +21,10 @@ if (process.env.AIPM_NO_BUNDLE !== "1") {
     platform: "node",
     target: "node20",
     // Native (better-sqlite3), loading its parts by computed paths (systeminformation), or
-    // starting worker threads from its own files (piscina).
-    external: ["better-sqlite3", "systeminformation", "piscina"],
+    // starting worker threads from its own files (piscina); node-postgres (CommonJS, with an
+    // optional native binding it requires by name), loaded only for a postgres:// database by the
+    // client's worker thread (dist/src/store/pg/sync-worker.js, as tsc wrote it) and the migrator.
+    external: ["better-sqlite3", "systeminformation", "piscina", "pg", "pg-native"],
     // CommonJS dependencies bundled into ES modules call require() for Node's built-ins.
     banner: { js: "import { createRequire as __aipmRequire } from 'node:module'; const require = __aipmRequire(import.meta.url);" },
     logLevel: "warning",

@@ -113,7 +113,7 @@ describe("a process that cannot start", () => {
     });
     // Past import validation, through the store: what reaches spawn.
     const s = await store(ctx.db);
-    const set = s.sqlite.prepare("UPDATE tasks SET command = ? WHERE project_id = 'demo' AND id = ?");
+    const set = s.conn.prepare("UPDATE tasks SET command = ? WHERE project_id = 'demo' AND id = ?");
     for (const n of ["_1", "_2"]) {
       set.run(JSON.stringify(["echo", "x".repeat(200 * 1024)]), `E2BIG${n}`);
       set.run(JSON.stringify(["echo", "a\u0000b"]), `NUL${n}`);
@@ -140,7 +140,7 @@ describe("a process that cannot start", () => {
     }
     expect(taskRow(s, "demo", "S").status).toBe("DONE");
     expect(taskRow(s, "demo", "AFTER").status).toBe("QUEUED");
-    const ev = (kind: string) => s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE project_id = 'demo' AND kind = ?").pluck().get(kind);
+    const ev = (kind: string) => s.conn.prepare("SELECT COUNT(*) FROM events WHERE project_id = 'demo' AND kind = ?").pluck().get(kind);
     expect(ev("task_failed")).toBe(6);
     expect(ev("order_finished") as number + (ev("order_idle") as number)).toBe(1);
     await waitFor(() => supervisorProcesses(ctx.tag).length === 0, { what: "the supervisor to exit" });

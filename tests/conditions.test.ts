@@ -71,7 +71,7 @@ describe("conditions on dependencies", () => {
     expect(w).toMatchObject({ done: true, counts: expect.objectContaining({ DONE: 3, SKIPPED: 2 }) });
     // The supervisor saw the skips it wrote itself: the order finished (not "idle" with tasks it took for open).
     const db = await store(ctx.db);
-    const ends = db.sqlite.prepare("SELECT kind FROM events WHERE order_id = 'O' AND kind IN ('order_finished', 'order_idle')").pluck().all();
+    const ends = db.conn.prepare("SELECT kind FROM events WHERE order_id = 'O' AND kind IN ('order_finished', 'order_idle')").pluck().all();
     db.close();
     expect(ends).toEqual(["order_finished"]);
     // A task whose condition is already unmeetable at import is SKIPPED at once.

@@ -11,7 +11,7 @@ import { store } from "./helpers.js";
 async function rows(db: string, sql: string, ...args: unknown[]): Promise<any[]> {
   const s = await store(db);
   try {
-    return s.sqlite.prepare(sql).all(...args) as any[];
+    return s.conn.prepare(sql).all(...args) as any[];
   } finally {
     s.close();
   }

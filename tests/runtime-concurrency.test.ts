@@ -249,7 +249,7 @@ describe("limits", () => {
     const s = await store(ctx.db);
     expect(taskRow(s, "demo", "QUIET")).toMatchObject({ status: "FAILED", failure_kind: "stalled" });
     expect(runRows(s, "demo", "QUIET").map((r) => r.outcome)).toEqual(["stalled"]);
-    const kinds = s.sqlite.prepare("SELECT kind FROM events WHERE task_id = 'QUIET' ORDER BY id").pluck().all();
+    const kinds = s.conn.prepare("SELECT kind FROM events WHERE task_id = 'QUIET' ORDER BY id").pluck().all();
     expect(kinds).toEqual(expect.arrayContaining(["task_stall_warning", "task_stall_killed", "task_failed"]));
     const pid = runRows(s, "demo", "QUIET")[0]!.pid as number;
     expect(groupMembers(pid)).toEqual([]);
@@ -317,7 +317,7 @@ describe("a worker that cannot start", () => {
     expect((await readJson(ctx, ["locks"])).locks).toEqual([]);
     // One claim, never claimed again: the start failure is the task's outcome.
     expect(runRows(s, "demo", "X").map((x) => x.outcome)).toEqual(["start_failed"]);
-    expect(s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE task_id = 'X' AND kind = 'task_failed'").pluck().get()).toBe(1);
+    expect(s.conn.prepare("SELECT COUNT(*) FROM events WHERE task_id = 'X' AND kind = 'task_failed'").pluck().get()).toBe(1);
   });
 });
 

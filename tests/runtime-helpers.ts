@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterEach, expect } from "vitest";
 import type { Store } from "../src/store/open.js";
 import { BIN, cli, tempDir, writePlan, type CliResult } from "./helpers.js";
+import { freshPgDatabase, onPostgres } from "./helpers/test-backend.js";
 
 // ------------------------------------------------------------ polling
 
@@ -134,9 +135,9 @@ async function killTagged(tag: string): Promise<void> {
 export interface Ctx {
   /** The temp folder (real path). */
   dir: string;
-  /** The database file. */
+  /** The database file, or (AIPM_TEST_BACKEND=postgres) the database's URL. */
   db: string;
-  /** The folder the database lives in (logs go under it). */
+  /** The folder the database lives in (logs go under it); on PostgreSQL, `<dir>/.aipm`. */
   dbDir: string;
   /** Marks every process of this test. */
   tag: string;
@@ -157,10 +158,13 @@ afterEach(async () => {
 /** A fresh folder and database; every command of the test runs with `env` (small thresholds, the tag). */
 export function setup(extraEnv: Record<string, string> = {}): Ctx {
   const dir = realpathSync(tempDir("aipm-rt-"));
-  const dbDir = join(dir, "state");
+  // On PostgreSQL the db folder is the commands' nearest .aipm/ (they run in `dir`): made here,
+  // so none of a parent folder's is taken.
+  const dbDir = onPostgres ? join(dir, ".aipm") : join(dir, "state");
+  if (onPostgres) mkdirSync(dbDir);
   const ctx: Ctx = {
     dir,
-    db: join(dbDir, "aipm.db"),
+    db: onPostgres ? freshPgDatabase() : join(dbDir, "aipm.db"),
     dbDir,
     tag: dir,
     env: {
@@ -438,11 +442,11 @@ export function checkDagRecords(ctx: Ctx, maxWorkers: number): Interval[] {
 // ------------------------------------------------------------ database reads (no aipm command: no recovery side effects)
 
 export function taskRow(s: Store, project: string, task: string): Record<string, any> {
-  return s.sqlite.prepare("SELECT * FROM tasks WHERE project_id = ? AND id = ?").get(project, task) as Record<string, any>;
+  return s.conn.prepare("SELECT * FROM tasks WHERE project_id = ? AND id = ?").get(project, task) as Record<string, any>;
 }
 
 export function statuses(s: Store, project: string): Record<string, string> {
-  const rows = s.sqlite.prepare("SELECT id, status FROM tasks WHERE project_id = ? ORDER BY seq").all(project) as Array<{
+  const rows = s.conn.prepare("SELECT id, status FROM tasks WHERE project_id = ? ORDER BY seq").all(project) as Array<{
     id: string;
     status: string;
   }>;
@@ -450,10 +454,10 @@ export function statuses(s: Store, project: string): Record<string, string> {
 }
 
 export function runRows(s: Store, project: string, task?: string): Array<Record<string, any>> {
-  return s.sqlite
+  return s.conn
     .prepare(
       `SELECT task_id, attempt, outcome, exit_code, signal, error, pid FROM runs
-        WHERE project_id = ? AND (? IS NULL OR task_id = ?) ORDER BY task_id, attempt`,
+        WHERE project_id = ? AND (CAST(? AS TEXT) IS NULL OR task_id = ?) ORDER BY task_id, attempt`,
     )
     .all(project, task ?? null, task ?? null) as Array<Record<string, any>>;
 }

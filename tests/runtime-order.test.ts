@@ -76,7 +76,7 @@ describe("an order runs to its end", () => {
     }
     // It returned while the tasks it launched were still running.
     const s = await store(ctx.db);
-    const statusOf = (id: string) => s.sqlite.prepare("SELECT status FROM tasks WHERE project_id = 'demo' AND id = ?").pluck().get(id);
+    const statusOf = (id: string) => s.conn.prepare("SELECT status FROM tasks WHERE project_id = 'demo' AND id = ?").pluck().get(id);
     const stillRunning = report.launched.filter((l: { task: string }) => readRecord(ctx, l.task).every((i) => i.end === null));
     expect(stillRunning.length, `launch took ${launchMs} ms`).toBeGreaterThan(0);
     for (const l of stillRunning) expect(statusOf(l.task)).toBe("IN_PROGRESS");
@@ -85,7 +85,7 @@ describe("an order runs to its end", () => {
     const leaseHolders = new Set<number>();
     await waitFor(
       () => {
-        const lease = s.sqlite.prepare("SELECT pid FROM supervisors WHERE project_id = 'demo'").pluck().get() as number | undefined;
+        const lease = s.conn.prepare("SELECT pid FROM supervisors WHERE project_id = 'demo'").pluck().get() as number | undefined;
         if (lease !== undefined) leaseHolders.add(lease);
         return allDone(s, "demo", DAG.length);
       },
@@ -99,7 +99,7 @@ describe("an order runs to its end", () => {
     await waitFor(() => [...pids].every((p) => !alive(p)) && supervisorProcesses(ctx.tag).length === 0, {
       what: "the detached supervisor to exit",
     });
-    expect(s.sqlite.prepare("SELECT COUNT(*) FROM supervisors WHERE project_id = 'demo'").pluck().get()).toBe(0);
+    expect(s.conn.prepare("SELECT COUNT(*) FROM supervisors WHERE project_id = 'demo'").pluck().get()).toBe(0);
     expect(readFileSync(join(ctx.dbDir, "logs", "demo", "supervisor.log"), "utf8")).toMatch(/supervisor \d+ done/);
     const tasks = await statusTasks(ctx, "demo", "O1");
     expect(tasks.every((t) => t.status === "DONE")).toBe(true);
@@ -201,7 +201,7 @@ describe("retries and blocked dependents", () => {
     expect(recs.map((x) => x.attempt)).toEqual([1, 2]);
     expect(recs[1]!.start - recs[0]!.end!).toBeGreaterThanOrEqual(500);
     const s = await store(ctx.db);
-    const runs = s.sqlite
+    const runs = s.conn
       .prepare("SELECT attempt, outcome, exit_code FROM runs WHERE project_id = 'demo' AND task_id = 'BAD' ORDER BY attempt")
       .all();
     expect(runs).toEqual([
@@ -274,7 +274,7 @@ describe("enqueue", () => {
     const s = await store(ctx.db);
     await waitFor(
       () => {
-        const hb = s.sqlite.prepare("SELECT heartbeat_at FROM supervisors WHERE project_id = 'default'").pluck().get() as number | undefined;
+        const hb = s.conn.prepare("SELECT heartbeat_at FROM supervisors WHERE project_id = 'default'").pluck().get() as number | undefined;
         return hb !== undefined && hb > since;
       },
       { what: "the queue's supervisor to look again", intervalMs: 5 },
@@ -343,7 +343,7 @@ describe("enqueue", () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ started: true });
     // Right after the supervisor's periodic look at the project...
     const s = await store(ctx.db);
-    await waitFor(() => s.sqlite.prepare("SELECT 1 FROM supervisors WHERE project_id = 'default'").get(), { what: "a supervisor" });
+    await waitFor(() => s.conn.prepare("SELECT 1 FROM supervisors WHERE project_id = 'default'").get(), { what: "a supervisor" });
     await supervisorCaughtUp(ctx, Date.now());
     // ...enqueue a second command (in-process: fast) and let the first one end.
     const second = await cli(["--db", ctx.db, "--json", "enqueue", "second", "--", ...recorded(ctx, "second", "true")], {

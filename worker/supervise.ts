@@ -23,7 +23,9 @@ function arg(name: string): string {
   return v;
 }
 
-const db = arg("--db");
+// `env:AIPM_DB`: the database is in the environment (a PostgreSQL URL, which may hold a password).
+const dbArg = arg("--db");
+const db = dbArg === "env:AIPM_DB" ? (process.env.AIPM_DB ?? "") : dbArg;
 const project = arg("--project");
 const stamp = () => new Date().toISOString();
 

@@ -23,10 +23,12 @@ export function ensureSupervisor(store: Store, project: string, env: NodeJS.Proc
   mkdirSync(dir, { recursive: true });
   const out = openSync(join(dir, "supervisor.log"), "a");
   try {
-    const child = spawn(process.execPath, [supervisorScript(), "--db", store.path, "--project", project], {
+    // A PostgreSQL URL may hold a password: it goes in the environment, never on a command line (ps shows those).
+    const url = store.kind === "postgres";
+    const child = spawn(process.execPath, [supervisorScript(), "--db", url ? "env:AIPM_DB" : store.path, "--project", project], {
       detached: true,
       stdio: ["ignore", out, out],
-      env,
+      env: url ? { ...env, AIPM_DB: store.path } : env,
     });
     child.on("error", () => {});
     child.unref();

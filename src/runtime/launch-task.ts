@@ -121,6 +121,7 @@ export function prepareLaunch(
       attempt: c.attempt,
       root: def.root,
       dbPath: store.path,
+      dbDir: store.dir,
       targetFiles: c.targetFiles,
       argv: cmd.argv,
       stdin: cmd.stdin,

@@ -89,6 +89,7 @@ export function spawnReview(
       attempt: r.attempt,
       root: def.root,
       dbPath: store.path,
+      dbDir: store.dir,
       targetFiles: target,
       argv,
       stdin: promptPlaced ? null : prompt,

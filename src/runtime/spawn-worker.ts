@@ -38,6 +38,8 @@ export interface SpawnRequest {
   attempt: number;
   root: string;
   dbPath: string;
+  /** The db folder (`store.dir`): checkpoints live under it (on PostgreSQL, this host's `.aipm/`). */
+  dbDir: string;
   targetFiles: readonly string[];
   argv: readonly string[];
   stdin: string | null;
@@ -107,7 +109,7 @@ export function workerVars(req: SpawnRequest): Record<string, string> {
     AIPM_ATTEMPT: String(req.attempt),
     AIPM_TARGET_FILES: JSON.stringify(req.targetFiles),
     AIPM_DB: req.dbPath,
-    AIPM_STATE_DIR: taskStateDir(dirname(req.dbPath), req.project, req.task),
+    AIPM_STATE_DIR: taskStateDir(req.dbDir, req.project, req.task),
     ...(req.host !== undefined ? { AIPM_HOST: req.host } : {}),
     // `aipm progress` works in every worker, whether or not aipm is installed on the PATH.
     PATH: `${aipmBinDir()}${delimiter}${req.env.PATH ?? ""}`,
@@ -159,7 +161,7 @@ export function prepareSpawn(req: SpawnRequest): PreparedSpawn {
   }
   resolveProgram(program, req.root, req.env.PATH);
   ensureDir(dirname(req.files.log));
-  ensureDir(taskStateDir(dirname(req.dbPath), req.project, req.task));
+  ensureDir(taskStateDir(req.dbDir, req.project, req.task));
   if (req.stdin !== null) writeFileSync(req.files.prompt, req.stdin);
   const prepared: PreparedSpawn = {
     args: wrapperArgv(req.files.log, req.stdin !== null ? req.files.prompt : null, req.argv),

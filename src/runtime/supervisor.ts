@@ -73,6 +73,7 @@ import type { SkipReason } from "../detect/select.js";
 import { dispatcherFor, type NotifyDispatcher } from "../notify/dispatcher.js";
 import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
 import { describeDbError, fileIdentity, isBusy, isDbError } from "../store/db-errors.js";
+import { redactDbUrl } from "../store/db-location.js";
 import { failedError } from "../errors.js";
 
 export interface WatchedAttempt {
@@ -300,7 +301,7 @@ export class Supervisor {
   private noteBusy(): void {
     if (this.busyWarned) return;
     this.busyWarned = true;
-    this.opts.onWarning?.(`database ${this.store.path} is locked by another process past the busy timeout; retrying`);
+    this.opts.onWarning?.(`database ${redactDbUrl(this.store.path)} is locked by another process past the busy timeout; retrying`);
   }
 
   /** Stops supervising because of `err` (the workers go on); `run()` rejects with it. */
@@ -453,7 +454,7 @@ export class Supervisor {
     }
     if (now - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now;
-      if (fileIdentity(this.store.path) !== this.dbIdentity) {
+      if (this.store.kind === "sqlite" && fileIdentity(this.store.path) !== this.dbIdentity) {
         this.fail(failedError(`database ${this.store.path} was deleted or replaced while this supervisor ran; stopping (the workers go on)`));
         return;
       }

@@ -5,23 +5,34 @@
  * read-only or corrupt file) will not pass by waiting: stop with one line.
  */
 import { statSync } from "node:fs";
+import { redactDbUrl } from "./db-location.js";
 
 function sqliteCode(err: unknown): string | null {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("SQLITE_") ? code : null;
 }
 
+/** An error of the PostgreSQL client (./pg/sync-client.ts PgError), with its SQLSTATE when the server gave one. */
+function isPgError(err: unknown): err is Error & { code?: string } {
+  return err instanceof Error && err.name === "PgError";
+}
+
+/** PostgreSQL's "try again": serialization failure, deadlock, lock not available. */
+const PG_BUSY = new Set(["40001", "40P01", "55P03"]);
+
 export function isDbError(err: unknown): boolean {
-  return sqliteCode(err) !== null;
+  return sqliteCode(err) !== null || isPgError(err);
 }
 
 export function isBusy(err: unknown): boolean {
+  if (isPgError(err)) return PG_BUSY.has(err.code ?? "");
   const code = sqliteCode(err);
   return code !== null && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
 }
 
 /** One line: what went wrong with the database, in words, with SQLite's code. */
 export function describeDbError(err: unknown, path?: string): string {
+  if (isPgError(err)) return `database${path ? ` ${redactDbUrl(path)}` : ""}: ${err.message}${err.code ? ` (${err.code})` : ""}`;
   const code = sqliteCode(err) ?? "?";
   const what =
     code.startsWith("SQLITE_FULL") ? "the disk is full"

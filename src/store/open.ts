@@ -2,8 +2,8 @@
  * Opening the store: find the database (./db-location.ts), create its folder,
  * set the pragmas (WAL, busy timeout, NORMAL sync) and apply pending migrations.
  *
- * A `postgres://` URL is recognised and refused for now (usage error, exit 2):
- * the PostgreSQL backend is being built under ./pg/ (docs/hosts.md).
+ * A `postgres://` URL opens the PostgreSQL backend (./pg/open-pg.ts): the
+ * same Store, its connection the facade of ./pg/pg-conn.ts (docs/hosts.md).
  *
  * Bad input writes nothing:
  * - `create: false` (every command but those that add work): a database that
@@ -40,18 +40,22 @@ import type * as schema from "./schema.js";
 import { packageRoot } from "../util/package-root.js";
 import { systemClock, type Clock } from "../util/time.js";
 import { AipmError, usageError } from "../errors.js";
-import { DB_FOLDER, isPostgresUrl, locateDb, redactDbUrl } from "./db-location.js";
+import { DB_FOLDER, isPostgresUrl, locateDb } from "./db-location.js";
+import type { Backend, SqlConn } from "./sql-conn.js";
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
 export interface Store {
-  /** The drizzle database (when opened with `orm`, the default). */
+  readonly kind: Backend;
+  /** The connection every store module uses: better-sqlite3's, or its PostgreSQL facade (./sql-conn.ts). */
+  readonly conn: SqlConn;
+  /** The drizzle database (SQLite only, when opened with `orm`, the default). */
   readonly db: Db;
-  /** The raw better-sqlite3 connection (prepared statements on hot paths). */
+  /** The raw better-sqlite3 connection (SQLite only: pragmas, the sidecar; everything else uses `conn`). */
   readonly sqlite: Database.Database;
-  /** Absolute path of the database file. */
+  /** Absolute path of the database file, or the PostgreSQL URL (with its password: never print it, see redactDbUrl). */
   readonly path: string;
-  /** The folder that holds the database; logs live under `<dir>/logs`. */
+  /** The folder that holds the database (on PostgreSQL: this host's `.aipm/`); logs live under `<dir>/logs`. */
   readonly dir: string;
   readonly now: Clock;
   /** Opened read-only (the database cannot be written here): the caller must not write. */
@@ -84,7 +88,7 @@ async function loadDrizzle(sqlite: Database.Database): Promise<Db> {
 
 /** False once the store was closed (a late callback must not touch it). */
 export function storeIsOpen(store: Store): boolean {
-  return store.sqlite.open;
+  return store.conn.open;
 }
 
 /** The database path a command would use: `--db`, `$AIPM_DB`, the nearest `.aipm/aipm.db` upward, `./.aipm/aipm.db`. */
@@ -94,10 +98,7 @@ export function resolveDbPath(opts: OpenOptions = {}): string {
 
 export async function openStore(opts: OpenOptions = {}): Promise<Store> {
   const path = resolveDbPath(opts);
-  // Recognised, not yet served: the PostgreSQL backend is being built (docs/hosts.md).
-  if (isPostgresUrl(path)) {
-    throw usageError(`database ${redactDbUrl(path)}: PostgreSQL is not supported yet (see docs/hosts.md); use a SQLite database file`);
-  }
+  if (isPostgresUrl(path)) return (await import("./pg/open-pg.js")).openPgStore(path, opts);
   try {
     return await openAt(path, opts);
   } catch (err) {
@@ -123,6 +124,8 @@ async function openAt(path: string, opts: OpenOptions): Promise<Store> {
     }
     if (db === null && opts.orm !== false) db = await loadDrizzle(sqlite);
     return {
+      kind: "sqlite",
+      conn: sqlite,
       get db(): Db {
         if (db === null) throw new Error("internal: this store was opened without the ORM (openStore({ orm: true }))");
         return db;

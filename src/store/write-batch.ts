@@ -7,5 +7,5 @@
 import type { Store } from "./open.js";
 
 export function writeBatch<T>(store: Store, fn: () => T): T {
-  return store.sqlite.transaction(fn).immediate();
+  return store.conn.transaction(fn).immediate();
 }

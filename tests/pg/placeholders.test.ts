@@ -41,6 +41,9 @@ describe("placeholders for PostgreSQL", () => {
 
   it("refuses what better-sqlite3 refuses: a wrong count, undefined, a missing name, mixed styles", () => {
     expect(() => bindPg(toPg("SELECT ?"), [])).toThrow(/takes 1 parameters, got 0/);
+    // A statement without parameters takes an empty bag, as better-sqlite3 does (status builds its WHERE so).
+    expect(bindPg(toPg("SELECT 1"), [{}])).toEqual([]);
+    expect(() => bindPg(toPg("SELECT 1"), ["x"])).toThrow(/takes 0 parameters, got 1/);
     expect(() => bindPg(toPg("SELECT ?"), [undefined])).toThrow(/cannot bind undefined/);
     expect(() => bindPg(toPg("SELECT @a"), [{}])).toThrow(/missing named parameter: a/);
     expect(() => bindPg(toPg("SELECT @a"), ["x"])).toThrow(/pass one object/);

@@ -4,7 +4,6 @@
  * AIPM_DB, all set by aipm). Light on purpose: it opens the database, writes
  * one row and exits — no recovery, no notifications.
  */
-import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import { openStore } from "../../store/open.js";
 import { parseProgress, reportProgress } from "../../runtime/progress.js";
@@ -32,7 +31,7 @@ export function registerProgress(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArg
       }
       const attempt = env.AIPM_ATTEMPT && /^\d+$/.test(env.AIPM_ATTEMPT) ? Number(env.AIPM_ATTEMPT) : null;
       const label = (args.label ?? []).map(String).join(" ") || null;
-      const store = await openStore({ db: resolve(io.cwd, dbPath), env, orm: false });
+      const store = await openStore({ db: dbPath, cwd: io.cwd, env, orm: false });
       try {
         reportProgress(store, { project, task, attempt, done, total, label });
       } finally {

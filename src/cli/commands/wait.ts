@@ -8,6 +8,7 @@
  * line per finished task on stderr with `--events`. Exit 0 when every task is
  * DONE, 1 otherwise.
  */
+import { redactDbUrl } from "../../store/db-location.js";
 import type { Argv } from "yargs";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { createResourceMonitor } from "../../resources/monitor.js";
@@ -65,7 +66,7 @@ export function registerWait(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         const open = !orderSettled(store, project, orderId);
         if (store.readOnly) {
           // A database this process cannot write: a finished order's summary can still be read.
-          if (open) throw usageError(`database ${store.path} is read-only here: cannot wait for ${project}/${orderId}, which is not finished`);
+          if (open) throw usageError(`database ${redactDbUrl(store.path)} is read-only here: cannot wait for ${project}/${orderId}, which is not finished`);
           return orderSummary(store, project, orderId, store.now(), false);
         }
         if (open && (anyLimitGiven(args) || !order.active)) {

@@ -22,6 +22,11 @@ export function pgMigrationsFolder(): string {
   return join(packageRoot(), "migrations-pg");
 }
 
+/** The newest migration's timestamp in the folder (what an up-to-date database has applied). */
+export function latestPgMigration(folder = pgMigrationsFolder()): number {
+  return latestMigration(folder);
+}
+
 function latestMigration(folder: string): number {
   const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as { entries: Array<{ when: number }> };
   return journal.entries.reduce((m, e) => Math.max(m, e.when), 0);

@@ -93,9 +93,15 @@ export function bindPg(stmt: PgStatement, args: readonly unknown[]): Value[] {
       return value((bag as Record<string, unknown>)[n], n);
     });
   }
+  // An empty bag of named parameters for a statement without any (better-sqlite3 takes that too).
+  if (stmt.count === 0 && args.length === 1 && isBag(args[0])) return [];
   const flat = args.flatMap((a) => (Array.isArray(a) ? a : [a]));
   if (flat.length !== stmt.count) throw new Error(`this statement takes ${stmt.count} parameters, got ${flat.length}`);
   return flat.map((v, k) => value(v, String(k + 1)));
+}
+
+function isBag(v: unknown): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function value(v: unknown, what: string): Value {

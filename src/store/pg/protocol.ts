@@ -21,6 +21,10 @@ export interface Statement {
 export type Request =
   /** One statement. */
   | { id: number; op: "query"; sql: string; params?: Param[] | undefined }
+  /** One statement, its rows as arrays with the column names beside (the store's facade, ./pg-conn.ts). */
+  | { id: number; op: "rows"; sql: string; params?: Param[] | undefined }
+  /** Statements without parameters, `;`-separated, in one round trip (BEGIN and a lock, COMMIT). */
+  | { id: number; op: "script"; sql: string }
   /** Several statements in one round trip, in one transaction (BEGIN ... COMMIT, ROLLBACK on the first error). */
   | { id: number; op: "batch"; statements: Statement[] }
   | { id: number; op: "listen"; channel: string }
@@ -32,8 +36,15 @@ export interface Result {
   rowCount: number;
 }
 
+/** The reply to `rows`: values in the columns' order. */
+export interface ArrayResult {
+  fields: string[];
+  rows: unknown[][];
+  rowCount: number;
+}
+
 export type Reply =
-  | { id: number; ok: true; results: Result[] }
+  | { id: number; ok: true; results: Result[] | ArrayResult[] }
   | { id: number; ok: false; message: string; code?: string | undefined };
 
 export interface WorkerInit {
@@ -46,4 +57,6 @@ export interface Notification {
   kind: "notify";
   channel: string;
   payload: string;
+  /** Sent by the caller's own (main) connection. */
+  own: boolean;
 }

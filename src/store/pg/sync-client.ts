@@ -18,7 +18,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { packageRoot } from "../../util/package-root.js";
-import type { Notification, Param, Reply, Request, Result, Statement, WorkerInit } from "./protocol.js";
+import type { ArrayResult, Notification, Param, Reply, Request, Result, Statement, WorkerInit } from "./protocol.js";
 
 export type { Param, Result, Statement } from "./protocol.js";
 
@@ -73,7 +73,7 @@ export class SyncPgClient {
   private readonly signal: Int32Array;
   private readonly replies: MessagePort;
   private readonly timeoutMs: number;
-  private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  private readonly listeners = new Map<string, Set<(payload: string, own: boolean) => void>>();
   private nextId = 1;
   private closed = false;
 
@@ -87,7 +87,7 @@ export class SyncPgClient {
     this.worker = new Worker(workerBootstrap(), { eval: true, workerData: init, transferList: [port2] });
     this.worker.on("message", (msg: Notification) => {
       if (msg.kind !== "notify") return;
-      for (const fn of this.listeners.get(msg.channel) ?? []) fn(msg.payload);
+      for (const fn of this.listeners.get(msg.channel) ?? []) fn(msg.payload, msg.own);
     });
     this.worker.on("error", () => {
       /* surfaced to the blocked caller as a timeout; nothing to do on the event loop */
@@ -106,19 +106,33 @@ export class SyncPgClient {
     return this.call({ op: "query", sql, params })[0] as Result;
   }
 
+  /** One statement; its rows as arrays of values, with the column names. */
+  rows(sql: string, params?: Param[]): ArrayResult {
+    return this.call({ op: "rows", sql, params })[0] as unknown as ArrayResult;
+  }
+
+  /** Statements without parameters, `;`-separated, in one round trip (not a transaction of its own). */
+  script(sql: string): Result {
+    return this.call({ op: "script", sql })[0] as Result;
+  }
+
   /** Several statements in one transaction and one round trip (BEGIN ... COMMIT; all or nothing). */
   batch(statements: Statement[]): Result[] {
     return this.call({ op: "batch", statements });
   }
 
-  /** Call `fn` on every NOTIFY on `channel` (asynchronously, from the event loop). Returns the unsubscribe. */
-  listen(channel: string, fn: (payload: string) => void): () => void {
+  /**
+   * Call `fn` on every NOTIFY on `channel` (asynchronously, from the event loop); `own` when this
+   * client's main connection sent it. Returns the unsubscribe. `keepAlive: false`: the listener
+   * does not keep the process alive.
+   */
+  listen(channel: string, fn: (payload: string, own: boolean) => void, opts: { keepAlive?: boolean } = {}): () => void {
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
       this.call({ op: "listen", channel });
-      this.worker.ref(); // a listener keeps the process alive until it is removed
+      if (opts.keepAlive !== false) this.worker.ref(); // a listener keeps the process alive until it is removed
     }
     set.add(fn);
     return () => {
@@ -170,6 +184,6 @@ export class SyncPgClient {
     }
     if (!got || (got.id !== id && got.id !== -1)) throw new PgError("internal: a PostgreSQL reply out of order", undefined);
     if (!got.ok) throw new PgError(got.message, got.code);
-    return got.results;
+    return got.results as Result[];
   }
 }

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
-import type { Notification, Reply, Request, Result, WorkerInit } from "./protocol.js";
+import type { ArrayResult, Notification, Reply, Request, Result, WorkerInit } from "./protocol.js";
 
 // int8 (COUNT(*), BIGINT epoch milliseconds) as a JS number, as better-sqlite3 gives them; and
 // numeric as a number. Both stay exact below 2^53 (epoch ms until the year 287396).
@@ -16,7 +16,7 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 
 const init = workerData as WorkerInit;
 const signal = new Int32Array(init.signal);
-const client = new pg.Client({ connectionString: init.url, application_name: "aipm" });
+const client = new pg.Client({ connectionString: init.url, application_name: "aipm", connectionTimeoutMillis: 10_000 });
 const connected = client.connect();
 connected.catch(() => undefined); // reported to each request, which awaits it
 /** The connection broke after it was made: every later request fails with this (the caller opens a new client). */
@@ -32,20 +32,27 @@ function reply(msg: Reply): void {
   Atomics.notify(signal, 0);
 }
 
-function toResult(r: pg.QueryResult): Result {
-  return { rows: r.rows as Array<Record<string, unknown>>, rowCount: r.rowCount ?? 0 };
+function toResult(r: pg.QueryResult | pg.QueryResult[]): Result {
+  const last = Array.isArray(r) ? r[r.length - 1]! : r;
+  return { rows: last.rows as Array<Record<string, unknown>>, rowCount: last.rowCount ?? 0 };
+}
+
+function toArrays(r: pg.QueryArrayResult): ArrayResult {
+  return { fields: r.fields.map((f) => f.name), rows: r.rows, rowCount: r.rowCount ?? 0 };
 }
 
 async function listenConnection(): Promise<pg.Client> {
   if (listener) return listener;
-  const l = new pg.Client({ connectionString: init.url, application_name: "aipm-listen" });
+  const l = new pg.Client({ connectionString: init.url, application_name: "aipm-listen", connectionTimeoutMillis: 10_000 });
   await l.connect();
   l.on("error", () => {
     // A lost LISTEN connection: the next listen() opens another; callers re-read on a timer meanwhile.
     if (listener === l) listener = null;
   });
   l.on("notification", (n) => {
-    const note: Notification = { kind: "notify", channel: n.channel, payload: n.payload ?? "" };
+    // own: sent by this client's main connection (a listener may skip its own commits, as SQLite's data_version does).
+    const own = n.processId === (client as unknown as { processID: number }).processID;
+    const note: Notification = { kind: "notify", channel: n.channel, payload: n.payload ?? "", own };
     parentPort?.postMessage(note);
   });
   listener = l;
@@ -56,12 +63,16 @@ function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-async function handle(req: Request): Promise<Result[]> {
+async function handle(req: Request): Promise<Result[] | ArrayResult[]> {
   await connected;
   if (broken) throw broken;
   switch (req.op) {
     case "query":
       return [toResult(await client.query(req.sql, req.params))];
+    case "rows":
+      return [toArrays(await client.query({ text: req.sql, values: req.params, rowMode: "array" }))] as unknown as Result[];
+    case "script":
+      return [toResult(await client.query(req.sql))];
     case "batch": {
       const out: Result[] = [];
       await client.query("BEGIN");

@@ -1,0 +1,149 @@
+/**
+ * The store's connection on PostgreSQL (../sql-conn.ts): better-sqlite3's
+ * shapes — `prepare(sql).run/get/all`, `pluck()`, `raw()`,
+ * `transaction(fn).immediate()` — over the synchronous client
+ * (./sync-client.ts), so the store's modules run unchanged on both backends.
+ *
+ * - Placeholders (`?`, `@name`) are rewritten once per statement (./placeholders.ts).
+ * - Booleans come back as 1/0, as SQLite stores them.
+ * - A transaction is `BEGIN` plus a transaction-level advisory lock taken by
+ *   every writing transaction of every aipm process on every host, in one
+ *   round trip: transactions are serialised as SQLite's `BEGIN IMMEDIATE`
+ *   serialises them. The transitions read, check in JavaScript and write;
+ *   they are correct because nobody writes in between, and this keeps that
+ *   true across hosts. The lock goes with the transaction (commit, rollback,
+ *   or a dropped connection), so a dead host holds nothing.
+ * - A nested transaction is a savepoint, as in better-sqlite3.
+ * - Statements outside a transaction commit on their own (autocommit); a
+ *   guarded `UPDATE … WHERE status = …` is atomic on its own in PostgreSQL.
+ */
+import type { SqlConn, SqlRunResult, SqlStatement, SqlTransaction } from "../sql-conn.js";
+import { bindPg, type PgStatement, toPg } from "./placeholders.js";
+import type { Param } from "./protocol.js";
+import type { SyncPgClient } from "./sync-client.js";
+
+/** The key every writing transaction locks ("aipt" in ASCII); migrations use another ("aipm"). */
+export const WRITE_LOCK_KEY = 0x61697074;
+
+function fromPg(v: unknown): unknown {
+  return typeof v === "boolean" ? (v ? 1 : 0) : v;
+}
+
+class PgStatementFacade implements SqlStatement {
+  private mode: "objects" | "pluck" | "raw" = "objects";
+  private readonly compiled: PgStatement;
+
+  constructor(
+    private readonly client: SyncPgClient,
+    sql: string,
+  ) {
+    this.compiled = toPg(sql);
+  }
+
+  pluck(toggle = true): this {
+    this.mode = toggle ? "pluck" : "objects";
+    return this;
+  }
+
+  raw(toggle = true): this {
+    this.mode = toggle ? "raw" : "objects";
+    return this;
+  }
+
+  run(...params: unknown[]): SqlRunResult {
+    return { changes: this.query(params).rowCount };
+  }
+
+  get(...params: unknown[]): unknown {
+    const r = this.query(params);
+    return r.rows.length === 0 ? undefined : this.shape(r.fields, r.rows[0]!);
+  }
+
+  all(...params: unknown[]): unknown[] {
+    const r = this.query(params);
+    return r.rows.map((row) => this.shape(r.fields, row));
+  }
+
+  private query(params: unknown[]) {
+    return this.client.rows(this.compiled.text, bindPg(this.compiled, params) as Param[]);
+  }
+
+  private shape(fields: string[], row: unknown[]): unknown {
+    if (this.mode === "pluck") return fromPg(row[0]);
+    if (this.mode === "raw") return row.map(fromPg);
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < fields.length; i++) out[fields[i]!] = fromPg(row[i]);
+    return out;
+  }
+}
+
+export class PgConn implements SqlConn {
+  private depth = 0;
+  private changes: { count: number } | null = null;
+
+  constructor(readonly client: SyncPgClient) {}
+
+  get open(): boolean {
+    return this.client.isOpen;
+  }
+
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
+  prepare(sql: string): SqlStatement {
+    return new PgStatementFacade(this.client, sql);
+  }
+
+  transaction<F extends (...args: any[]) => unknown>(fn: F): SqlTransaction<F> {
+    const run = (...args: unknown[]) => this.inTx(() => fn(...args)) as ReturnType<F>;
+    return Object.assign(run, { deferred: run, immediate: run, exclusive: run });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  /**
+   * How many times another connection has committed a change since this one
+   * first asked (LISTEN on channel `aipm`, which the tables' triggers notify:
+   * migrations-pg/0003): SQLite's `data_version`, for PostgreSQL. The listener
+   * does not keep the process alive.
+   */
+  changeCount(): number {
+    if (this.changes === null) {
+      const changes = { count: 0 };
+      this.client.listen(
+        "aipm",
+        (_payload, own) => {
+          if (!own) changes.count++;
+        },
+        { keepAlive: false },
+      );
+      this.changes = changes;
+    }
+    return this.changes.count;
+  }
+
+  private inTx<T>(fn: () => T): T {
+    const outer = this.depth === 0;
+    const savepoint = `aipm_sp${this.depth}`;
+    this.client.script(outer ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})` : `SAVEPOINT ${savepoint}`);
+    this.depth++;
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      this.depth--;
+      try {
+        this.client.script(outer ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+      } catch {
+        /* the connection is gone: the server rolled back */
+      }
+      throw err;
+    }
+    this.depth--;
+    this.client.script(outer ? "COMMIT" : `RELEASE SAVEPOINT ${savepoint}`);
+    return result;
+  }
+}
