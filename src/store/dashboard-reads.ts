@@ -140,5 +140,5 @@ export function projectRoots(store: Store): string[] {
 
 /** The connection is still open. */
 export function storeIsOpen(store: Store): boolean {
-  return store.sqlite.open;
+  return store.conn.open;
 }

@@ -8,16 +8,10 @@
  * JSON stays TEXT in both schemas: PostgreSQL reads it through a `::jsonb`
  * cast, SQLite through its json functions.
  */
-import type { Store } from "./open.js";
+import type { Backend } from "./sql-conn.js";
 
-export type DbKind = "sqlite" | "postgres";
-
-export const DB_KINDS: readonly DbKind[] = ["sqlite", "postgres"];
-
-/** The store's engine (a store opened before it said so is SQLite). */
-export function kindOf(store: Store): DbKind {
-  return (store as Store & { kind?: DbKind }).kind ?? "sqlite";
-}
+/** The store's engine (`store.kind`). */
+export type DbKind = Backend;
 
 const IDENT = /^[a-z_][a-z0-9_.]*$/;
 

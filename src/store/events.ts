@@ -45,7 +45,7 @@ export function appendEvent(store: Store, e: EventInput, now: number): void {
 /** One `order_reported` event per order, in one IMMEDIATE transaction: a wait reported their ends. */
 export function markOrdersReported(store: Store, refs: ReadonlyArray<{ project: string; order: string }>, now: number): void {
   const insert = stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_reported', '{}')");
-  store.sqlite
+  store.conn
     .transaction(() => {
       for (const r of refs) insert.run(now, r.project, r.order);
     })

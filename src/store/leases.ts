@@ -29,7 +29,7 @@ export function takeLease(
   me: LeaseHolder,
   alive: (holder: LeaseHolder) => boolean,
 ): boolean {
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const holder = leaseRow(store, project);
       if (holder && holder.pid !== me.pid && alive(holder)) return false;

@@ -38,7 +38,7 @@ export interface ClaimOptions<N extends { dedupeKey: string }> {
  * the `sending` deliveries whose owner is gone.
  */
 export function claimDeliveries<N extends { dedupeKey: string }>(store: Store, notifier: string, o: ClaimOptions<N>): Array<DeliveryClaim<N>> {
-  return store.sqlite
+  return store.conn
     .transaction((): Array<DeliveryClaim<N>> => {
       const now = store.now();
       let cursor = stmt(store, "SELECT last_event_id FROM notify_cursors WHERE notifier = ?").pluck().get(notifier) as number | undefined;
@@ -98,7 +98,7 @@ export function endDelivery(
   r: { ok: boolean; attempts: number; error: string | null },
   failed: EventInput | null,
 ): void {
-  store.sqlite
+  store.conn
     .transaction(() => {
       stmt(store, "UPDATE deliveries SET state = ?, attempts = ?, last_error = ?, finished_at = ? WHERE id = ?").run(
         r.ok ? "sent" : "failed",

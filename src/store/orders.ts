@@ -23,7 +23,7 @@ export function reactivateOrder(store: Store, project: string, order: string): v
  * active any more.
  */
 export function endOrder(store: Store, project: string, order: string, kind: "order_finished" | "order_idle", counts: Record<string, number>): void {
-  store.sqlite
+  store.conn
     .transaction(() => {
       const changed = stmt(store, "UPDATE orders SET active = FALSE WHERE project_id = ? AND id = ? AND active = TRUE").run(project, order).changes;
       if (changed !== 1) return;
@@ -79,7 +79,7 @@ export function orderLaunchOptions(store: Store, project: string, order: string)
 
 /** `aipm scale`: the order's new launch options and an `order_scaled` event, in one transaction. */
 export function scaleOrder(store: Store, project: string, order: string, launchOptions: string, from: number, to: number): void {
-  store.sqlite.transaction(() => {
+  store.conn.transaction(() => {
     stmt(store, "UPDATE orders SET launch_options = ? WHERE project_id = ? AND id = ?").run(launchOptions, project, order);
     stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_scaled', ?)").run(
       store.now(),

@@ -6,7 +6,7 @@
  */
 import type { Store } from "./open.js";
 import { stmt } from "./statements.js";
-import { jsonArrayAgg, kindOf } from "./dialect.js";
+import { jsonArrayAgg } from "./dialect.js";
 
 /** Per task: cost and turns summed over its runs and their reviews (null: none reported), scope reports, resumed attempts. */
 export interface RunCosts {
@@ -28,8 +28,8 @@ export function runCosts(store: Store, project: string, order?: string): RunCost
                  THEN COALESCE(SUM(r.cost_usd), 0) + COALESCE(SUM(r.review_cost_usd), 0) END AS cost,
             CASE WHEN COUNT(r.num_turns) + COUNT(r.review_num_turns) > 0
                  THEN COALESCE(SUM(r.num_turns), 0) + COALESCE(SUM(r.review_num_turns), 0) END AS turns,
-            ${jsonArrayAgg(kindOf(store), "r.out_of_scope", "r.out_of_scope IS NOT NULL")} AS scopes,
-            ${jsonArrayAgg(kindOf(store), "r.attempt", "r.resumed_from IS NOT NULL")} AS resumed
+            ${jsonArrayAgg(store.kind, "r.out_of_scope", "r.out_of_scope IS NOT NULL")} AS scopes,
+            ${jsonArrayAgg(store.kind, "r.attempt", "r.resumed_from IS NOT NULL")} AS resumed
        FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
       WHERE r.project_id = @project AND (CAST(@order AS TEXT) IS NULL OR t.order_id = @order)
       GROUP BY r.task_id`,

@@ -195,7 +195,7 @@ export function finishedRunsBefore(store: Store, cutoff: number): Array<{ id: nu
 /** Deletes these runs, in one IMMEDIATE transaction. */
 export function deleteRuns(store: Store, ids: readonly number[]): void {
   const del = stmt(store, "DELETE FROM runs WHERE id = ?");
-  store.sqlite
+  store.conn
     .transaction(() => {
       for (const id of ids) del.run(id);
     })

@@ -8,7 +8,7 @@
  * between the caller's read and this write.
  *
  * Prepared statements in both engines' syntax (upserts are `ON CONFLICT …
- * DO UPDATE`), run inside the caller's `store.sqlite.transaction`: drizzle's
+ * DO UPDATE`), run inside the caller's `store.conn.transaction`: drizzle's
  * synchronous query builder exists only for SQLite.
  */
 import type { Store } from "./open.js";
@@ -167,7 +167,7 @@ export interface PlanWrite {
  */
 export function writePlan(store: Store, plan: PlanSpec, now: number, check: (existing: ReadonlyMap<string, TaskNode>) => void): PlanWrite {
   const out: PlanWrite = { added: [], updated: [], kept: [] };
-  store.sqlite
+  store.conn
     .transaction(() => {
       const existing = loadProjectTasks(store, plan.project);
       check(existing);

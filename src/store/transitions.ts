@@ -22,18 +22,18 @@
  * The statements are prepared once per connection: these run once or twice
  * per task on the launch path.
  */
-import type Database from "better-sqlite3";
+import type { SqlConn, SqlStatement } from "./sql-conn.js";
 import type { Store } from "./open.js";
 import type { TaskStatus } from "./schema.js";
 import { LockIndex } from "../paths/lock-index.js";
 import { hostHasLabels } from "../detect/host-need.js";
 import { orderBudgetUsd, orderSpentUsd, projectHoldUntil } from "./agent-gates.js";
 import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
-import { type DbKind, jsonNumber, kindOf } from "./dialect.js";
+import { type DbKind, jsonNumber } from "./dialect.js";
 
-type Stmt = Database.Statement;
+type Stmt = SqlStatement;
 
-function statements(db: Database.Database, kind: DbKind) {
+function statements(db: SqlConn, kind: DbKind) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
     task: p(
@@ -157,13 +157,13 @@ function statements(db: Database.Database, kind: DbKind) {
 }
 
 type Statements = ReturnType<typeof statements>;
-const cache = new WeakMap<Database.Database, Statements>();
+const cache = new WeakMap<SqlConn, Statements>();
 
 function stmts(store: Store): Statements {
-  let s = cache.get(store.sqlite);
+  let s = cache.get(store.conn);
   if (!s) {
-    s = statements(store.sqlite, kindOf(store));
-    cache.set(store.sqlite, s);
+    s = statements(store.conn, store.kind);
+    cache.set(store.conn, s);
   }
   return s;
 }
@@ -234,7 +234,7 @@ export interface ClaimInput {
 export function claim(store: Store, input: ClaimInput): ClaimResult {
   const s = stmts(store);
   const { project, task } = input;
-  const tx = store.sqlite.transaction((): ClaimResult => {
+  const tx = store.conn.transaction((): ClaimResult => {
     const now = store.now();
     const t = s.task.get(project, task) as TaskState | undefined;
     if (!t) return { ok: false, reason: "not_found" };
@@ -285,7 +285,7 @@ export function recordSpawn(
   r: { project: string; order: string; task: string; attempt: number; pid: number; procStart: string | null },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const ok = s.spawnTask.run(r.pid, r.project, r.task, r.attempt).changes === 1;
       if (!ok) return false;
@@ -306,7 +306,7 @@ export function rollbackSpawn(
   r: { project: string; order: string; task: string; attempt: number; error: string },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       if (s.requeueAfterSpawnFail.run(r.error, now, r.project, r.task, r.attempt).changes !== 1) return false;
@@ -340,7 +340,7 @@ export function failStart(
   r: { project: string; order: string; task: string; attempt: number; error: string; permanent: boolean },
 ): FailStartResult {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction((): FailStartResult => {
       const now = store.now();
       let inARow = 1;
@@ -463,7 +463,7 @@ export interface AttemptReport {
 export function finish(store: Store, input: FinishInput): FinishResult {
   const s = stmts(store);
   const { project, task, attempt, end } = input;
-  return store.sqlite
+  return store.conn
     .transaction((): FinishResult => {
       const now = store.now();
       const t = s.task.get(project, task) as TaskState | undefined;
@@ -600,7 +600,7 @@ export function startReview(
   r: { project: string; task: string; attempt: number; pid: number; procStart: string | null; logPath: string; ownerStart: string | null },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       const t = s.task.get(r.project, r.task) as TaskState | undefined;
@@ -659,7 +659,7 @@ export function rerunReview(
   r: { project: string; task: string; attempt: number; pid: number | null; retryAt: number | null; free?: boolean; why: string; cost?: ReviewerCost | null },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       if (s.rerunReview.run(r.retryAt, r.free ? 1 : 0, r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
       addReviewerCost(store, s, r, r.cost);
@@ -692,7 +692,7 @@ export function finishReview(
 ): FinishResult {
   const s = stmts(store);
   const { project, task, attempt, verdict } = r;
-  return store.sqlite
+  return store.conn
     .transaction((): FinishResult => {
       const now = store.now();
       const t = s.task.get(project, task) as TaskState | undefined;
@@ -765,7 +765,7 @@ export function finishReview(
  */
 export function retry(store: Store, project: string, task: string): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       if (s.retry.run(now, project, task).changes !== 1) return false;
@@ -782,7 +782,7 @@ export function retry(store: Store, project: string, task: string): boolean {
 /** QUEUED -> CANCELLED (a task killed before it started). */
 export function cancelQueued(store: Store, project: string, task: string): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       if (s.cancelQueued.run(now, now, "cancelled before it started", project, task).changes !== 1) return false;
@@ -804,7 +804,7 @@ export function requestKill(
 
 export function setPaused(store: Store, project: string, order: string, paused: boolean): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       if (s.setPaused.run(paused ? 1 : 0, project, order).changes !== 1) return false;
       event(s, store.now(), project, order, null, null, paused ? "order_paused" : "order_resumed");

@@ -36,7 +36,7 @@ const CHECKS: Array<[string, RegExp, string]> = [
   ["camelCase alias (pg folds it to lower case)", /\bAS\s+[a-z]+[A-Z]\w*/, 'quote it: AS "procStart" (valid in both)'],
   ["SUM/COUNT over a comparison", /\b(SUM|TOTAL)\s*\((?!\s*CASE\b)[^()]*(=|<>|\bIN\s*\(|\bIS\b)/i, "pg sums no booleans: SUM((…)::int) or SUM(CASE WHEN … THEN 1 ELSE 0 END) (valid in both)"],
   ["a boolean expression as a result (0/1 in SQLite, true/false in pg)", /\bSELECT\b[^;]*?\b(IS NOT NULL|IS NULL)\s+AS\b|SELECT\s+[a-z_.]+\s+IS\s+NOT\s+NULL\s+FROM/i, "the PostgreSQL connection reads booleans as 1/0, as SQLite gives them"],
-  ["a dialect helper (src/store/dialect.ts)", /\$\{\w+\((kind|kindOf\(store\)),/, "one text per engine, both prepared by tests/pg/statements-prepare.test.ts"],
+  ["a dialect helper (src/store/dialect.ts)", /\$\{\w+\((kind|store\.kind),/, "one text per engine, both prepared by tests/pg/statements-prepare.test.ts"],
   ["RETURNING", /\bRETURNING\b/i, "portable (SQLite ≥ 3.35); pg also gives rowCount"],
 ];
 

@@ -80,7 +80,7 @@ function allStatements(): SqlLiteral[] {
   return [...storeStatements(), ...sourceFiles("bench").flatMap(sqlLiterals)];
 }
 
-const HELPER_CALL = /^(\w+)\((?:kindOf\(store\)|kind), (.*)\)$/s;
+const HELPER_CALL = /^(\w+)\((?:store\.kind|kind), (.*)\)$/s;
 
 /** A dialect helper call with string-literal arguments, evaluated for `kind`; null when `expr` is not one. */
 function dialectCall(expr: string, kind: Kind): string | null {
