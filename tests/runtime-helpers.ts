@@ -114,7 +114,7 @@ export function supervisorProcesses(tag: string): number[] {
     .map((p) => p.pid);
 }
 
-async function killTagged(tag: string): Promise<void> {
+export async function killTagged(tag: string): Promise<void> {
   const until = Date.now() + 10_000;
   for (;;) {
     const left = taggedProcesses(tag);

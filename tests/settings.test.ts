@@ -38,6 +38,7 @@ const bad: Array<[string, string, RegExp]> = [
   ["AIPM_HOST", "h".repeat(65), /AIPM_HOST: expected a name/],
   ["AIPM_HOST_LABELS", "gpu,,big", /^aipm: AIPM_HOST_LABELS: expected names of letters, digits, '\.', '_' or '-' \(at most 64\) separated by commas, got 'gpu,,big'$/],
   ["AIPM_HOST_LABELS", "gpu;big", /AIPM_HOST_LABELS: expected names/],
+  ["AIPM_HOST_LEASE_S", "0.5", /^aipm: AIPM_HOST_LEASE_S: expected a number of seconds from 1 to 86400, got '0.5'$/],
   ["AIPM_PUSHOVER_TOKEN", "tok", /Pushover needs both AIPM_PUSHOVER_TOKEN and AIPM_PUSHOVER_USER/],
 ];
 

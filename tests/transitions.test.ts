@@ -303,24 +303,29 @@ describe("agent command", () => {
 });
 
 describe("supervisor lease", () => {
-  it("is held by one live process and taken over at once from a dead one", async () => {
+  it("is held by one live process per host and taken over at once from a dead one", async () => {
     const s = await project();
     const dead = spawnSync("true").pid!; // a pid that has exited
     s.sqlite
-      .prepare("INSERT INTO supervisors (project_id, pid, proc_start, started_at, heartbeat_at) VALUES ('p', ?, 'x', 0, 0)")
+      .prepare("INSERT INTO supervisors (project_id, host, pid, proc_start, started_at, heartbeat_at) VALUES ('p', 'h1', ?, 'x', 0, 0)")
       .run(dead);
-    expect(leaseHolder(s, "p")).toBeNull();
-    expect(acquireLease(s, "p")).toBe(true);
-    expect(leaseHolder(s, "p")).toBe(process.pid);
+    expect(leaseHolder(s, "p", "h1")).toBeNull();
+    expect(acquireLease(s, "p", "h1")).toBe(true);
+    expect(leaseHolder(s, "p", "h1")).toBe(process.pid);
     // Another live process cannot take it (pid 1 is alive; its start time is checked too).
     const init = readFileSync("/proc/1/stat", "utf8");
     const initStart = init.slice(init.lastIndexOf(")") + 2).split(" ")[19];
     s.sqlite.prepare("UPDATE supervisors SET pid = 1, proc_start = ? WHERE project_id = 'p'").run(initStart);
-    expect(acquireLease(s, "p")).toBe(false);
+    expect(acquireLease(s, "p", "h1")).toBe(false);
     // Same pid, other start time: a reused pid does not hold the lease.
     s.sqlite.prepare("UPDATE supervisors SET proc_start = 'not-the-same' WHERE project_id = 'p'").run();
-    expect(acquireLease(s, "p")).toBe(true);
-    releaseLease(s, "p");
-    expect(leaseHolder(s, "p")).toBeNull();
+    expect(acquireLease(s, "p", "h1")).toBe(true);
+    // Another host's lease is its own: held by pid 1 there, this host takes its own all the same.
+    s.sqlite.prepare("UPDATE supervisors SET pid = 1, proc_start = ? WHERE project_id = 'p'").run(initStart);
+    expect(acquireLease(s, "p", "h2")).toBe(true);
+    expect(leaseHolder(s, "p", "h2")).toBe(process.pid);
+    expect(leaseHolder(s, "p", "h1")).toBe(1);
+    releaseLease(s, "p", "h2");
+    expect(leaseHolder(s, "p", "h2")).toBeNull();
   });
 });

@@ -8,6 +8,7 @@
 import { openStore, type Store } from "../src/store/open.js";
 import { describeDbError, isBusy, isDbError } from "../src/store/db-errors.js";
 import { acquireLease } from "../src/runtime/lease.js";
+import { thisHost } from "../src/config/host.js";
 import { Supervisor } from "../src/runtime/supervisor.js";
 import { resolveRuntimeOptions } from "../src/config/runtime-options.js";
 import { createResourceMonitor } from "../src/resources/monitor.js";
@@ -44,7 +45,7 @@ try {
   // A write lock held past the busy timeout: try for the lease again, a few times.
   for (let tries = 1; ; tries++) {
     try {
-      leader = acquireLease(store, project);
+      leader = acquireLease(store, project, thisHost(process.env).name);
       break;
     } catch (err) {
       if (!isBusy(err) || tries >= 6) throw err;

@@ -12,7 +12,7 @@
  */
 import { openStore, type Store } from "../store/open.js";
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
-import { recover } from "../runtime/in-flight.js";
+import { hostOfEnv, recover } from "../runtime/in-flight.js";
 import { ensureSupervisor } from "../runtime/ensure-supervisor.js";
 import type { CliIO, GlobalArgs } from "./io.js";
 import { flushNotifications } from "../notify/dispatcher.js";
@@ -37,7 +37,7 @@ export async function withStore<T>(
   });
   try {
     if (store.readOnly) return await fn(store);
-    const report = recover(store, resolveRuntimeOptions(io.env));
+    const report = recover(store, { ...resolveRuntimeOptions(io.env), ...hostOfEnv(io.env) });
     const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
     for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
     const result = await fn(store);

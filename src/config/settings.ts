@@ -39,6 +39,7 @@
  * | AIPM_LOOP_STATS           | (off)         | path: a supervisor's own figures appended at its end |  |
  * | AIPM_HOST                 | the hostname  | name: letters, digits, `.` `_` `-` | 1 – 64 characters |
  * | AIPM_HOST_LABELS          | (none)        | names separated by commas      | each as AIPM_HOST    |
+ * | AIPM_HOST_LEASE_S         | 60            | seconds: a host silent this long is dead | 1 – 86400  |
  *
  * An empty value counts as unset. Numbers are decimal (`1e3` is read as 1000,
  * then range-checked). The variables aipm *sets* for a worker (AIPM_PROJECT,
@@ -92,6 +93,7 @@ export const SETTINGS = {
   AIPM_LOOP_STATS: { kind: "text" },
   AIPM_HOST: { kind: "name" },
   AIPM_HOST_LABELS: { kind: "names" },
+  AIPM_HOST_LEASE_S: seconds(1, 86_400, 60),
 } as const satisfies Record<string, Spec>;
 
 export type SettingName = keyof typeof SETTINGS;

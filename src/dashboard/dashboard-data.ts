@@ -22,6 +22,7 @@ import {
 import { getOrder } from "../store/read-project.js";
 import { getStatus, type TaskStatusJson, type WorkerJson, type LockJson } from "../report/status.js";
 import { readTail } from "../util/tail.js";
+import type { HostJson } from "../report/hosts-view.js";
 import { dependencyLevels } from "../detect/dep-graph.js";
 import { LAUNCH_DEFAULTS } from "../config/launch-options.js";
 import { ReadableAgentOutput } from "../agent/readable-output.js";
@@ -136,6 +137,8 @@ export interface OrderViewJson extends Omit<OrderSummaryJson, "total"> {
   trend: TrendPoint[];
   workers: WorkerJson[];
   locks: LockJson[];
+  /** Every host this database has seen, with its attempts of this project (the page shows them when there are several). */
+  hosts: HostJson[];
   failures: FailureJson[];
   kpis: KpisJson;
   generated_at: string;
@@ -191,6 +194,7 @@ export function orderView(store: Store, project: string, order: string): OrderVi
     tasks,
     workers: st.workers,
     locks: st.locks.filter((l) => lv.has(l.task)),
+    hosts: st.hosts,
     failures,
     trend: trend(store, project, order, now),
     kpis: {

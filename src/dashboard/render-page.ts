@@ -207,6 +207,7 @@ export interface OrderParts {
   trend: string;
   workers: string;
   locks: string;
+  hosts: string;
   failures: string;
 }
 
@@ -246,14 +247,34 @@ export function orderParts(v: OrderViewJson): OrderParts {
         )
         .join("")}${more}`
     : "";
-  return { head, trend: trendChart(v.trend), workers, locks, failures };
+  return { head, trend: trendChart(v.trend), workers, locks, hosts: hostsTable(v.hosts), failures };
+}
+
+/**
+ * The hosts sharing the database, when there are several: labels, last
+ * heartbeat, this project's attempts running there, the last CPU/memory
+ * sample; a host silent past the lease is marked (its attempts are recovered
+ * elsewhere). Sent whole in the live updates when it changes, like the locks.
+ */
+function hostsTable(hosts: OrderViewJson["hosts"]): string {
+  if (hosts.length < 2) return "";
+  const pct = (n: number | null) => (n === null ? "—" : `${n}%`);
+  const rows = hosts
+    .map(
+      (h) =>
+        `<tr data-host="${esc(h.host)}"><td class="id">${esc(h.host)}${h.alive ? "" : ' <span class="badge s-FAILED">silent</span>'}</td><td data-label="labels">${esc(h.labels.join(", "))}</td><td data-label="heartbeat" class="muted">${esc(
+          h.heartbeat_at ?? "never",
+        )}</td><td data-label="running">${esc(h.running)}</td><td data-label="cpu">${pct(h.cpu_percent)}</td><td data-label="memory">${pct(h.memory_percent)}</td></tr>`,
+    )
+    .join("");
+  return `<h2>Hosts</h2><table class="hosts"><thead><tr><th>host</th><th>labels</th><th>last heartbeat</th><th>running</th><th>cpu</th><th>memory</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 export function renderOrder(v: OrderViewJson, view: OrderViewKind = "tasks", attempts: AttemptJson[] = [], filter: TaskFilter = NO_FILTER): string {
   const p = orderParts(v);
   const part = (name: keyof OrderParts) => `<div data-part="${name}">${p[name]}</div>`;
   const body = view === "graph" ? renderGraph(v) : view === "timeline" ? renderTimeline(v, attempts) : renderTasks(v, filter);
-  return `${part("head")}${part("trend")}${viewTabs(v, view)}<div data-part="body">${body}</div>${part("workers")}${part("locks")}${part("failures")}`;
+  return `${part("head")}${part("trend")}${viewTabs(v, view)}<div data-part="body">${body}</div>${part("workers")}${part("locks")}${part("hosts")}${part("failures")}`;
 }
 
 const GRAPH_MAX = 400;

@@ -9,6 +9,7 @@ import type { ThisHost } from "../config/host.js";
 import { agentGate } from "../store/agent-gates.js";
 import type { Store } from "../store/open.js";
 import { countRunning, getOrder, loadLocks, loadProjectTasks } from "../store/read-project.js";
+import { runningOnHost } from "../store/hosts.js";
 import { detect, type Detection, type SkipReason } from "../detect/select.js";
 import { scaleWorkers, type ScalingDecision } from "../resources/scaling.js";
 import { toResourcesJson, type ResourceMonitor, type ResourceSample } from "../resources/monitor.js";
@@ -78,7 +79,8 @@ export async function planLaunch(store: Store, input: PlanLaunchInput): Promise<
   const order = getOrder(store, input.project, input.order);
   const sample = await measure(input.options, input.monitor);
   const scaling = scaleFor(input.options, sample);
-  const running = countRunning(store, input.project);
+  // With hosts, the slots are per host: this host's attempts in flight.
+  const running = input.host ? runningOnHost(store, input.project, input.host.name) : countRunning(store, input.project);
   const detection = detect({
     tasks: loadProjectTasks(store, input.project),
     orderId: input.order,

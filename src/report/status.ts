@@ -3,6 +3,7 @@
  * contract's JSON (snake_case, ISO 8601 times). The human renderings are in
  * src/cli/render/.
  */
+import { hostsView, type HostJson } from "./hosts-view.js";
 import type { ThisHost } from "../config/host.js";
 import type { Store } from "../store/open.js";
 import type { TaskStatus } from "../store/schema.js";
@@ -101,6 +102,8 @@ export interface StatusReport {
   locks: LockJson[];
   /** Projects whose agent tasks a usage limit holds: until when and why. */
   holds: Array<{ project: string; until: string; reason: string | null }>;
+  /** Every host this database has seen: labels, last heartbeat, alive, its running attempts (of the scope's project), CPU/memory. */
+  hosts: HostJson[];
 }
 
 export interface StatusScope {
@@ -108,6 +111,8 @@ export interface StatusScope {
   order?: string | undefined;
   /** This host, for the waiting reason `host` (default: from process.env). */
   host?: ThisHost | undefined;
+  /** AIPM_HOST_LEASE_S: a host silent longer is not alive (default: from process.env). */
+  leaseS?: number | undefined;
 }
 
 export function emptyCounts(): Record<TaskStatus | "BLOCKED", number> {
@@ -214,6 +219,7 @@ export function getStatus(store: Store, scope: StatusScope = {}): StatusReport {
     workers,
     locks: listLocks(store, scope.project),
     holds: agentHolds(store, now, scope.project).map((h) => ({ project: h.project, until: new Date(h.until).toISOString(), reason: h.reason })),
+    hosts: hostsView(store, { project: scope.project, now, ...(scope.leaseS !== undefined ? { leaseS: scope.leaseS } : {}) }),
   };
 }
 

@@ -10,6 +10,7 @@ import { orderLaunchState } from "../store/orders.js";
 import { loadLocks, type TaskNode } from "../store/read-project.js";
 import { detect, findBlocked, type SkipReason } from "../detect/select.js";
 import { agentGate } from "../store/agent-gates.js";
+import { runningOnHost } from "../store/hosts.js";
 import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js";
 
 export function waitingReasons(
@@ -21,8 +22,8 @@ export function waitingReasons(
 ): Map<string, SkipReason> {
   const o = orderLaunchState(store, project, order);
   const options: LaunchOptions = o?.launch_options ? { ...LAUNCH_DEFAULTS, ...(JSON.parse(o.launch_options) as Partial<LaunchOptions>) } : LAUNCH_DEFAULTS;
-  let running = 0;
-  for (const t of tasks.values()) if (t.status === "IN_PROGRESS" || t.status === "REVIEW") running++;
+  // The slots are per host: this host's attempts in flight.
+  const running = runningOnHost(store, project, host.name);
   const d = detect({
     tasks,
     orderId: order,

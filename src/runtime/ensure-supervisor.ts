@@ -11,14 +11,15 @@ import { join } from "node:path";
 import type { Store } from "../store/open.js";
 import { packageRoot } from "../util/package-root.js";
 import { leaseHolder } from "./lease.js";
+import { thisHost } from "../config/host.js";
 
 export function supervisorScript(): string {
   return join(packageRoot(), "dist", "worker", "supervise.js");
 }
 
-/** Starts a detached supervisor unless a live one holds the lease. Returns its pid, or null. */
+/** Starts a detached supervisor unless a live one holds the lease on this host. Returns its pid, or null. */
 export function ensureSupervisor(store: Store, project: string, env: NodeJS.ProcessEnv): number | null {
-  if (leaseHolder(store, project) !== null) return null;
+  if (leaseHolder(store, project, thisHost(env).name) !== null) return null;
   const dir = join(store.dir, "logs", project);
   mkdirSync(dir, { recursive: true });
   const out = openSync(join(dir, "supervisor.log"), "a");

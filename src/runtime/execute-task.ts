@@ -16,7 +16,7 @@ import type { ResourceMonitor } from "../resources/monitor.js";
 import { failedError, usageError } from "../errors.js";
 import { getProject } from "../store/read-project.js";
 import { findTask } from "./find-task.js";
-import { recover } from "./in-flight.js";
+import { hostOfEnv, recover } from "./in-flight.js";
 import { launchTask, type LaunchTaskResult } from "./launch-task.js";
 import { activateOrder, launchOrder } from "./launch-order.js";
 import { Supervisor } from "./supervisor.js";
@@ -77,7 +77,7 @@ function refusalMessage(task: string, r: Extract<LaunchTaskResult, { ok: false }
 
 export async function executeTask(store: Store, input: ExecuteInput): Promise<ExecuteResult> {
   getProject(store, input.project);
-  recover(store, { project: input.project, ...input.runtime });
+  recover(store, { project: input.project, ...input.runtime, ...hostOfEnv(input.env) });
   const ref = findTask(store, input.task, input.project);
   if (ref.status !== "QUEUED") {
     const hint = ref.status === "FAILED" || ref.status === "CANCELLED" ? ` (aipm retry ${ref.task} first)` : "";

@@ -6,7 +6,9 @@
  * (read only once the wrapper is gone), or as crashed/lost when the process
  * vanished without one — and reports the
  * ones still running, and the reviews still to start, so that a supervisor
- * can take them over.
+ * can take them over. Pids are judged only for this host's attempts; those
+ * of another host are recovered when that host has been silent past
+ * AIPM_HOST_LEASE_S (./host-liveness.ts).
  */
 import { readFileSync } from "node:fs";
 import type { Store } from "../store/open.js";
@@ -18,6 +20,8 @@ import { existsSync } from "node:fs";
 import { concludeAttempt } from "./conclude-attempt.js";
 import { capLog, LOG_MAX_MB_DEFAULT, resolveLogMaxBytes } from "./log-cap.js";
 import { concludeReview, isRerun } from "./review-task.js";
+import { thisHost } from "../config/host.js";
+import { hostLeaseS, isHere, recoverSilentHosts } from "./host-liveness.js";
 
 export type { InFlight, ReviewInFlight };
 
@@ -115,10 +119,29 @@ export function resolveUnrecorded(store: Store, f: InFlight, t: EndTiming): "run
   return rollbackSpawn(store, { project: f.project, order: f.order, task: f.task, attempt: f.attempt, error }) ? "rolled_back" : "nothing";
 }
 
-/** Records what became of every attempt whose owner is gone. Safe to run from any process at any time. */
-export function recover(store: Store, opts: { project?: string } & EndTiming): RecoverReport {
+/** This host's name and AIPM_HOST_LEASE_S, as `recover` takes them, from `env`. */
+export function hostOfEnv(env: NodeJS.ProcessEnv): { host: string; leaseS: number } {
+  return { host: thisHost(env).name, leaseS: hostLeaseS(env) };
+}
+
+/** This host and its lease, from the environment unless given. */
+function hostOf(opts: { host?: string; leaseS?: number }): { host: string; leaseS: number } {
+  return { host: opts.host ?? thisHost(process.env).name, leaseS: opts.leaseS ?? hostLeaseS(process.env) };
+}
+
+/**
+ * Records what became of every attempt whose owner is gone: this host's by
+ * their pids, other hosts' by their heartbeats (`host`, `leaseS`: default
+ * from AIPM_HOST and AIPM_HOST_LEASE_S). Safe to run from any process at any time.
+ */
+export function recover(store: Store, opts: { project?: string; host?: string; leaseS?: number } & EndTiming): RecoverReport {
   const report: RecoverReport = { finished: [], rolled_back: [], orphans: [], reviews_pending: [] };
+  const { host, leaseS } = hostOf(opts);
+  for (const r of recoverSilentHosts(store, { project: opts.project, host, leaseS, backoffS: opts.backoffS })) {
+    report.finished.push({ project: r.project, task: r.task, attempt: r.attempt, status: r.status, how: "crashed" });
+  }
   for (const f of loadInFlight(store, opts.project)) {
+    if (!isHere(f, host)) continue;
     if (ownerAlive(f)) continue;
     if (f.pid === null) {
       const r = resolveUnrecorded(store, f, opts);
@@ -144,6 +167,7 @@ export function recover(store: Store, opts: { project?: string } & EndTiming): R
     }
   }
   for (const v of loadReviewsInFlight(store, opts.project)) {
+    if (!isHere(v, host)) continue;
     if (ownerAlive(v)) continue;
     if (v.reviewPid === null || v.reviewLogPath === null) {
       report.reviews_pending.push({ project: v.project, task: v.task });

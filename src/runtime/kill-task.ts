@@ -13,6 +13,8 @@ import { cancelQueued, finish, finishReview, requestKill } from "../store/transi
 import { usageError } from "../errors.js";
 import { groupAlive, signalGroup } from "./proc.js";
 import { findTask } from "./find-task.js";
+import { attemptHost } from "../store/hosts.js";
+import { thisHost } from "../config/host.js";
 
 export interface KillInput {
   task: string;
@@ -20,6 +22,8 @@ export interface KillInput {
   requeue: boolean;
   graceS: number;
   backoffS: number;
+  /** This host (AIPM_HOST): a task running on another host is killed there, not here. Default: from the environment. */
+  host?: string | undefined;
 }
 
 export interface KillResult {
@@ -53,6 +57,12 @@ export async function killTask(store: Store, input: KillInput): Promise<KillResu
   }
   if (ref.status !== "IN_PROGRESS" && ref.status !== "REVIEW") {
     throw usageError(`task ${ref.task} is ${ref.status}: nothing to kill`);
+  }
+  // Its pid means something only on the host that started it: never signal a process here for another host's attempt.
+  const runsOn = attemptHost(store, ref.project, ref.task, ref.attempt);
+  const here = input.host ?? thisHost(process.env).name;
+  if (runsOn !== null && runsOn !== here) {
+    throw usageError(`task ${ref.task} runs on host ${runsOn}, not on ${here}: run aipm kill there (AIPM_HOST=${runsOn})`);
   }
   // The process that runs now: the worker, or in REVIEW its review process.
   const current = () => runningPid(store, ref.project, ref.task, ref.attempt);

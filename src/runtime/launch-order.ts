@@ -15,7 +15,7 @@ import type { LaunchOptions } from "../config/launch-options.js";
 import type { ResourceMonitor } from "../resources/monitor.js";
 import type { SkipReason } from "../detect/select.js";
 import type { ClaimRefusal } from "../store/transitions.js";
-import { recover } from "./in-flight.js";
+import { hostOfEnv, recover } from "./in-flight.js";
 import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask } from "./launch-task.js";
 import { spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { describeDbError, isDbError } from "../store/db-errors.js";
@@ -76,7 +76,7 @@ export function activateOrder(store: Store, project: string, order: string, opti
 }
 
 export async function launchOrder(store: Store, input: LaunchOrderInput): Promise<LaunchOrderResult> {
-  if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS: resolveRuntimeOptions(input.env).rateLimitWaitS });
+  if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS: resolveRuntimeOptions(input.env).rateLimitWaitS, ...hostOfEnv(input.env) });
   const host = thisHost(input.env);
   const plan = await planLaunch(store, {
     host,

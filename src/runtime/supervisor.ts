@@ -65,6 +65,8 @@ import {
   type InFlight,
 } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
+import { HostHeartbeat, hostLeaseS, isHere, killRecovered, recoverSilentHosts } from "./host-liveness.js";
+import { runningOnHost } from "../store/hosts.js";
 import { agentGate } from "../store/agent-gates.js";
 import { removeTaskStateSoon } from "./task-state.js";
 import { pickVictim, type PreemptionMemory, type RunningWork } from "./preemption.js";
@@ -184,6 +186,10 @@ export class Supervisor {
   private readonly removals = new Set<Promise<void>>();
   /** AIPM_LOOP_STATS: writes this supervisor's figures when it stops. */
   private readonly loopStats: (() => void) | null;
+  /** This host's heartbeat (AIPM_HOST_LEASE_S / 3), renewed by every supervisor, leader or not. */
+  private readonly heartbeat: HostHeartbeat;
+  /** The last resource sample measured here: sent with the heartbeat. */
+  private lastSample: ResourceSample | null = null;
 
   constructor(
     private readonly store: Store,
@@ -203,6 +209,45 @@ export class Supervisor {
     this.logMaxBytes = resolveLogMaxBytes(opts.env);
     this.dbIdentity = fileIdentity(store.path);
     this.loopStats = startLoopStats(opts.env);
+    this.heartbeat = new HostHeartbeat(store, this.host, hostLeaseS(opts.env));
+  }
+
+  /**
+   * Renews this host's heartbeat when due. When the previous one was older
+   * than the lease (this host was silent: frozen, cut off, its supervisors all
+   * gone), other hosts may have recovered its attempts: their processes still
+   * running here are killed — their late ends would be refused anyway — and
+   * the view re-read.
+   */
+  private beatHost(force = false): void {
+    let silentSince: number | null;
+    try {
+      silentSince = this.heartbeat.beat(this.lastSample, force);
+    } catch (err) {
+      if (isBusy(err)) return;
+      throw err;
+    }
+    if (silentSince === null) return;
+    const killed = killRecovered(this.store, this.host.name, silentSince);
+    if (killed > 0) this.opts.onWarning?.(`host ${this.host.name} was silent past AIPM_HOST_LEASE_S=${this.heartbeat.leaseS}; killed ${killed} of its processes whose attempts other hosts recovered`);
+    this.view.reload();
+  }
+
+  /** Recovers the attempts of other hosts silent past the lease (leader only; guarded: exactly once across hosts). */
+  private recoverOtherHosts(): void {
+    const recovered = recoverSilentHosts(this.store, {
+      project: this.project,
+      host: this.host.name,
+      leaseS: this.heartbeat.leaseS,
+      backoffS: this.opts.runtime.backoffS,
+    });
+    if (recovered.length === 0) return;
+    this.view.reload();
+    for (const r of recovered) {
+      const t = this.view.tasks.get(r.task);
+      if (t?.retryAt != null) this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, t.retryAt);
+    }
+    this.opts.onChange?.();
   }
 
   /** Feeds the resource alarm with a sample, while some active order measures resources. */
@@ -215,6 +260,7 @@ export class Supervisor {
       (sample) => {
         try {
           if (this.stopped) return;
+          this.lastSample = sample;
           this.alarm.feed(sample, { maxCpu: o.maxCpu, maxMemory: o.maxMemory });
           if (this.leader) this.recordMachine(sample, o);
         } catch {
@@ -239,6 +285,7 @@ export class Supervisor {
       this.failRun = reject;
       this.timer = setInterval(() => this.guard(() => this.tick()), this.opts.runtime.pollMs);
       this.guard(() => {
+        this.beatHost(true);
         this.tryLead();
         this.checkStop();
       });
@@ -312,7 +359,7 @@ export class Supervisor {
   }
 
   private tryLead(): void {
-    if (!this.leader && acquireLease(this.store, this.project)) {
+    if (!this.leader && acquireLease(this.store, this.project, this.host.name)) {
       this.leader = true;
       this.view.reload();
       if (this.view.hasAgents) this.offThread.warm();
@@ -383,6 +430,8 @@ export class Supervisor {
 
   private adoptOrphans(): void {
     for (const f of loadInFlight(this.store, this.project)) {
+      // Another host's attempt: its pid means nothing here (judged by its host's heartbeat instead).
+      if (!isHere(f, this.host.name)) continue;
       if (this.watched.has(f.task)) continue;
       // Our own claims whose process the spawner is still starting: start() records them.
       if (f.ownerPid === process.pid && f.pid === null) continue;
@@ -392,6 +441,7 @@ export class Supervisor {
       this.watchAdopted(f);
     }
     for (const v of loadReviewsInFlight(this.store, this.project)) {
+      if (!isHere(v, this.host.name)) continue;
       if (this.watched.has(v.task)) continue;
       if (ownerAlive(v) && v.ownerPid !== process.pid) continue;
       if (v.ownerPid !== process.pid && !takeOwnership(this.store, v, this.ownStart)) continue;
@@ -415,6 +465,7 @@ export class Supervisor {
   private tick(): void {
     if (this.stopped) return;
     if (!this.runDeferred()) return;
+    this.beatHost();
     const now = this.store.now();
     const rt = this.opts.runtime;
     for (const w of this.watched.values()) {
@@ -461,7 +512,8 @@ export class Supervisor {
       this.notifier?.pump();
       this.watchResources();
       if (this.leader) {
-        heartbeatLease(this.store, this.project);
+        heartbeatLease(this.store, this.project, this.host.name);
+        this.recoverOtherHosts();
         this.view.refreshIfChanged();
         this.adoptOrphans();
         this.schedulePass();
@@ -749,7 +801,8 @@ export class Supervisor {
           orderId: order.id,
           paused: false,
           locks: this.view.locks,
-          freeSlots: scaling.effectiveWorkers - this.view.running(),
+          // The slots are per host: this host's attempts in flight (one read per pass).
+          freeSlots: scaling.effectiveWorkers - runningOnHost(this.store, this.project, this.host.name),
           now,
           candidates: this.view.candidatesOf(order.id),
           blocked: this.view.blocked,
@@ -919,11 +972,11 @@ export class Supervisor {
       return;
     }
     settleOrders(this.store, this.view, this.view.orders.map((o) => o.id), true);
-    releaseLease(this.store, this.project);
+    releaseLease(this.store, this.project, this.host.name);
     this.leader = false;
     // A process that added work just before the release saw the lease held and started no
     // supervisor: if anything was written since our last look, take the lease back and go on.
-    if (this.view.refreshIfChanged() && acquireLease(this.store, this.project)) {
+    if (this.view.refreshIfChanged() && acquireLease(this.store, this.project, this.host.name)) {
       this.leader = true;
       this.adoptOrphans();
       this.schedulePass();
@@ -961,7 +1014,7 @@ export class Supervisor {
     for (const c of this.children) c.unref();
     if (this.leader) {
       try {
-        releaseLease(this.store, this.project);
+        releaseLease(this.store, this.project, this.host.name);
       } catch {
         // Busy or broken: the next process takes a dead holder's lease anyway.
       }

@@ -170,8 +170,8 @@ export interface SuperviseInput extends Omit<WaitInput, "project" | "order" | "t
  * stopped before the orders settled.
  */
 export async function superviseUntilSettled(store: Store, project: string, orders: readonly string[], input: SuperviseInput): Promise<boolean> {
-  const [{ Supervisor }, { recover }] = await Promise.all([import("./supervisor.js"), import("./in-flight.js")]);
-  recover(store, { project, ...input.runtime });
+  const [{ Supervisor }, { recover, hostOfEnv }] = await Promise.all([import("./supervisor.js"), import("./in-flight.js")]);
+  recover(store, { project, ...input.runtime, ...hostOfEnv(input.env) });
   const finished = input.onFinished ? new FinishWatch(store, project, orders, input.onFinished) : null;
   let stoppedEarly = false;
   let lastCheck = 0;

@@ -22,6 +22,8 @@ export interface InFlight {
   startedAt: number;
   timeoutS: number | null;
   killRequest: KillRequest | null;
+  /** The host that claimed it; null for attempts older than hosts (they count as this host's). */
+  host: string | null;
 }
 
 /** Every task IN_PROGRESS (of one project, or all) with its current run, in launch order. */
@@ -30,7 +32,7 @@ export function attemptsInFlight(store: Store, project?: string): InFlight[] {
     store,
     `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.pid, r.proc_start AS "procStart",
             r.owner_pid AS "ownerPid", r.owner_start AS "ownerStart", r.log_path AS "logPath", r.started_at AS "startedAt",
-            t.timeout_s AS "timeoutS", r.kill_request AS "killRequest"
+            t.timeout_s AS "timeoutS", r.kill_request AS "killRequest", r.host
        FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.status = 'IN_PROGRESS' AND (CAST(@project AS TEXT) IS NULL OR t.project_id = @project)
       ORDER BY t.seq`,
@@ -51,6 +53,7 @@ export interface ReviewInFlight {
   reviewRetryAt: number | null;
   ownerPid: number | null;
   ownerStart: string | null;
+  host: string | null;
 }
 
 /** Every task in REVIEW (of one project, or all) with its review, in launch order. */
@@ -59,7 +62,7 @@ export function reviewsInFlight(store: Store, project?: string): ReviewInFlight[
     store,
     `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.review_pid AS "reviewPid",
             r.review_proc_start AS "reviewProcStart", r.review_log_path AS "reviewLogPath", r.review_retry_at AS "reviewRetryAt",
-            r.owner_pid AS "ownerPid", r.owner_start AS "ownerStart"
+            r.owner_pid AS "ownerPid", r.owner_start AS "ownerStart", r.host
        FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.status = 'REVIEW' AND (CAST(@project AS TEXT) IS NULL OR t.project_id = @project)
       ORDER BY t.seq`,

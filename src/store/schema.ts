@@ -275,16 +275,42 @@ export type RunRow = typeof runs.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 
 /**
- * The supervisor lease: at most one aipm process per project supervises its
- * running tasks and launches successors. A lease whose process is gone (pid
+ * The supervisor lease: at most one aipm process per project and host
+ * supervises its running tasks there and launches successors. A lease whose process is gone (pid
  * dead, or reused: the start time differs) is taken over at once.
  */
-export const supervisors = sqliteTable("supervisors", {
-  projectId: text("project_id").primaryKey(),
-  pid: integer("pid").notNull(),
-  procStart: text("proc_start"),
-  startedAt: integer("started_at").notNull(),
+export const supervisors = sqliteTable(
+  "supervisors",
+  {
+    projectId: text("project_id").notNull(),
+    /** The host whose aipm holds this lease: one supervisor per project on each host (docs/hosts.md). */
+    host: text("host").notNull().default(""),
+    pid: integer("pid").notNull(),
+    procStart: text("proc_start"),
+    startedAt: integer("started_at").notNull(),
+    heartbeatAt: integer("heartbeat_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.host] })],
+);
+
+/**
+ * The hosts sharing this database (docs/hosts.md): each host's supervisors
+ * renew its heartbeat every AIPM_HOST_LEASE_S / 3, with its labels and its
+ * last resource sample; a claim records its host here too. A host silent
+ * past the lease is dead: another host recovers its attempts.
+ */
+export const hosts = sqliteTable("hosts", {
+  host: text("host").primaryKey(),
+  /** JSON array of its labels (AIPM_HOST_LABELS) when it last renewed. */
+  labels: text("labels").notNull().default("[]"),
   heartbeatAt: integer("heartbeat_at").notNull(),
+  /** When this row was first written (the host first seen). */
+  startedAt: integer("started_at").notNull(),
+  /** Its last resource sample, when a supervisor measured one: percent. */
+  cpuPercent: real("cpu_percent"),
+  memoryPercent: real("memory_percent"),
+  /** The aipm version that last renewed it. */
+  version: text("version"),
 });
 
 /**

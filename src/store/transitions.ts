@@ -16,6 +16,7 @@
  *   retry         FAILED | CANCELLED -> QUEUED  fresh attempts
  *   cancelQueued  QUEUED      -> CANCELLED
  *   requestKill   IN_PROGRESS: marks the run so that its end counts as killed
+ *   recoverLost   IN_PROGRESS | REVIEW (same attempt) -> QUEUED (backoff) | FAILED: its host fell silent past the lease
  *   pause/resume  orders.paused
  *
  * Locks are released by every transition that leaves IN_PROGRESS/REVIEW.
@@ -30,6 +31,7 @@ import { hostHasLabels } from "../detect/host-need.js";
 import { orderBudgetUsd, orderSpentUsd, projectHoldUntil } from "./agent-gates.js";
 import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
 import { type DbKind, jsonNumber } from "./dialect.js";
+import { beatHost } from "./hosts.js";
 
 type Stmt = SqlStatement;
 
@@ -52,6 +54,22 @@ function statements(db: SqlConn, kind: DbKind) {
           (d.condition = 'always' AND COALESCE(t.status, '') IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED')))`,
     ).pluck(),
     running: p("SELECT COUNT(*) FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')").pluck(),
+    // This host's attempts in flight (those with no host, older than hosts, count as this host's).
+    runningHere: p(
+      `SELECT COUNT(*) FROM tasks t LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+        WHERE t.project_id = ? AND t.status IN ('IN_PROGRESS', 'REVIEW') AND (r.host = ? OR r.host IS NULL)`,
+    ).pluck(),
+    // An attempt whose host fell silent (recoverLost): guarded by status, attempt and the run's host.
+    recoverTask: p(
+      `UPDATE tasks SET status = @status, finished_at = @finished, exit_code = NULL, error = @error, failure_kind = 'crashed',
+              retry_at = @retryAt, pid = NULL, updated_at = @now
+        WHERE project_id = @project AND id = @task AND status IN ('IN_PROGRESS', 'REVIEW') AND attempt = @attempt
+          AND EXISTS (SELECT 1 FROM runs r WHERE r.project_id = @project AND r.task_id = @task AND r.attempt = @attempt AND r.host = @host)`,
+    ),
+    closeLostRun: p(
+      `UPDATE runs SET finished_at = ?, outcome = 'crashed', error = ?
+        WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome IN ('running', 'reviewing')`,
+    ),
     depIds: p("SELECT dep_id FROM task_deps WHERE project_id = ? AND task_id = ?").pluck(),
     locks: p("SELECT path, task_id FROM locks WHERE project_id = ?").raw(),
     files: p("SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position").pluck(),
@@ -212,7 +230,7 @@ export type ClaimResult = { ok: true; attempt: number; orderId: string; targetFi
 export interface ClaimInput {
   project: string;
   task: string;
-  /** The project's slot count: the claim fails when IN_PROGRESS + REVIEW >= this. */
+  /** The host's slot count: the claim fails when this host's attempts IN_PROGRESS + REVIEW >= this (the project's, with no host). */
   effectiveWorkers: number;
   /** Path of the attempt's log, given the attempt number the claim will take. */
   logPath: (attempt: number) => string;
@@ -259,7 +277,8 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     }
     if (t.retry_at !== null && t.retry_at > now) return { ok: false, reason: "backoff", retry_at: t.retry_at };
     if (!input.ignoreCapacity) {
-      const running = s.running.get(project) as number;
+      // With hosts, the slots are per host: this host's attempts in flight.
+      const running = (input.host ? s.runningHere.get(project, input.host.name) : s.running.get(project)) as number;
       if (running >= input.effectiveWorkers) return { ok: false, reason: "capacity", running };
     }
     const files = s.files.all(project, task) as string[];
@@ -274,9 +293,21 @@ export function claim(store: Store, input: ClaimInput): ClaimResult {
     const attempt = t.attempt + 1;
     for (const f of files) s.lock.run(project, task, f, now);
     s.openRun.run(project, task, attempt, input.logPath(attempt), now, input.ownerPid, input.ownerStart, project, task, input.review === false ? 0 : 1, input.host?.name ?? null);
+    if (input.host) noteHost(store, input.host, now);
     return { ok: true, attempt, orderId: t.order_id, targetFiles: files };
   });
   return tx.immediate();
+}
+
+/** When each host was last written by a claim on this connection: a host that claims is known, once a second at most. */
+const hostNoted = new WeakMap<SqlConn, Map<string, number>>();
+
+function noteHost(store: Store, host: { name: string; labels: readonly string[] }, now: number): void {
+  let seen = hostNoted.get(store.conn);
+  if (!seen) hostNoted.set(store.conn, (seen = new Map()));
+  if (now - (seen.get(host.name) ?? -Infinity) < 1000) return;
+  beatHost(store, { host: host.name, labels: host.labels }, now);
+  seen.set(host.name, now);
 }
 
 /** Records the worker's pid and start time for the attempt. */
@@ -790,6 +821,75 @@ export function cancelQueued(store: Store, project: string, task: string): boole
       event(s, now, project, t.order_id, task, null, "task_killed", { before_start: true });
       skipUnmeetable(store, now, project, [task]);
       return true;
+    })
+    .immediate();
+}
+
+// ---------------------------------------------------------------- hosts
+
+export interface LostInput {
+  project: string;
+  task: string;
+  attempt: number;
+  /** The silent host the attempt ran on: the transition changes nothing unless the attempt is still its. */
+  host: string;
+  /** The host recovering it (named in the error and the event). */
+  by: string;
+  /** Its last heartbeat (null: never seen; judged from the attempt's start) and the lease. */
+  heartbeatAt: number | null;
+  leaseS: number;
+  backoffS: number;
+}
+
+/**
+ * IN_PROGRESS | REVIEW (this attempt, on this silent host) -> QUEUED after a
+ * backoff while attempts remain, else FAILED: the attempt counted as
+ * `crashed`, its locks released, its run closed, one event. Guarded by the
+ * status, the attempt and the run's host, so that of several hosts
+ * recovering it only one changes anything, and a late end from the silent
+ * host (`finish` guards status and attempt) is refused afterwards.
+ */
+export function recoverLost(store: Store, input: LostInput): FinishResult {
+  const s = stmts(store);
+  const { project, task, attempt } = input;
+  return store.conn
+    .transaction((): FinishResult => {
+      const now = store.now();
+      const t = s.task.get(project, task) as TaskState | undefined;
+      if ((t?.status !== "IN_PROGRESS" && t?.status !== "REVIEW") || t.attempt !== attempt) return { ok: false, status: t?.status ?? null };
+      const silentS = input.heartbeatAt === null ? null : Math.round((now - input.heartbeatAt) / 100) / 10;
+      const error =
+        silentS === null
+          ? `host ${input.host} never heartbeat within AIPM_HOST_LEASE_S=${input.leaseS} s of starting the attempt: recovered by ${input.by}`
+          : `host ${input.host} silent for ${silentS} s (AIPM_HOST_LEASE_S=${input.leaseS}): attempt recovered by ${input.by}`;
+      const again = t.spent_attempts < t.max_attempts;
+      const status: TaskStatus = again ? "QUEUED" : "FAILED";
+      const retryAt = again ? now + Math.round(input.backoffS * 1000 * 2 ** Math.max(0, t.spent_attempts - 1)) : null;
+      const changed = s.recoverTask.run({
+        status,
+        finished: again ? null : now,
+        error,
+        retryAt,
+        now,
+        project,
+        task,
+        attempt,
+        host: input.host,
+      }).changes;
+      if (changed !== 1) return { ok: false, status: t.status };
+      s.unlock.run(project, task);
+      s.closeLostRun.run(now, error, project, task, attempt);
+      s.setTransientSince.run(null, project, task);
+      event(s, now, project, t.order_id, task, attempt, again ? "task_retry" : "task_failed", {
+        exit_code: null,
+        error,
+        failure_kind: "crashed",
+        host: input.host,
+        recovered_by: input.by,
+        ...(retryAt ? { retry_at: new Date(retryAt).toISOString() } : {}),
+      });
+      const skipped = again ? [] : skipUnmeetable(store, now, project, [task]);
+      return { ok: true, status, retryAt, ...(skipped.length ? { skipped } : {}) };
     })
     .immediate();
 }

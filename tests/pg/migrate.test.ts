@@ -54,7 +54,7 @@ function migrator(url: string): { ready: Promise<void>; go: () => void; done: Pr
   return { ready, go: () => child.stdin.write("go\n"), done };
 }
 
-const TABLES = ["alarms", "deliveries", "events", "locks", "machine_samples", "notify_cursors", "orders", "projects", "runs", "supervisors", "task_deps", "task_files", "tasks"];
+const TABLES = ["alarms", "deliveries", "events", "hosts", "locks", "machine_samples", "notify_cursors", "orders", "projects", "runs", "supervisors", "task_deps", "task_files", "tasks"];
 
 describe("PostgreSQL migrations", () => {
   let cluster: PgCluster;

@@ -1,4 +1,5 @@
 /** `aipm status [PROJECT [ORDER]] [--all | --watch]` and `aipm locks [PROJECT]`. */
+import { numberSetting } from "../../config/settings.js";
 import { thisHost } from "../../config/host.js";
 import type { Argv } from "yargs";
 import { getStatus, listLocks, type StatusReport } from "../../report/status.js";
@@ -9,7 +10,7 @@ import { measure, scaleFor, type ResourcesJson } from "../../launch/plan-launch.
 import { usageError } from "../../errors.js";
 import { emit, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
-import { renderLocks, renderStatus, resourcesLine } from "../render/status.js";
+import { hostsLine, renderLocks, renderStatus, resourcesLine } from "../render/status.js";
 import { renderStatusShort } from "../render/status-short.js";
 import { colorWanted, makeStyle } from "../render/style.js";
 import { processTerminal, watch } from "../watch-screen.js";
@@ -50,7 +51,7 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
         // Started now: its CPU window runs while the database is read.
         const monitor = options.monitoring ? createResourceMonitor() : undefined;
         const color = colorWanted(io.env, Boolean(io.stdoutTTY));
-        const scope = { project: args.project, order: args.order, host: thisHost(io.env) };
+        const scope = { project: args.project, order: args.order, host: thisHost(io.env), leaseS: numberSetting(io.env, "AIPM_HOST_LEASE_S") };
         if (args.watch) {
           const term = processTerminal();
           await withStore(
@@ -62,7 +63,8 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
                 const res = resourcesLine(await resourcesOf(options, monitor));
                 const style = makeStyle({ color, relative: true, now: Date.now() });
                 const clock = style.dim(`every ${args.interval ?? WATCH_INTERVAL_S}s, Ctrl-C to quit · ${new Date().toLocaleTimeString()}`);
-                return renderStatusShort(report, { style, maxLines: rows - 1, cols, preamble: [...(res ? [res] : []), clock] });
+                const hl = hostsLine(report.hosts, style);
+                return renderStatusShort(report, { style, maxLines: rows - 1, cols, preamble: [...(res ? [res] : []), ...(hl ? [hl] : []), clock] });
               }),
             { readOnly: true },
           );
@@ -80,7 +82,8 @@ export function registerStatus(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
           const style = makeStyle({ color, relative: Boolean(io.stdoutTTY), now: Date.now() });
           if (args.all) return renderStatus(report, resources, style);
           const res = resourcesLine(resources);
-          return renderStatusShort(report, { style, preamble: res ? [res] : [], cols: io.stdoutTTY ? process.stdout.columns || undefined : undefined });
+          const hl = hostsLine(report.hosts, style);
+          return renderStatusShort(report, { style, preamble: [...(res ? [res] : []), ...(hl ? [hl] : [])], cols: io.stdoutTTY ? process.stdout.columns || undefined : undefined });
         });
       },
     )

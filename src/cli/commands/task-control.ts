@@ -4,7 +4,7 @@
  */
 import type { Argv } from "yargs";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
-import { recover } from "../../runtime/in-flight.js";
+import { hostOfEnv, recover } from "../../runtime/in-flight.js";
 import { ensureSupervisor } from "../../runtime/ensure-supervisor.js";
 import { killAction, pauseAction, retryAction, scaleAction } from "../../runtime/task-actions.js";
 import { usageError } from "../../errors.js";
@@ -81,7 +81,7 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
       async (args) => {
         const rt = resolveRuntimeOptions(io.env);
         const r = await withStore(io, args, (store) => {
-          const report = recover(store, rt);
+          const report = recover(store, { ...rt, ...hostOfEnv(io.env) });
           const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
           for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
           return report;

@@ -1,5 +1,6 @@
 /** Human rendering of `aipm status --all` and `aipm locks` (the short view of `aipm status` is ./status-short.ts). */
 import type { LockJson, StatusReport } from "../../report/status.js";
+import type { HostJson } from "../../report/hosts-view.js";
 import type { ResourcesJson } from "../../launch/plan-launch.js";
 import { duration, PLAIN, when, type Style } from "./style.js";
 import { attemptText, progressText, statusWord, waitingText } from "./task-words.js";
@@ -33,6 +34,18 @@ export function resourcesLine(resources: ResourcesJson): string | null {
   return `resources: cpu ${resources.cpu_percent}%, memory ${resources.memory_percent}%${gpus}`;
 }
 
+/** The hosts in one line when there is more than one (`hosts: h1 2 running, h2 (gpu) 1 running, h3 silent since 12:03:04`), else null. */
+export function hostsLine(hosts: readonly HostJson[], st: Style = PLAIN): string | null {
+  if (hosts.length < 2) return null;
+  const one = (h: HostJson): string => {
+    const labels = h.labels.length ? ` (${h.labels.join(",")})` : "";
+    const res = h.cpu_percent !== null ? `, cpu ${h.cpu_percent}% mem ${h.memory_percent ?? "?"}%` : "";
+    const state = h.alive ? "" : st.yellow(h.heartbeat_at ? ` silent, last heartbeat ${when(st, h.heartbeat_at)}` : " never seen");
+    return `${h.host}${labels} ${h.running} running${res}${state}`;
+  };
+  return `hosts: ${hosts.map(one).join("; ")}`;
+}
+
 /** Every task of the scope, one line each, then the running workers and the locks (`aipm status --all`). */
 export function renderStatus(r: StatusReport, resources: ResourcesJson, st: Style = PLAIN): string {
   const out: string[] = [];
@@ -41,6 +54,8 @@ export function renderStatus(r: StatusReport, resources: ResourcesJson, st: Styl
   out.push(`${st.bold(scope)}: ${counts || "no tasks"}`);
   const res = resourcesLine(resources);
   if (res) out.push(res);
+  const hl = hostsLine(r.hosts, st);
+  if (hl) out.push(hl);
   for (const h of r.holds) out.push(st.yellow(`${h.project}: agent tasks held by a usage limit until ${h.until}${h.reason ? ` (${h.reason})` : ""}`));
 
   const w = Math.max(8, ...r.tasks.map((t) => t.task.length)) + 2;

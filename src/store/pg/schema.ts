@@ -282,16 +282,42 @@ export type RunRow = typeof runs.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 
 /**
- * The supervisor lease: at most one aipm process per project supervises its
- * running tasks and launches successors. A lease whose process is gone (pid
+ * The supervisor lease: at most one aipm process per project and host
+ * supervises its running tasks there and launches successors. A lease whose process is gone (pid
  * dead, or reused: the start time differs) is taken over at once.
  */
-export const supervisors = pgTable("supervisors", {
-  projectId: text("project_id").primaryKey(),
-  pid: integer("pid").notNull(),
-  procStart: text("proc_start"),
-  startedAt: bigint("started_at", { mode: "number" }).notNull(),
+export const supervisors = pgTable(
+  "supervisors",
+  {
+    projectId: text("project_id").notNull(),
+    /** The host whose aipm holds this lease: one supervisor per project on each host (docs/hosts.md). */
+    host: text("host").notNull().default(""),
+    pid: integer("pid").notNull(),
+    procStart: text("proc_start"),
+    startedAt: bigint("started_at", { mode: "number" }).notNull(),
+    heartbeatAt: bigint("heartbeat_at", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.host] })],
+);
+
+/**
+ * The hosts sharing this database (docs/hosts.md): each host's supervisors
+ * renew its heartbeat every AIPM_HOST_LEASE_S / 3, with its labels and its
+ * last resource sample; a claim records its host here too. A host silent
+ * past the lease is dead: another host recovers its attempts.
+ */
+export const hosts = pgTable("hosts", {
+  host: text("host").primaryKey(),
+  /** JSON array of its labels (AIPM_HOST_LABELS) when it last renewed. */
+  labels: text("labels").notNull().default("[]"),
   heartbeatAt: bigint("heartbeat_at", { mode: "number" }).notNull(),
+  /** When this row was first written (the host first seen). */
+  startedAt: bigint("started_at", { mode: "number" }).notNull(),
+  /** Its last resource sample, when a supervisor measured one: percent. */
+  cpuPercent: doublePrecision("cpu_percent"),
+  memoryPercent: doublePrecision("memory_percent"),
+  /** The aipm version that last renewed it. */
+  version: text("version"),
 });
 
 /**
