@@ -216,6 +216,32 @@ describe("aipm import", () => {
     ]);
   });
 
+  it("re-import keeps what an order and its project leave out (title, allowed_tools, budget_usd, preempt) and sets what they say; [] clears the rules", async () => {
+    const { dir, db } = await setup();
+    const task = { id: "A", command: "true" };
+    const full = { project: "demo", root: "./w", allowed_tools: ["Bash(npm test *)"], orders: [{ id: "O", title: "First", allowed_tools: ["Bash(ls *)"], budget_usd: 2, preempt: true, tasks: [task] }] };
+    expect((await cli(["--db", db, "import", writePlan(dir, "full.json", full)], { cwd: dir })).code).toBe(0);
+    const s = await store(db);
+    const order = () => s.sqlite.prepare("SELECT title, allowed_tools, budget_usd, preempt FROM orders WHERE id = 'O'").get();
+    const projectRules = () => s.sqlite.prepare("SELECT allowed_tools FROM projects WHERE id = 'demo'").pluck().get();
+    const first = { title: "First", allowed_tools: '["Bash(ls *)"]', budget_usd: 2, preempt: 1 };
+    expect(order()).toEqual(first);
+    expect(projectRules()).toBe('["Bash(npm test *)"]');
+
+    const bare = { project: "demo", orders: [{ id: "O", tasks: [task] }] };
+    expect((await cli(["--db", db, "import", writePlan(dir, "bare.json", bare)], { cwd: dir })).code).toBe(0);
+    expect(order()).toEqual(first);
+    expect(projectRules()).toBe('["Bash(npm test *)"]');
+
+    const other = { project: "demo", allowed_tools: [], orders: [{ id: "O", title: "Second", allowed_tools: [], budget_usd: 5, preempt: false, tasks: [task] }] };
+    expect((await cli(["--db", db, "import", writePlan(dir, "other.json", other)], { cwd: dir })).code).toBe(0);
+    expect(order()).toEqual({ title: "Second", allowed_tools: null, budget_usd: 5, preempt: 0 });
+    expect(projectRules()).toBeNull();
+    const fresh = { project: "demo", orders: [{ id: "O2", tasks: [{ id: "B", command: "true" }] }] };
+    expect((await cli(["--db", db, "import", writePlan(dir, "fresh.json", fresh)], { cwd: dir })).code).toBe(0);
+    expect(s.sqlite.prepare("SELECT title, allowed_tools, budget_usd, preempt FROM orders WHERE id = 'O2'").get()).toEqual({ title: "", allowed_tools: null, budget_usd: null, preempt: 0 });
+  });
+
   it("refuses to move a task to another order", async () => {
     const { dir, db } = await setup();
     await cli(["--db", db, "import", writePlan(dir, "plan.json", basePlan())], { cwd: dir });

@@ -2,8 +2,8 @@
  * Opens the store a command names (`--db`, `$AIPM_DB`, the nearest
  * `.aipm/aipm.db` upward, else `./.aipm/aipm.db`), records what became of
  * abandoned attempts first (the contract: any aipm command recovers crashed
- * workers), and closes the store after. Commands that write plans ask for the
- * ORM (`orm: true`); the others start without it.
+ * workers), and closes the store after. No command needs the ORM (`orm: true`
+ * loads drizzle's query builder): plans are written with prepared statements.
  *
  * Only commands that add work create a database (`create`); the others see a
  * missing one as empty and create nothing. Commands that only read

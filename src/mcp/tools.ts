@@ -80,7 +80,7 @@ export const TOOLS: readonly Tool[] = [
         else out.orders = r.orders;
         return out;
         // Submitting a plan is the one tool that may create the database (as `aipm import` does).
-      }, { orm: true, create: true });
+      }, { create: true });
     },
   },
   {

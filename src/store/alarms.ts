@@ -24,9 +24,9 @@ export function turnAlarm(
   event: { kind: string; data: Record<string, unknown> },
 ): boolean {
   const { from, to, now } = change;
-  return store.sqlite
+  return store.conn
     .transaction(() => {
-      stmt(store, "INSERT OR IGNORE INTO alarms (name, state, since) VALUES (?, 'ok', ?)").run(name, now);
+      stmt(store, "INSERT INTO alarms (name, state, since) VALUES (?, 'ok', ?) ON CONFLICT DO NOTHING").run(name, now);
       if (stmt(store, "UPDATE alarms SET state = ?, since = ? WHERE name = ? AND state = ?").run(to, now, name, from).changes !== 1) return false;
       appendEvent(store, { kind: event.kind, data: event.data }, now);
       return true;

@@ -4,13 +4,15 @@
  * 100,000-task import take 10 s; one prepared statement run per row is ~10x
  * faster. Column names and value conversions (booleans) still come from the
  * drizzle schema, so a column added there needs nothing here.
- * Runs on the raw connection: inside a drizzle transaction it is part of it.
+ * The statement is prepared once per connection (./statements.ts) and runs
+ * inside the caller's transaction.
  */
-import type Database from "better-sqlite3";
 import { getTableColumns, getTableName } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Store } from "./open.js";
+import { stmt } from "./statements.js";
 
-export function insertRows(sqlite: Database.Database, table: SQLiteTable, rows: ReadonlyArray<Record<string, unknown>>): void {
+export function insertRows(store: Store, table: SQLiteTable, rows: ReadonlyArray<Record<string, unknown>>): void {
   if (rows.length === 0) return;
   const columns = getTableColumns(table);
   const keys = Object.keys(rows[0]!);
@@ -19,7 +21,7 @@ export function insertRows(sqlite: Database.Database, table: SQLiteTable, rows: 
     if (!c) throw new Error(`internal: no column ${k} in ${getTableName(table)}`);
     return `"${c.name}"`;
   });
-  const stmt = sqlite.prepare(`INSERT INTO "${getTableName(table)}" (${names.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`);
+  const insert = stmt(store, `INSERT INTO "${getTableName(table)}" (${names.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`);
   // Only the columns whose driver value differs from the JavaScript one (booleans, JSON modes) are mapped.
   const mapped = keys.map((k) => {
     const c = columns[k]!;
@@ -31,6 +33,6 @@ export function insertRows(sqlite: Database.Database, table: SQLiteTable, rows: 
       const v = row[keys[i]!];
       values[i] = v === undefined || v === null ? null : mapped[i] ? mapped[i]!(v) : v;
     }
-    stmt.run(values);
+    insert.run(values);
   }
 }

@@ -47,7 +47,7 @@ export function orderLaunchOptionsJson(store: Store, project: string, order: str
 /** The launch options (JSON) of the oldest active order that has some, or null. */
 export function activeLaunchOptionsJson(store: Store): string | null {
   return (
-    (stmt(store, "SELECT launch_options FROM orders WHERE active = 1 AND launch_options IS NOT NULL ORDER BY created_at LIMIT 1").pluck().get() as
+    (stmt(store, "SELECT launch_options FROM orders WHERE active = TRUE AND launch_options IS NOT NULL ORDER BY created_at LIMIT 1").pluck().get() as
       | string
       | undefined) ?? null
   );
@@ -73,7 +73,8 @@ export function endedPerSlot(store: Store, project: string, order: string, first
   return stmt(
     store,
     `SELECT (r.finished_at - @first) / @slot AS slot,
-            SUM(r.outcome = 'succeeded') AS ok, SUM(r.outcome NOT IN ('succeeded', 'killed', 'spawn_failed', 'reviewing')) AS bad
+            SUM(CASE WHEN r.outcome = 'succeeded' THEN 1 ELSE 0 END) AS ok,
+            SUM(CASE WHEN r.outcome NOT IN ('succeeded', 'killed', 'spawn_failed', 'reviewing') THEN 1 ELSE 0 END) AS bad
        FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
       WHERE r.project_id = @project AND t.order_id = @order AND r.finished_at >= @first
       GROUP BY slot`,
@@ -139,5 +140,5 @@ export function projectRoots(store: Store): string[] {
 
 /** The connection is still open. */
 export function storeIsOpen(store: Store): boolean {
-  return store.sqlite.open;
+  return store.conn.open;
 }

@@ -45,7 +45,7 @@ export function appendEvent(store: Store, e: EventInput, now: number): void {
 /** One `order_reported` event per order, in one IMMEDIATE transaction: a wait reported their ends. */
 export function markOrdersReported(store: Store, refs: ReadonlyArray<{ project: string; order: string }>, now: number): void {
   const insert = stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_reported', '{}')");
-  store.sqlite
+  store.conn
     .transaction(() => {
       for (const r of refs) insert.run(now, r.project, r.order);
     })
@@ -57,7 +57,7 @@ export function orderEndsSince(store: Store, since: number, project?: string): A
   return stmt(
     store,
     `SELECT project_id AS project, order_id AS "order", kind FROM events
-        WHERE ts >= @since AND kind IN ('order_finished', 'order_idle', 'order_reported') AND (@project IS NULL OR project_id = @project)
+        WHERE ts >= @since AND kind IN ('order_finished', 'order_idle', 'order_reported') AND (CAST(@project AS TEXT) IS NULL OR project_id = @project)
         ORDER BY id`,
   ).all({ since, project: project ?? null }) as Array<{ project: string; order: string; kind: string }>;
 }

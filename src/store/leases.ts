@@ -32,7 +32,7 @@ export function takeLease(
   me: LeaseHolder,
   alive: (holder: LeaseHolder) => boolean,
 ): boolean {
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const holder = leaseRow(store, project, host);
       if (holder && holder.pid !== me.pid && alive(holder)) return false;

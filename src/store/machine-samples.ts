@@ -38,6 +38,8 @@ export interface MachineSampleRow {
 }
 
 const COLUMNS = "t, cpu, mem, workers, running, gpu, gpu_mem, disk_db, disk_root, max_cpu, max_memory, max_workers";
+/** The columns every statement here reads and writes (tests/pg/statements-prepare.test.ts prepares them). */
+export const MACHINE_SAMPLE_COLUMNS = COLUMNS;
 
 const CREATE = `CREATE TABLE IF NOT EXISTS machine_samples (
   t INTEGER PRIMARY KEY, cpu REAL NOT NULL, mem REAL NOT NULL, workers INTEGER NOT NULL, running INTEGER NOT NULL,
@@ -87,8 +89,11 @@ export function openMachineSamples(store: Store): MachineSamples {
   const prune = db.prepare("DELETE FROM machine_samples WHERE t < ?");
   const newest = db.prepare("SELECT MAX(t) FROM machine_samples").pluck();
   const addUnlessRecent = db.prepare(
-    `INSERT OR REPLACE INTO machine_samples (${COLUMNS}) SELECT @t, @cpu, @mem, @workers, @running, @gpu, @gpu_mem, @disk_db, @disk_root, @max_cpu, @max_memory, @max_workers
-      WHERE NOT EXISTS (SELECT 1 FROM machine_samples WHERE t > @t - @within)`,
+    `INSERT INTO machine_samples (${COLUMNS}) SELECT @t, @cpu, @mem, @workers, @running, @gpu, @gpu_mem, @disk_db, @disk_root, @max_cpu, @max_memory, @max_workers
+      WHERE NOT EXISTS (SELECT 1 FROM machine_samples WHERE t + @within > @t)
+      ON CONFLICT (t) DO UPDATE SET cpu = excluded.cpu, mem = excluded.mem, workers = excluded.workers, running = excluded.running,
+        gpu = excluded.gpu, gpu_mem = excluded.gpu_mem, disk_db = excluded.disk_db, disk_root = excluded.disk_root,
+        max_cpu = excluded.max_cpu, max_memory = excluded.max_memory, max_workers = excluded.max_workers`,
   );
   return {
     path,
@@ -106,7 +111,7 @@ export function openMachineSamples(store: Store): MachineSamples {
       for (const r of [...older, ...own]) byT.set(r.t, r);
       return [...byT.values()].sort((a, b) => a.t - b.t);
     },
-    addUnlessRecent: (row, within) => addUnlessRecent.run({ ...row, within }).changes > 0,
+    addUnlessRecent: (row, within) => addUnlessRecent.run({ ...row, within: Math.round(within) }).changes > 0,
     newest: () => (newest.get() as number | null) ?? null,
     prune: (before) => void prune.run(before),
     close: () => db.close(),

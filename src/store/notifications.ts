@@ -38,7 +38,7 @@ export interface ClaimOptions<N extends { dedupeKey: string }> {
  * the `sending` deliveries whose owner is gone.
  */
 export function claimDeliveries<N extends { dedupeKey: string }>(store: Store, notifier: string, o: ClaimOptions<N>): Array<DeliveryClaim<N>> {
-  return store.sqlite
+  return store.conn
     .transaction((): Array<DeliveryClaim<N>> => {
       const now = store.now();
       let cursor = stmt(store, "SELECT last_event_id FROM notify_cursors WHERE notifier = ?").pluck().get(notifier) as number | undefined;
@@ -52,12 +52,14 @@ export function claimDeliveries<N extends { dedupeKey: string }>(store: Store, n
       for (const row of rows) {
         const notification = o.notificationOf(row);
         if (!notification) continue;
-        const r = stmt(
+        const id = stmt(
           store,
-          `INSERT OR IGNORE INTO deliveries (notifier, event_id, dedupe_key, state, attempts, owner_pid, owner_start, created_at)
-             VALUES (?, ?, ?, 'sending', 0, ?, ?, ?)`,
-        ).run(notifier, row.id, notification.dedupeKey, o.owner.pid, o.owner.start, now);
-        if (r.changes === 1) out.push({ id: Number(r.lastInsertRowid), notification, attempts: 0 });
+          `INSERT INTO deliveries (notifier, event_id, dedupe_key, state, attempts, owner_pid, owner_start, created_at)
+             VALUES (?, ?, ?, 'sending', 0, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+        )
+          .pluck()
+          .get(notifier, row.id, notification.dedupeKey, o.owner.pid, o.owner.start, now) as number | undefined;
+        if (id !== undefined) out.push({ id, notification, attempts: 0 });
       }
       if (last > cursor) stmt(store, "UPDATE notify_cursors SET last_event_id = ? WHERE notifier = ?").run(last, notifier);
       // Deliveries whose sender died mid-way: send them again.
@@ -65,7 +67,7 @@ export function claimDeliveries<N extends { dedupeKey: string }>(store: Store, n
         store,
         `SELECT e.*, d.id AS delivery_id, d.owner_pid, d.owner_start, d.attempts AS delivery_attempts FROM deliveries d
            JOIN events e ON e.id = d.event_id
-          WHERE d.notifier = ? AND d.state = 'sending' AND d.owner_pid IS NOT ?`,
+          WHERE d.notifier = ? AND d.state = 'sending' AND d.owner_pid IS DISTINCT FROM ?`,
       ).all(notifier, o.owner.pid) as Array<
         StoredEvent & { delivery_id: number; owner_pid: number | null; owner_start: string | null; delivery_attempts: number }
       >;
@@ -96,7 +98,7 @@ export function endDelivery(
   r: { ok: boolean; attempts: number; error: string | null },
   failed: EventInput | null,
 ): void {
-  store.sqlite
+  store.conn
     .transaction(() => {
       stmt(store, "UPDATE deliveries SET state = ?, attempts = ?, last_error = ?, finished_at = ? WHERE id = ?").run(
         r.ok ? "sent" : "failed",

@@ -9,12 +9,12 @@ import { appendEvent } from "./events.js";
 
 /** Marks the order active under these launch options (JSON). */
 export function activateOrder(store: Store, project: string, order: string, launchOptions: string): void {
-  stmt(store, "UPDATE orders SET active = 1, launch_options = ? WHERE project_id = ? AND id = ?").run(launchOptions, project, order);
+  stmt(store, "UPDATE orders SET active = TRUE, launch_options = ? WHERE project_id = ? AND id = ?").run(launchOptions, project, order);
 }
 
 /** Marks the order active again, keeping its launch options. */
 export function reactivateOrder(store: Store, project: string, order: string): void {
-  stmt(store, "UPDATE orders SET active = 1 WHERE project_id = ? AND id = ?").run(project, order);
+  stmt(store, "UPDATE orders SET active = TRUE WHERE project_id = ? AND id = ?").run(project, order);
 }
 
 /**
@@ -23,9 +23,9 @@ export function reactivateOrder(store: Store, project: string, order: string): v
  * active any more.
  */
 export function endOrder(store: Store, project: string, order: string, kind: "order_finished" | "order_idle", counts: Record<string, number>): void {
-  store.sqlite
+  store.conn
     .transaction(() => {
-      const changed = stmt(store, "UPDATE orders SET active = 0 WHERE project_id = ? AND id = ? AND active = 1").run(project, order).changes;
+      const changed = stmt(store, "UPDATE orders SET active = FALSE WHERE project_id = ? AND id = ? AND active = TRUE").run(project, order).changes;
       if (changed !== 1) return;
       appendEvent(store, { kind, projectId: project, orderId: order, data: { counts } }, store.now());
     })
@@ -43,7 +43,7 @@ export function orderLaunchState(store: Store, project: string, order: string): 
 export function pausedOrders(store: Store, scope: { project?: string | undefined; order?: string | undefined }): string[] {
   return stmt(
     store,
-    `SELECT project_id || '/' || id FROM orders WHERE paused = 1 AND (@p IS NULL OR project_id = @p) AND (@o IS NULL OR id = @o) ORDER BY 1`,
+    `SELECT project_id || '/' || id FROM orders WHERE paused = TRUE AND (CAST(@p AS TEXT) IS NULL OR project_id = @p) AND (CAST(@o AS TEXT) IS NULL OR id = @o) ORDER BY 1`,
   )
     .pluck()
     .all({ p: scope.project ?? null, o: scope.order ?? null }) as string[];
@@ -51,7 +51,7 @@ export function pausedOrders(store: Store, scope: { project?: string | undefined
 
 /** Orders of the project that are active and not paused. */
 export function countRunnableOrders(store: Store, project: string): number {
-  return stmt(store, "SELECT COUNT(*) FROM orders WHERE project_id = ? AND active = 1 AND paused = 0").pluck().get(project) as number;
+  return stmt(store, "SELECT COUNT(*) FROM orders WHERE project_id = ? AND active = TRUE AND paused = FALSE").pluck().get(project) as number;
 }
 
 /** Orders (of one project, or all) that are active or have a task IN_PROGRESS or in REVIEW. */
@@ -59,8 +59,8 @@ export function openOrders(store: Store, project?: string): Array<{ project: str
   return stmt(
     store,
     `SELECT o.project_id AS project, o.id AS "order" FROM orders o
-        WHERE (@project IS NULL OR o.project_id = @project)
-          AND (o.active = 1 OR EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = o.project_id AND t.order_id = o.id
+        WHERE (CAST(@project AS TEXT) IS NULL OR o.project_id = @project)
+          AND (o.active = TRUE OR EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = o.project_id AND t.order_id = o.id
                                         AND t.status IN ('IN_PROGRESS', 'REVIEW')))`,
   ).all({ project: project ?? null }) as Array<{ project: string; order: string }>;
 }
@@ -68,7 +68,7 @@ export function openOrders(store: Store, project?: string): Array<{ project: str
 /** When each order was created, keyed `project \0 order`. */
 export function orderCreationTimes(store: Store): Map<string, number> {
   return new Map(
-    (stmt(store, "SELECT project_id || char(0) || id AS k, created_at AS c FROM orders").all() as Array<{ k: string; c: number }>).map((r) => [r.k, r.c]),
+    (stmt(store, "SELECT project_id AS p, id AS o, created_at AS c FROM orders").all() as Array<{ p: string; o: string; c: number }>).map((r) => [`${r.p}\0${r.o}`, r.c]),
   );
 }
 
@@ -79,7 +79,7 @@ export function orderLaunchOptions(store: Store, project: string, order: string)
 
 /** `aipm scale`: the order's new launch options and an `order_scaled` event, in one transaction. */
 export function scaleOrder(store: Store, project: string, order: string, launchOptions: string, from: number, to: number): void {
-  store.sqlite.transaction(() => {
+  store.conn.transaction(() => {
     stmt(store, "UPDATE orders SET launch_options = ? WHERE project_id = ? AND id = ?").run(launchOptions, project, order);
     stmt(store, "INSERT INTO events (ts, project_id, order_id, kind, data) VALUES (?, ?, ?, 'order_scaled', ?)").run(
       store.now(),
@@ -92,7 +92,7 @@ export function scaleOrder(store: Store, project: string, order: string, launchO
 
 /** The project's active orders, oldest first: paused, the plan's `preempt`, stored launch options (JSON). */
 export function activeOrders(store: Store, project: string): Array<{ id: string; paused: number; preempt: number; launch_options: string | null }> {
-  return stmt(store, "SELECT id, paused, preempt, launch_options FROM orders WHERE project_id = ? AND active = 1 ORDER BY created_at, id").all(project) as Array<{
+  return stmt(store, "SELECT id, paused, preempt, launch_options FROM orders WHERE project_id = ? AND active = TRUE ORDER BY created_at, id").all(project) as Array<{
     id: string;
     paused: number;
     preempt: number;

@@ -13,7 +13,7 @@ export function projectExists(store: Store, project: string): boolean {
 
 /** Creates the project with this root unless it exists (then it is left as it is). */
 export function ensureProject(store: Store, project: string, root: string, now: number): void {
-  stmt(store, "INSERT OR IGNORE INTO projects (id, root, created_at) VALUES (?, ?, ?)").run(project, root, now);
+  stmt(store, "INSERT INTO projects (id, root, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING").run(project, root, now);
 }
 
 export function projectRoot(store: Store, project: string): string | undefined {
@@ -24,6 +24,6 @@ export function projectRoot(store: Store, project: string): string | undefined {
 export function agentHolds(store: Store, now: number, project?: string): Array<{ project: string; until: number; reason: string | null }> {
   return stmt(
     store,
-    "SELECT id AS project, agent_hold_until AS until, agent_hold_reason AS reason FROM projects WHERE agent_hold_until > ? AND (@p IS NULL OR id = @p)",
-  ).all(now, { p: project ?? null }) as Array<{ project: string; until: number; reason: string | null }>;
+    "SELECT id AS project, agent_hold_until AS until, agent_hold_reason AS reason FROM projects WHERE agent_hold_until > @now AND (CAST(@p AS TEXT) IS NULL OR id = @p)",
+  ).all({ now, p: project ?? null }) as Array<{ project: string; until: number; reason: string | null }>;
 }

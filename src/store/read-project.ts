@@ -8,6 +8,7 @@ import type { Store } from "./open.js";
 import type { Priority, TaskStatus, ProjectRow, OrderRow } from "./schema.js";
 import type { DepCondition } from "./statuses.js";
 import { notFound } from "../errors.js";
+import { stmt } from "./statements.js";
 
 export interface TaskNode {
   seq: number;
@@ -35,10 +36,8 @@ export interface HeldLock {
 type TaskTuple = [number, string, string, TaskStatus, Priority, number | null, number, string | null];
 
 export function loadProjectTasks(store: Store, projectId: string): Map<string, TaskNode> {
-  const s = store.sqlite;
   const out = new Map<string, TaskNode>();
-  const rows = s
-    .prepare("SELECT seq, id, order_id, status, priority, retry_at, prompt IS NOT NULL, runs_on FROM tasks WHERE project_id = ? ORDER BY seq")
+  const rows = stmt(store, "SELECT seq, id, order_id, status, priority, retry_at, prompt IS NOT NULL, runs_on FROM tasks WHERE project_id = ? ORDER BY seq")
     .raw()
     .all(projectId) as TaskTuple[];
   for (const [seq, id, orderId, status, priority, retryAt, agent, runsOn] of rows) {
@@ -46,7 +45,7 @@ export function loadProjectTasks(store: Store, projectId: string): Map<string, T
     if (runsOn !== null) node.runsOn = JSON.parse(runsOn) as string[];
     out.set(id, node);
   }
-  const deps = s.prepare("SELECT task_id, dep_id, condition FROM task_deps WHERE project_id = ?").raw().all(projectId) as Array<
+  const deps = stmt(store, "SELECT task_id, dep_id, condition FROM task_deps WHERE project_id = ?").raw().all(projectId) as Array<
     [string, string, DepCondition]
   >;
   for (const [taskId, depId, condition] of deps) {
@@ -55,8 +54,7 @@ export function loadProjectTasks(store: Store, projectId: string): Map<string, T
     t.deps.push(depId);
     if (condition !== "success") (t.depOn ??= new Map()).set(depId, condition);
   }
-  const files = s
-    .prepare("SELECT task_id, path FROM task_files WHERE project_id = ? ORDER BY task_id, position")
+  const files = stmt(store, "SELECT task_id, path FROM task_files WHERE project_id = ? ORDER BY task_id, position")
     .raw()
     .all(projectId) as Array<[string, string]>;
   for (const [taskId, path] of files) out.get(taskId)?.targetFiles.push(path);
@@ -64,8 +62,7 @@ export function loadProjectTasks(store: Store, projectId: string): Map<string, T
 }
 
 export function loadLocks(store: Store, projectId: string): HeldLock[] {
-  const rows = store.sqlite
-    .prepare("SELECT path, task_id, acquired_at FROM locks WHERE project_id = ? ORDER BY acquired_at, task_id, path")
+  const rows = stmt(store, "SELECT path, task_id, acquired_at FROM locks WHERE project_id = ? ORDER BY acquired_at, task_id, path")
     .raw()
     .all(projectId) as Array<[string, string, number]>;
   return rows.map(([path, taskId, acquiredAt]) => ({ path, taskId, acquiredAt }));
@@ -73,15 +70,13 @@ export function loadLocks(store: Store, projectId: string): HeldLock[] {
 
 /** IN_PROGRESS and REVIEW tasks of the project: what counts against the slots. */
 export function countRunning(store: Store, projectId: string): number {
-  const row = store.sqlite
-    .prepare("SELECT COUNT(*) AS n FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')")
+  const row = stmt(store, "SELECT COUNT(*) AS n FROM tasks WHERE project_id = ? AND status IN ('IN_PROGRESS', 'REVIEW')")
     .get(projectId) as { n: number };
   return row.n;
 }
 
 export function getProject(store: Store, projectId: string): ProjectRow {
-  const row = store.sqlite
-    .prepare("SELECT id, root, created_at AS createdAt FROM projects WHERE id = ?")
+  const row = stmt(store, 'SELECT id, root, created_at AS "createdAt" FROM projects WHERE id = ?')
     .get(projectId) as ProjectRow | undefined;
   if (!row) throw notFound.project(projectId);
   return row;
@@ -89,12 +84,11 @@ export function getProject(store: Store, projectId: string): ProjectRow {
 
 export function getOrder(store: Store, projectId: string, orderId: string): OrderRow {
   getProject(store, projectId);
-  const row = store.sqlite
-    .prepare(
-      `SELECT project_id AS projectId, id, title, paused, active, launch_options AS launchOptions, created_at AS createdAt
-         FROM orders WHERE project_id = ? AND id = ?`,
-    )
-    .get(projectId, orderId) as (Omit<OrderRow, "paused" | "active"> & { paused: number; active: number }) | undefined;
+  const row = stmt(
+    store,
+    `SELECT project_id AS "projectId", id, title, paused, active, launch_options AS "launchOptions", created_at AS "createdAt"
+       FROM orders WHERE project_id = ? AND id = ?`,
+  ).get(projectId, orderId) as (Omit<OrderRow, "paused" | "active"> & { paused: number; active: number }) | undefined;
   if (!row) throw notFound.order(projectId, orderId);
   return { ...row, paused: row.paused !== 0, active: row.active !== 0 };
 }

@@ -6,6 +6,7 @@
  */
 import type { Store } from "./open.js";
 import { stmt } from "./statements.js";
+import { jsonArrayAgg } from "./dialect.js";
 
 /** Per task: cost and turns summed over its runs and their reviews (null: none reported), scope reports, resumed attempts. */
 export interface RunCosts {
@@ -27,10 +28,10 @@ export function runCosts(store: Store, project: string, order?: string): RunCost
                  THEN COALESCE(SUM(r.cost_usd), 0) + COALESCE(SUM(r.review_cost_usd), 0) END AS cost,
             CASE WHEN COUNT(r.num_turns) + COUNT(r.review_num_turns) > 0
                  THEN COALESCE(SUM(r.num_turns), 0) + COALESCE(SUM(r.review_num_turns), 0) END AS turns,
-            json_group_array(r.out_of_scope) FILTER (WHERE r.out_of_scope IS NOT NULL) AS scopes,
-            json_group_array(r.attempt) FILTER (WHERE r.resumed_from IS NOT NULL) AS resumed
+            ${jsonArrayAgg(store.kind, "r.out_of_scope", "r.out_of_scope IS NOT NULL")} AS scopes,
+            ${jsonArrayAgg(store.kind, "r.attempt", "r.resumed_from IS NOT NULL")} AS resumed
        FROM runs r JOIN tasks t ON t.project_id = r.project_id AND t.id = r.task_id
-      WHERE r.project_id = @project AND (@order IS NULL OR t.order_id = @order)
+      WHERE r.project_id = @project AND (CAST(@order AS TEXT) IS NULL OR t.order_id = @order)
       GROUP BY r.task_id`,
   ).all({ project, order: order ?? null }) as RunCosts[];
 }

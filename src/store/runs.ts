@@ -31,11 +31,11 @@ export interface InFlight {
 export function attemptsInFlight(store: Store, project?: string): InFlight[] {
   return stmt(
     store,
-    `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.pid, r.proc_start AS procStart,
-            r.owner_pid AS ownerPid, r.owner_start AS ownerStart, r.log_path AS logPath, r.started_at AS startedAt,
-            t.timeout_s AS timeoutS, r.kill_request AS killRequest, r.host
+    `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.pid, r.proc_start AS "procStart",
+            r.owner_pid AS "ownerPid", r.owner_start AS "ownerStart", r.log_path AS "logPath", r.started_at AS "startedAt",
+            t.timeout_s AS "timeoutS", r.kill_request AS "killRequest", r.host
        FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE t.status = 'IN_PROGRESS' AND (@project IS NULL OR t.project_id = @project)
+      WHERE t.status = 'IN_PROGRESS' AND (CAST(@project AS TEXT) IS NULL OR t.project_id = @project)
       ORDER BY t.seq`,
   ).all({ project: project ?? null }) as InFlight[];
 }
@@ -61,11 +61,11 @@ export interface ReviewInFlight {
 export function reviewsInFlight(store: Store, project?: string): ReviewInFlight[] {
   return stmt(
     store,
-    `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.review_pid AS reviewPid,
-            r.review_proc_start AS reviewProcStart, r.review_log_path AS reviewLogPath, r.review_retry_at AS reviewRetryAt,
-            r.owner_pid AS ownerPid, r.owner_start AS ownerStart, r.host
+    `SELECT t.project_id AS project, t.order_id AS "order", t.id AS task, t.attempt, r.review_pid AS "reviewPid",
+            r.review_proc_start AS "reviewProcStart", r.review_log_path AS "reviewLogPath", r.review_retry_at AS "reviewRetryAt",
+            r.owner_pid AS "ownerPid", r.owner_start AS "ownerStart", r.host
        FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
-      WHERE t.status = 'REVIEW' AND (@project IS NULL OR t.project_id = @project)
+      WHERE t.status = 'REVIEW' AND (CAST(@project AS TEXT) IS NULL OR t.project_id = @project)
       ORDER BY t.seq`,
   ).all({ project: project ?? null }) as ReviewInFlight[];
 }
@@ -83,7 +83,7 @@ export function adoptRun(
     stmt(
       store,
       `UPDATE runs SET owner_pid = ?, owner_start = ? WHERE project_id = ? AND task_id = ? AND attempt = ?
-         AND outcome IN ('running', 'reviewing') AND owner_pid IS ?`,
+         AND outcome IN ('running', 'reviewing') AND owner_pid IS NOT DISTINCT FROM ?`,
     ).run(owner.pid, owner.start, f.project, f.task, f.attempt, f.ownerPid).changes === 1
   );
 }
@@ -199,7 +199,7 @@ export function finishedRunsBefore(store: Store, cutoff: number): Array<{ id: nu
 /** Deletes these runs, in one IMMEDIATE transaction. */
 export function deleteRuns(store: Store, ids: readonly number[]): void {
   const del = stmt(store, "DELETE FROM runs WHERE id = ?");
-  store.sqlite
+  store.conn
     .transaction(() => {
       for (const id of ids) del.run(id);
     })

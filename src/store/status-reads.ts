@@ -78,7 +78,7 @@ export function heldLocks(store: Store, project?: string): HeldLockRow[] {
     `SELECT l.path, l.task_id, l.project_id, l.acquired_at, r.host FROM locks l
        LEFT JOIN tasks t ON t.project_id = l.project_id AND t.id = l.task_id
        LEFT JOIN runs r ON r.project_id = l.project_id AND r.task_id = l.task_id AND r.attempt = t.attempt
-      WHERE (@project IS NULL OR l.project_id = @project)
+      WHERE (CAST(@project AS TEXT) IS NULL OR l.project_id = @project)
       ORDER BY l.project_id, l.acquired_at, l.task_id, l.path`,
   ).all({ project: project ?? null }) as HeldLockRow[];
 }

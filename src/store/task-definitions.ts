@@ -6,13 +6,15 @@
  * Rewriting an existing task is guarded by `status = 'QUEUED'`: a task that
  * has started or finished is never changed by a plan, even if it moved on
  * between the caller's read and this write.
+ *
+ * Prepared statements in both engines' syntax (upserts are `ON CONFLICT …
+ * DO UPDATE`), run inside the caller's `store.conn.transaction`: drizzle's
+ * synchronous query builder exists only for SQLite.
  */
-import { and, eq } from "drizzle-orm";
-import type Database from "better-sqlite3";
-import type { Db, Store } from "./open.js";
+import type { Store } from "./open.js";
 import { stmt } from "./statements.js";
 import { insertRows } from "./bulk-insert.js";
-import { tasks, taskDeps, taskFiles, orders, projects } from "./schema.js";
+import { tasks, taskDeps, taskFiles } from "./schema.js";
 import type { PlanSpec, TaskSpec } from "../plan/spec.js";
 import { loadProjectTasks, type TaskNode } from "./read-project.js";
 import { appendEvent } from "./events.js";
@@ -47,18 +49,20 @@ function rulesColumn(rules: readonly string[] | null): string | null | undefined
   return rules.length ? JSON.stringify(rules) : null;
 }
 
+const UPSERT_PROJECT = `INSERT INTO projects (id, root, created_at, allowed_tools) VALUES (?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET root = excluded.root, allowed_tools = excluded.allowed_tools`;
+const UPSERT_PROJECT_KEEP_RULES = `INSERT INTO projects (id, root, created_at, allowed_tools) VALUES (?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET root = excluded.root`;
+
 /** Creates or updates a project; `allowedTools` null keeps what it has. */
-export function upsertProject(db: Db, id: string, root: string, now: number, allowedTools: readonly string[] | null = null): void {
+export function upsertProject(store: Store, id: string, root: string, now: number, allowedTools: readonly string[] | null = null): void {
   const rules = rulesColumn(allowedTools);
-  db.insert(projects)
-    .values({ id, root, createdAt: now, allowedTools: rules ?? null })
-    .onConflictDoUpdate({ target: projects.id, set: rules === undefined ? { root } : { root, allowedTools: rules } })
-    .run();
+  stmt(store, rules === undefined ? UPSERT_PROJECT_KEEP_RULES : UPSERT_PROJECT).run(id, root, now, rules ?? null);
 }
 
 /** Creates or updates an order; a null field keeps what the order has. */
 export function upsertOrder(
-  db: Db,
+  store: Store,
   projectId: string,
   id: string,
   title: string | null,
@@ -66,22 +70,33 @@ export function upsertOrder(
   extra: { allowedTools: readonly string[] | null; budgetUsd: number | null; preempt?: boolean | null } = { allowedTools: null, budgetUsd: null },
 ): void {
   const rules = rulesColumn(extra.allowedTools);
-  const set: Partial<typeof orders.$inferInsert> = { projectId };
-  if (title !== null) set.title = title;
-  if (rules !== undefined) set.allowedTools = rules;
-  if (extra.budgetUsd !== null) set.budgetUsd = extra.budgetUsd;
-  if (extra.preempt != null) set.preempt = extra.preempt;
-  db.insert(orders)
-    .values({ projectId, id, title: title ?? "", createdAt: now, allowedTools: rules ?? null, budgetUsd: extra.budgetUsd, preempt: extra.preempt ?? false })
-    .onConflictDoUpdate({ target: [orders.projectId, orders.id], set })
-    .run();
+  // A null parameter keeps the order's value (`setRules` 0 keeps its rules: null there means "none").
+  stmt(
+    store,
+    `INSERT INTO orders (project_id, id, title, created_at, allowed_tools, budget_usd, preempt)
+       VALUES (@project, @id, COALESCE(@title, ''), @now, @rules, @budget, COALESCE(@preempt, FALSE))
+     ON CONFLICT (project_id, id) DO UPDATE SET
+       title = COALESCE(@title, orders.title),
+       allowed_tools = CASE WHEN @setRules = 1 THEN excluded.allowed_tools ELSE orders.allowed_tools END,
+       budget_usd = COALESCE(@budget, orders.budget_usd),
+       preempt = COALESCE(@preempt, orders.preempt)`,
+  ).run({
+    project: projectId,
+    id,
+    title,
+    now,
+    rules: rules ?? null,
+    setRules: rules === undefined ? 0 : 1,
+    budget: extra.budgetUsd,
+    preempt: extra.preempt == null ? null : extra.preempt ? 1 : 0,
+  });
 }
 
-/** New tasks with their deps and files; `sqlite` is the connection of the transaction `db` runs in. */
-export function insertTasks(sqlite: Database.Database, projectId: string, orderId: string, specs: TaskSpec[], now: number): void {
+/** New tasks with their deps and files (inside the caller's transaction). */
+export function insertTasks(store: Store, projectId: string, orderId: string, specs: TaskSpec[], now: number): void {
   if (specs.length === 0) return;
   insertRows(
-    sqlite,
+    store,
     tasks,
     specs.map((t) => ({
       projectId,
@@ -94,34 +109,38 @@ export function insertTasks(sqlite: Database.Database, projectId: string, orderI
       finishedAt: finishedAtFor(t, now),
     })),
   );
-  writeEdges(sqlite, projectId, specs);
+  writeEdges(store, projectId, specs);
 }
 
 /**
  * Rewrites a QUEUED task's definition (and its deps and files). Returns false,
  * writing nothing, when the task is no longer QUEUED.
  */
-export function rewriteQueuedTask(db: Db, sqlite: Database.Database, projectId: string, t: TaskSpec, now: number): boolean {
-  const changed = db
-    .update(tasks)
-    .set({ ...definitionColumns(t), status: t.status, updatedAt: now, finishedAt: finishedAtFor(t, now) })
-    .where(and(eq(tasks.projectId, projectId), eq(tasks.id, t.id), eq(tasks.status, "QUEUED")))
-    .run().changes;
+export function rewriteQueuedTask(store: Store, projectId: string, t: TaskSpec, now: number): boolean {
+  const c = definitionColumns(t);
+  const changed = stmt(
+    store,
+    `UPDATE tasks SET title = @title, priority = @priority, command = @command, prompt = @prompt, timeout_s = @timeoutS,
+            max_attempts = @maxAttempts, model = @model, review = @review, allowed_tools = @allowedTools, max_turns = @maxTurns,
+            max_budget_usd = @maxBudgetUsd, stall_warn_s = @stallWarnS, stall_kill_s = @stallKillS, runs_on = @runsOn,
+            status = @status, updated_at = @now, finished_at = @finished
+      WHERE project_id = @project AND id = @id AND status = 'QUEUED'`,
+  ).run({ ...c, review: c.review ? 1 : 0, status: t.status, now, finished: finishedAtFor(t, now), project: projectId, id: t.id }).changes;
   if (changed === 0) return false;
-  db.delete(taskDeps).where(and(eq(taskDeps.projectId, projectId), eq(taskDeps.taskId, t.id))).run();
-  db.delete(taskFiles).where(and(eq(taskFiles.projectId, projectId), eq(taskFiles.taskId, t.id))).run();
-  writeEdges(sqlite, projectId, [t]);
+  stmt(store, "DELETE FROM task_deps WHERE project_id = ? AND task_id = ?").run(projectId, t.id);
+  stmt(store, "DELETE FROM task_files WHERE project_id = ? AND task_id = ?").run(projectId, t.id);
+  writeEdges(store, projectId, [t]);
   return true;
 }
 
-function writeEdges(sqlite: Database.Database, projectId: string, specs: TaskSpec[]): void {
+function writeEdges(store: Store, projectId: string, specs: TaskSpec[]): void {
   insertRows(
-    sqlite,
+    store,
     taskDeps,
     specs.flatMap((t) => t.deps.map((depId) => ({ projectId, taskId: t.id, depId, condition: t.depConditions.get(depId) ?? "success" }))),
   );
   insertRows(
-    sqlite,
+    store,
     taskFiles,
     specs.flatMap((t) => t.targetFiles.map((path, position) => ({ projectId, taskId: t.id, position, path }))),
   );
@@ -156,23 +175,23 @@ export function writePlan(
   host?: string,
 ): PlanWrite {
   const out: PlanWrite = { added: [], updated: [], kept: [] };
-  store.db.transaction(
-    (tx) => {
+  store.conn
+    .transaction(() => {
       const existing = loadProjectTasks(store, plan.project);
       check(existing);
-      upsertProject(tx, plan.project, plan.root, now, plan.allowedTools);
+      upsertProject(store, plan.project, plan.root, now, plan.allowedTools);
       // The importing host's own root (its clone, with several hosts: docs/hosts.md).
       if (host !== undefined) setHostRoot(store, plan.project, host, plan.root, now);
       for (const order of plan.orders) {
-        upsertOrder(tx, plan.project, order.id, order.title, now, order);
+        upsertOrder(store, plan.project, order.id, order.title, now, order);
         const fresh: TaskSpec[] = [];
         for (const t of order.tasks) {
           const old = existing.get(t.id);
           if (!old) fresh.push(t);
-          else if (old.status === "QUEUED" && rewriteQueuedTask(tx, store.sqlite, plan.project, t, now)) out.updated.push(t.id);
+          else if (old.status === "QUEUED" && rewriteQueuedTask(store, plan.project, t, now)) out.updated.push(t.id);
           else out.kept.push({ task: t.id, status: old.status });
         }
-        insertTasks(store.sqlite, plan.project, order.id, fresh, now);
+        insertTasks(store, plan.project, order.id, fresh, now);
         out.added.push(...fresh.map((t) => t.id));
       }
       // A task that depends on one already ended in a way its condition excludes is SKIPPED now.
@@ -190,8 +209,7 @@ export function writePlan(
         },
         now,
       );
-    },
-    { behavior: "immediate" },
-  );
+    })
+    .immediate();
   return out;
 }

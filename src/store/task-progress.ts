@@ -11,7 +11,7 @@ export function recordProgress(
     stmt(
       store,
       `UPDATE tasks SET progress_done = ?, progress_total = ?, progress_label = ?
-      WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND (? IS NULL OR attempt = ?)`,
+      WHERE project_id = ? AND id = ? AND status = 'IN_PROGRESS' AND (CAST(? AS INTEGER) IS NULL OR attempt = ?)`,
     ).run(p.done, p.total, p.label, p.project, p.task, p.attempt, p.attempt).changes === 1
   );
 }

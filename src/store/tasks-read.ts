@@ -22,7 +22,7 @@ export function tasksWithId(store: Store, task: string, project?: string): TaskR
   return stmt(
     store,
     `SELECT project_id AS project, order_id AS "order", id AS task, status, attempt FROM tasks
-      WHERE id = @task AND (@project IS NULL OR project_id = @project) ORDER BY project_id`,
+      WHERE id = @task AND (CAST(@project AS TEXT) IS NULL OR project_id = @project) ORDER BY project_id`,
   ).all({ task, project: project ?? null }) as TaskRef[];
 }
 
@@ -165,7 +165,7 @@ export function countQueuedInOrder(store: Store, project: string, order: string)
 export function orderProgress(store: Store, project: string, order: string): { total: number; done: number } {
   const row = stmt(
     store,
-    "SELECT COUNT(*) AS total, SUM(status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED')) AS done FROM tasks WHERE project_id = ? AND order_id = ?",
+    "SELECT COUNT(*) AS total, SUM(CASE WHEN status IN ('DONE', 'FAILED', 'CANCELLED', 'SKIPPED') THEN 1 ELSE 0 END) AS done FROM tasks WHERE project_id = ? AND order_id = ?",
   ).get(project, order) as { total: number; done: number | null };
   return { total: row.total, done: row.done ?? 0 };
 }

@@ -30,18 +30,19 @@ import { LockIndex } from "../paths/lock-index.js";
 import { hostHasLabels } from "../detect/host-need.js";
 import { orderBudgetUsd, orderSpentUsd, projectHoldUntil } from "./agent-gates.js";
 import { skipUnmeetable, unskip } from "./skip-unmeetable.js";
+import { type DbKind, jsonNumber } from "./dialect.js";
 import { beatHost } from "./hosts.js";
 
 type Stmt = SqlStatement;
 
-function statements(db: SqlConn) {
+function statements(db: SqlConn, kind: DbKind) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
     task: p(
       "SELECT status, attempt, spent_attempts, max_attempts, retry_at, order_id, prompt IS NOT NULL AS agent, runs_on FROM tasks WHERE project_id = ? AND id = ?",
     ),
     budgetEvent: p(
-      "SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND json_extract(data, '$.budget_usd') = ? LIMIT 1",
+      `SELECT 1 FROM events WHERE project_id = ? AND order_id = ? AND kind = 'order_budget_reached' AND ${jsonNumber(kind, "data", "budget_usd")} = ? LIMIT 1`,
     ).pluck(),
     orderPaused: p("SELECT paused FROM orders WHERE project_id = ? AND id = ?"),
     // Dependencies not ended as their condition asks (src/detect/conditions.ts).
@@ -79,7 +80,7 @@ function statements(db: SqlConn) {
               progress_total = NULL, retry_at = NULL, updated_at = @now
         WHERE project_id = @project AND id = @task AND status = 'QUEUED'`,
     ),
-    lock: p("INSERT OR IGNORE INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?)"),
+    lock: p("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
     unlock: p("DELETE FROM locks WHERE project_id = ? AND task_id = ?"),
     openRun: p(
       `INSERT INTO runs (project_id, task_id, attempt, log_path, started_at, owner_pid, owner_start, outcome, review, host)
@@ -155,7 +156,7 @@ function statements(db: SqlConn) {
     reviewTaskPid: p("UPDATE tasks SET pid = ?, updated_at = ? WHERE project_id = ? AND id = ? AND status = 'REVIEW' AND attempt = ?"),
     rerunReview: p(
       `UPDATE runs SET review_pid = NULL, review_proc_start = NULL, review_retry_at = ?, review_runs = review_runs - ?
-        WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing' AND review_pid IS ?`,
+        WHERE project_id = ? AND task_id = ? AND attempt = ? AND outcome = 'reviewing' AND review_pid IS NOT DISTINCT FROM ?`,
     ),
     reviewerCost: p(
       `UPDATE runs SET review_cost_usd = COALESCE(review_cost_usd, 0) + ?, review_num_turns = COALESCE(review_num_turns, 0) + ?
@@ -179,7 +180,7 @@ const cache = new WeakMap<SqlConn, Statements>();
 function stmts(store: Store): Statements {
   let s = cache.get(store.conn);
   if (!s) {
-    s = statements(store.conn);
+    s = statements(store.conn, store.kind);
     cache.set(store.conn, s);
   }
   return s;
@@ -251,7 +252,7 @@ export interface ClaimInput {
 export function claim(store: Store, input: ClaimInput): ClaimResult {
   const s = stmts(store);
   const { project, task } = input;
-  const tx = store.sqlite.transaction((): ClaimResult => {
+  const tx = store.conn.transaction((): ClaimResult => {
     const now = store.now();
     const t = s.task.get(project, task) as TaskState | undefined;
     if (!t) return { ok: false, reason: "not_found" };
@@ -315,7 +316,7 @@ export function recordSpawn(
   r: { project: string; order: string; task: string; attempt: number; pid: number; procStart: string | null },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const ok = s.spawnTask.run(r.pid, r.project, r.task, r.attempt).changes === 1;
       if (!ok) return false;
@@ -336,7 +337,7 @@ export function rollbackSpawn(
   r: { project: string; order: string; task: string; attempt: number; error: string },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       if (s.requeueAfterSpawnFail.run(r.error, now, r.project, r.task, r.attempt).changes !== 1) return false;
@@ -370,7 +371,7 @@ export function failStart(
   r: { project: string; order: string; task: string; attempt: number; error: string; permanent: boolean },
 ): FailStartResult {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction((): FailStartResult => {
       const now = store.now();
       let inARow = 1;
@@ -493,7 +494,7 @@ export interface AttemptReport {
 export function finish(store: Store, input: FinishInput): FinishResult {
   const s = stmts(store);
   const { project, task, attempt, end } = input;
-  return store.sqlite
+  return store.conn
     .transaction((): FinishResult => {
       const now = store.now();
       const t = s.task.get(project, task) as TaskState | undefined;
@@ -630,7 +631,7 @@ export function startReview(
   r: { project: string; task: string; attempt: number; pid: number; procStart: string | null; logPath: string; ownerStart: string | null },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       const t = s.task.get(r.project, r.task) as TaskState | undefined;
@@ -689,7 +690,7 @@ export function rerunReview(
   r: { project: string; task: string; attempt: number; pid: number | null; retryAt: number | null; free?: boolean; why: string; cost?: ReviewerCost | null },
 ): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       if (s.rerunReview.run(r.retryAt, r.free ? 1 : 0, r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
       addReviewerCost(store, s, r, r.cost);
@@ -724,7 +725,7 @@ export function finishReview(
 ): FinishResult {
   const s = stmts(store);
   const { project, task, attempt, verdict } = r;
-  return store.sqlite
+  return store.conn
     .transaction((): FinishResult => {
       const now = store.now();
       const t = s.task.get(project, task) as TaskState | undefined;
@@ -804,7 +805,7 @@ export function finishReview(
  */
 export function retry(store: Store, project: string, task: string): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       if (s.retry.run(now, project, task).changes !== 1) return false;
@@ -821,7 +822,7 @@ export function retry(store: Store, project: string, task: string): boolean {
 /** QUEUED -> CANCELLED (a task killed before it started). */
 export function cancelQueued(store: Store, project: string, task: string): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       const now = store.now();
       if (s.cancelQueued.run(now, now, "cancelled before it started", project, task).changes !== 1) return false;
@@ -912,7 +913,7 @@ export function requestKill(
 
 export function setPaused(store: Store, project: string, order: string, paused: boolean): boolean {
   const s = stmts(store);
-  return store.sqlite
+  return store.conn
     .transaction(() => {
       if (s.setPaused.run(paused ? 1 : 0, project, order).changes !== 1) return false;
       event(s, store.now(), project, order, null, null, paused ? "order_paused" : "order_resumed");

@@ -51,7 +51,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n      aipm --db ${store.path} dashboard   (then open http://127.0.0.1:8088/)\n`);
         io.exitCode = summary.done ? 0 : 1;
         return { dir, db: store.path, import: imported, launch: report, summary };
-      }, { orm: true, create: true });
+      }, { create: true });
       if (args.json) emit(io, args, { ...result, import: { ...result.import, warnings: undefined } }, () => "");
     },
   );

@@ -61,7 +61,7 @@ export function registerEnqueue(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
         ensureSupervisor(store, QUEUE_PROJECT, io.env);
         const mine = report.launched.find((l) => l.task === added.task);
         return { project: QUEUE_PROJECT, order: QUEUE_ORDER, task: added.task, position: added.position, started: Boolean(mine), pid: mine?.pid ?? null };
-      }, { orm: true, create: true });
+      }, { create: true });
       emit(io, args, r, () => `${r.task}: ${r.started ? `started (pid ${r.pid})` : `queued at position ${r.position}`}\n`);
     },
   );

@@ -31,7 +31,7 @@ export function registerImport(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
       // Every check that needs no database first: a bad plan creates no database.
       const newDb = !existsSync(resolveDbPath({ db: args.db, env: io.env, cwd: io.cwd }));
       const prepared = preparePlan(doc.data, doc.baseDir, { newProject: newDb });
-      const result = await withStore(io, args, (store) => importPrepared(store, prepared, thisHost(io.env).name), { orm: true, create: true });
+      const result = await withStore(io, args, (store) => importPrepared(store, prepared, thisHost(io.env).name), { create: true });
       warn(io, result.warnings);
       const { warnings: _w, ...json } = result;
       emit(io, args, json, () => renderImport(result));

@@ -61,9 +61,7 @@ export function registerTaskAdd(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs
             review: args.review,
           };
           const { addTask } = await import("../../plan/add-task.js");
-          const result = await withStore(io, args, (store) => addTask(store, { project: args.project, order: args.order, task }), {
-            orm: true,
-          });
+          const result = await withStore(io, args, (store) => addTask(store, { project: args.project, order: args.order, task }));
           const { warnings: _w, ...json } = result;
           emit(io, args, json, () => renderImport(result));
         },
