@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { store } from "./helpers.js";
 import { aipm, importPlan, readJson, setup, waitFor, type Ctx } from "./runtime-helpers.js";
 import { startDashboard, type Dashboard } from "../src/dashboard/server.js";
@@ -120,7 +120,7 @@ describe("dashboard: why, graph, timeline", () => {
     const r = await aipm(ctx, ["parallel-launch", "p", "LONG", "--wait", "--no-auto-scaling"], { env: { AIPM_ENABLE_MONITORING: "true" } });
     expect(r.code).toBe(0);
     const t1 = Date.now();
-    expect(existsSync(join(dirname(ctx.db), "machine-samples.db"))).toBe(true);
+    expect(existsSync(join(ctx.dbDir, "machine-samples.db"))).toBe(true);
     // A dashboard opened afterwards, sampling rarely: what it shows at once is what the supervisor kept.
     const d = await dashboard(ctx, 60_000);
     const m = await getJson(`${d.url}api/machine`);
@@ -163,7 +163,7 @@ describe("dashboard: why, graph, timeline", () => {
     }, { what: "three machine samples" });
     expect(first.points[0].disk_db).toBeGreaterThan(0);
     // The samples are kept in their own file: writing them never woke a supervisor.
-    expect(existsSync(join(dirname(ctx.db), "machine-samples.db"))).toBe(true);
+    expect(existsSync(join(ctx.dbDir, "machine-samples.db"))).toBe(true);
     expect(dataVersion(watcher)).toBe(version0);
     watcher.close();
     const { d: d1, s } = open.pop()!;

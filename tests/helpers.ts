@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
 import { runCli } from "../src/cli/app.js";
 import { openStore, type Store } from "../src/store/open.js";
+import { worldDirOf } from "./helpers/test-backend.js";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BIN = join(REPO, "dist", "src", "cli", "main.js");
@@ -60,7 +61,8 @@ export function writePlan(dir: string, name: string, plan: unknown): string {
 }
 
 export async function store(dbPath: string): Promise<Store> {
-  const s = await openStore({ db: dbPath, env: {} });
+  // On PostgreSQL the db folder is found from the working directory: the test world's.
+  const s = await openStore({ db: dbPath, env: {}, cwd: worldDirOf(dbPath) });
   cleanups.push(() => s.close());
   return s;
 }

@@ -164,7 +164,7 @@ export function setup(extraEnv: Record<string, string> = {}): Ctx {
   if (onPostgres) mkdirSync(dbDir);
   const ctx: Ctx = {
     dir,
-    db: onPostgres ? freshPgDatabase() : join(dbDir, "aipm.db"),
+    db: onPostgres ? freshPgDatabase(dir) : join(dbDir, "aipm.db"),
     dbDir,
     tag: dir,
     env: {

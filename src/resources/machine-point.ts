@@ -13,7 +13,6 @@
  * when no dashboard was open.
  */
 import { statfsSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Store } from "../store/open.js";
 import { totalmem } from "node:os";
 import type { ResourceSample } from "./monitor.js";
@@ -66,7 +65,7 @@ export function machinePoint(store: Store, s: ResourceSample, limits: LaunchOpti
     gpu_mem: s.gpus?.length
       ? Math.max(...s.gpus.map((g) => (g.memory_total_mb ? Math.round(((g.memory_used_mb ?? 0) / g.memory_total_mb) * 1000) / 10 : 0)))
       : null,
-    disk_db: store.path ? diskUsedPercent(dirname(store.path)) : null,
+    disk_db: store.path ? diskUsedPercent(store.dir) : null, // the db folder: on PostgreSQL, this host's .aipm/ (logs)
     disk_root: diskOfRoots(store),
   };
 }

@@ -15,6 +15,13 @@ export const onPostgres = process.env.AIPM_TEST_BACKEND === "postgres";
 let cluster: PgCluster | null = null;
 let admin: SyncPgClient | null = null;
 let next = 0;
+/** Each world's folder by its database URL: a store the test opens itself finds the world's .aipm/ from there. */
+const worlds = new Map<string, string>();
+
+/** Where a store of `db` opened by the test process should think it runs (its cwd): the world's folder on PostgreSQL. */
+export function worldDirOf(db: string): string | undefined {
+  return worlds.get(db);
+}
 
 if (onPostgres) {
   beforeAll(async () => {
@@ -27,10 +34,12 @@ if (onPostgres) {
 }
 
 /** A fresh PostgreSQL database for one test world; its URL. Synchronous, so `setup()` stays so. */
-export function freshPgDatabase(): string {
+export function freshPgDatabase(worldDir: string): string {
   if (!cluster) throw new Error("internal: the test's PostgreSQL server is not started (AIPM_TEST_BACKEND=postgres outside a test file?)");
   admin ??= new SyncPgClient(cluster.url);
   const name = `w${process.pid}_${next++}`;
   admin.exec(`CREATE DATABASE ${name}`);
-  return cluster.url.replace(/\/[^/]*$/, `/${name}`);
+  const url = cluster.url.replace(/\/[^/]*$/, `/${name}`);
+  worlds.set(url, worldDir);
+  return url;
 }
