@@ -39,6 +39,8 @@ const bad: Array<[string, string, RegExp]> = [
   ["AIPM_HOST_LABELS", "gpu,,big", /^aipm: AIPM_HOST_LABELS: expected names of letters, digits, '\.', '_' or '-' \(at most 64\) separated by commas, got 'gpu,,big'$/],
   ["AIPM_HOST_LABELS", "gpu;big", /AIPM_HOST_LABELS: expected names/],
   ["AIPM_HOST_LEASE_S", "0.5", /^aipm: AIPM_HOST_LEASE_S: expected a number of seconds from 1 to 86400, got '0.5'$/],
+  ["AIPM_GIT_SYNC", "yes", /^aipm: AIPM_GIT_SYNC: expected auto, on or off, got 'yes'$/],
+  ["AIPM_GIT_REMOTE", "-upload-pack=x", /^aipm: AIPM_GIT_REMOTE: expected a git remote's name/],
   ["AIPM_PUSHOVER_TOKEN", "tok", /Pushover needs both AIPM_PUSHOVER_TOKEN and AIPM_PUSHOVER_USER/],
 ];
 
@@ -57,7 +59,7 @@ describe("AIPM_* settings", () => {
   }, 120_000);
 
   it("good values and defaults", async () => {
-    expect(() => checkSettings({ AIPM_POLL_MS: "50", AIPM_QUEUE_WORKERS: "2", AIPM_AGENT_CMD: '["claude","-p"]', AIPM_MAX_CPU_PERCENT: "90.5", AIPM_ENABLE_MONITORING: "off", AIPM_SCOPE: "FAIL", AIPM_STALL_KILL_S: " " })).not.toThrow();
+    expect(() => checkSettings({ AIPM_POLL_MS: "50", AIPM_QUEUE_WORKERS: "2", AIPM_AGENT_CMD: '["claude","-p"]', AIPM_MAX_CPU_PERCENT: "90.5", AIPM_ENABLE_MONITORING: "off", AIPM_SCOPE: "FAIL", AIPM_STALL_KILL_S: " ", AIPM_GIT_SYNC: "ON", AIPM_GIT_REMOTE: "upstream" })).not.toThrow();
     expect(resolveRuntimeOptions({})).toEqual({ backoffS: 5, stallWarnS: [300], stallKillS: 900, killGraceS: 5, pollMs: 100, rateLimitWaitS: 300, resultGraceS: 10, transientMaxS: 3600, transientBackoffMaxS: 300 });
     expect(resolveRuntimeOptions({ AIPM_POLL_MS: "250" }).pollMs).toBe(250);
     const dir = tempDir();

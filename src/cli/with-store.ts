@@ -10,6 +10,8 @@
  * (`readOnly`) can read a database they cannot write; then nothing is
  * recovered or handed to a supervisor.
  */
+import { syncWanted } from "../git-sync/root-need.js";
+import { thisHost } from "../config/host.js";
 import { openStore, type Store } from "../store/open.js";
 import { resolveRuntimeOptions } from "../config/runtime-options.js";
 import { hostOfEnv, recover } from "../runtime/in-flight.js";
@@ -37,7 +39,7 @@ export async function withStore<T>(
   });
   try {
     if (store.readOnly) return await fn(store);
-    const report = recover(store, { ...resolveRuntimeOptions(io.env), ...hostOfEnv(io.env) });
+    const report = recover(store, { ...resolveRuntimeOptions(io.env), ...hostOfEnv(io.env), gitSync: syncWanted(thisHost(io.env), store.path) });
     const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
     for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
     const result = await fn(store);

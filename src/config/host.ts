@@ -5,11 +5,13 @@
  * when every label it asks for is among these (docs/hosts.md).
  */
 import { hostname } from "node:os";
-import { HOST_NAME, hostLabelsSetting, hostSetting } from "./settings.js";
+import { HOST_NAME, gitSyncSetting, hostLabelsSetting, hostSetting } from "./settings.js";
 
 export interface ThisHost {
   name: string;
   labels: readonly string[];
+  /** AIPM_GIT_SYNC as set (docs/hosts.md, "Edits across hosts"); absent: auto. */
+  gitSync?: "auto" | "on" | "off";
 }
 
 /** The hostname, reduced to a valid host name (a name with other characters gets `-` for them). */
@@ -25,5 +27,5 @@ function cleanHostname(h: string): string {
 }
 
 export function thisHost(env: NodeJS.ProcessEnv): ThisHost {
-  return { name: hostSetting(env) ?? defaultHostName(), labels: hostLabelsSetting(env) };
+  return { name: hostSetting(env) ?? defaultHostName(), labels: hostLabelsSetting(env), gitSync: gitSyncSetting(env) };
 }

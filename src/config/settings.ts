@@ -40,6 +40,8 @@
  * | AIPM_HOST                 | the hostname  | name: letters, digits, `.` `_` `-` | 1 – 64 characters |
  * | AIPM_HOST_LABELS          | (none)        | names separated by commas      | each as AIPM_HOST    |
  * | AIPM_HOST_LEASE_S         | 60            | seconds: a host silent this long is dead | 1 – 86400  |
+ * | AIPM_GIT_SYNC             | auto          | auto, on or off                |                      |
+ * | AIPM_GIT_REMOTE           | origin        | a git remote's name            | letters, digits, `. _ / -`; not `-` first |
  *
  * An empty value counts as unset. Numbers are decimal (`1e3` is read as 1000,
  * then range-checked). The variables aipm *sets* for a worker (AIPM_PROJECT,
@@ -56,7 +58,8 @@ type UrlSpec = { kind: "url" };
 type StagesSpec = { kind: "stages"; unit: string; min: number; max: number; dflt: readonly number[] };
 type NameSpec = { kind: "name" };
 type NamesSpec = { kind: "names" };
-type Spec = NumberSpec | BoolSpec | EnumSpec | ArgvSpec | TextSpec | UrlSpec | StagesSpec | NameSpec | NamesSpec;
+type RemoteSpec = { kind: "remote" };
+type Spec = NumberSpec | BoolSpec | EnumSpec | ArgvSpec | TextSpec | UrlSpec | StagesSpec | NameSpec | NamesSpec | RemoteSpec;
 
 const seconds = (min: number, max: number, dflt: number): NumberSpec => ({ kind: "number", unit: "seconds", min, max, dflt });
 
@@ -94,6 +97,8 @@ export const SETTINGS = {
   AIPM_HOST: { kind: "name" },
   AIPM_HOST_LABELS: { kind: "names" },
   AIPM_HOST_LEASE_S: seconds(1, 86_400, 60),
+  AIPM_GIT_SYNC: { kind: "enum", values: ["auto", "on", "off"], dflt: "auto" },
+  AIPM_GIT_REMOTE: { kind: "remote" },
 } as const satisfies Record<string, Spec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -153,6 +158,25 @@ export function scopeSetting(env: NodeJS.ProcessEnv): "warn" | "fail" | "off" {
   const t = v.trim().toLowerCase();
   if (t === "warn" || t === "fail" || t === "off") return t;
   throw usageError(`AIPM_SCOPE: expected warn, fail or off, got '${v}'`);
+}
+
+/** AIPM_GIT_SYNC: whether a task's edits travel through the order's git branch (docs/hosts.md, "Edits across hosts"). */
+export function gitSyncSetting(env: NodeJS.ProcessEnv): "auto" | "on" | "off" {
+  const v = raw(env, "AIPM_GIT_SYNC");
+  if (v === undefined) return "auto";
+  const t = v.trim().toLowerCase();
+  if (t === "auto" || t === "on" || t === "off") return t;
+  throw usageError(`AIPM_GIT_SYNC: expected auto, on or off, got '${v.slice(0, 80)}'`);
+}
+
+/** AIPM_GIT_REMOTE: the remote git sync fetches from and pushes to (default `origin`). */
+export function gitRemoteSetting(env: NodeJS.ProcessEnv): string {
+  const v = raw(env, "AIPM_GIT_REMOTE")?.trim();
+  if (v === undefined) return "origin";
+  if (!/^[A-Za-z0-9._/][A-Za-z0-9._/-]{0,99}$/.test(v) || v.includes("..")) {
+    throw usageError(`AIPM_GIT_REMOTE: expected a git remote's name (letters, digits, '.', '_', '/', '-'; not '-' first), got '${v.slice(0, 80)}'`);
+  }
+  return v;
 }
 
 /** A JSON argv template (`["claude","-p"]`): a non-empty array of strings whose program is not empty, no NUL byte. */
@@ -225,7 +249,11 @@ export function checkSettings(env: NodeJS.ProcessEnv): void {
         envBool(env, name as BoolName);
         break;
       case "enum":
-        scopeSetting(env);
+        if (name === "AIPM_GIT_SYNC") gitSyncSetting(env);
+        else scopeSetting(env);
+        break;
+      case "remote":
+        gitRemoteSetting(env);
         break;
       case "argv":
         argvSetting(env, name as "AIPM_AGENT_CMD");

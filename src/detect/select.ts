@@ -9,7 +9,8 @@
  * then creation order) and skipped with the first reason that holds:
  *   blocked        a FAILED/CANCELLED dependency, direct or transitive
  *   paused         its order is paused
- *   host           it asks for host labels (`runs_on`) this host lacks (`runs_on`, `host`, `host_labels`)
+ *   host           it asks for host labels (`runs_on`) this host lacks (`runs_on`, `host`, `host_labels`),
+ *                  or git sync is on and this host has no root of its own for the project (`no_root`)
  *   dependency     some dependency has not ended as its condition asks (`waiting_for`; see ./conditions.ts)
  *   backoff        waiting out a retry backoff (`retry_at`)
  *   rate_limit     an agent task while a usage limit holds the project's agents (`retry_at`)
@@ -29,7 +30,7 @@ import type { AgentGate } from "../store/agent-gates.js";
 export type SkipReason =
   | { task: string; reason: "blocked"; failed_dependency: string }
   | { task: string; reason: "paused" }
-  | { task: string; reason: "host"; runs_on: string[]; host: string | null; host_labels: string[] }
+  | { task: string; reason: "host"; runs_on: string[]; host: string | null; host_labels: string[]; no_root?: true }
   | { task: string; reason: "dependency"; waiting_for: string[] }
   | { task: string; reason: "backoff"; retry_at: string }
   | { task: string; reason: "rate_limit"; retry_at: string }
@@ -56,8 +57,11 @@ export interface DetectInput {
   blocked?: Map<string, string>;
   /** A usage-limit hold and the order's budget: they hold back agent tasks only. */
   agentGate?: AgentGate | undefined;
-  /** This host (src/config/host.ts): a task with `runs_on` launches only when it has every label. Absent: a host without labels. */
-  host?: { name: string; labels: readonly string[] } | undefined;
+  /**
+   * This host (src/config/host.ts): a task with `runs_on` launches only when it has every label. Absent: a host without labels.
+   * `noRoot`: git sync needs a root of this host's own for the project and it has none (src/git-sync/root-need.ts): nothing launches here.
+   */
+  host?: { name: string; labels: readonly string[]; noRoot?: boolean } | undefined;
 }
 
 export interface Detection {
@@ -119,6 +123,10 @@ export function detect(input: DetectInput): Detection {
     }
     if (paused) {
       skipped.push({ task: t.id, reason: "paused" });
+      continue;
+    }
+    if (input.host?.noRoot) {
+      skipped.push({ task: t.id, reason: "host", runs_on: t.runsOn ?? [], host: input.host.name, host_labels: [...hostLabels], no_root: true });
       continue;
     }
     if (t.runsOn && !hostHasLabels(t.runsOn, hostLabels)) {

@@ -13,6 +13,7 @@ import { getOrder } from "../store/read-project.js";
 import { orderProgress } from "../store/tasks-read.js";
 import { parsePlanText, readPlanFile } from "../plan/read-plan-file.js";
 import { importPlan } from "../plan/import-plan.js";
+import { thisHost } from "../config/host.js";
 import { launchDigest, startOrder } from "../runtime/start-order.js";
 import { waitForOrder, orderSettled, type FinishedTask } from "../runtime/wait-order.js";
 import { activeOrders, waitForAll } from "../runtime/wait-all.js";
@@ -71,7 +72,7 @@ export const TOOLS: readonly Tool[] = [
     async run(a, ctx) {
       const doc = readPlan(s(a.plan), ctx.cwd);
       return ctx.withStore(async (store) => {
-        const r = importPlan(store, doc.data, doc.baseDir);
+        const r = importPlan(store, doc.data, doc.baseDir, thisHost(ctx.env).name);
         const out: Record<string, unknown> = { project: r.project, added: r.added.length, updated: r.updated.length };
         if (r.kept.length) out.kept = r.kept;
         if (r.warnings.length) out.warnings = r.warnings;

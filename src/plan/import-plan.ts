@@ -52,16 +52,16 @@ export function preparePlan(data: unknown, baseDir: string, opts: { newProject?:
 }
 
 /** Imports a prepared plan (re-checked against the project inside the write) and creates its root. */
-export function importPrepared(store: Store, prepared: PreparedPlan): ImportResult {
-  const result = applyPlan(store, prepared.plan);
+export function importPrepared(store: Store, prepared: PreparedPlan, host?: string): ImportResult {
+  const result = applyPlan(store, prepared.plan, host);
   result.warnings = prepared.warnings;
   mkdirSync(prepared.plan.root, { recursive: true });
   return result;
 }
 
 /** Validates and imports a parsed plan document. Throws a usage error listing every problem. */
-export function importPlan(store: Store, data: unknown, baseDir: string): ImportResult {
-  return importPrepared(store, preparePlan(data, baseDir));
+export function importPlan(store: Store, data: unknown, baseDir: string, host?: string): ImportResult {
+  return importPrepared(store, preparePlan(data, baseDir), host);
 }
 
 function invalid(errors: string[]) {
@@ -69,8 +69,12 @@ function invalid(errors: string[]) {
   return usageError(`invalid plan (${n} problem${n === 1 ? "" : "s"}), nothing was imported:`, errors);
 }
 
-/** Writes a validated plan; re-checks it against the project inside the transaction. */
-export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
+/**
+ * Writes a validated plan; re-checks it against the project inside the
+ * transaction. `host`: the importing host, whose own root the plan's root
+ * becomes (`aipm import` and the MCP import pass it; enqueue and task add do not).
+ */
+export function applyPlan(store: Store, plan: PlanSpec, host?: string): ImportResult {
   const now = store.now();
   const result: ImportResult = {
     project: plan.project,
@@ -81,10 +85,16 @@ export function applyPlan(store: Store, plan: PlanSpec): ImportResult {
     kept: [],
     warnings: [],
   };
-  const written = writePlan(store, plan, now, (existing) => {
-    const errors = checkAgainstProject(plan, existing);
-    if (errors.length > 0) throw invalid(errors);
-  });
+  const written = writePlan(
+    store,
+    plan,
+    now,
+    (existing) => {
+      const errors = checkAgainstProject(plan, existing);
+      if (errors.length > 0) throw invalid(errors);
+    },
+    host,
+  );
   result.added.push(...written.added);
   result.updated.push(...written.updated);
   result.kept.push(...written.kept);

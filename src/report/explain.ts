@@ -117,7 +117,9 @@ class Explainer {
         out.summary = `order ${r.order_id} is paused (aipm resume ${this.project} ${r.order_id})`;
         break;
       case "host":
-        out.summary = `${hostNeedText(reason)}: it launches only where AIPM_HOST_LABELS has every label of its runs_on`;
+        out.summary = reason.no_root
+          ? `${hostNeedText(reason)}: with git sync each host runs a project in its own clone`
+          : `${hostNeedText(reason)}: it launches only where AIPM_HOST_LABELS has every label of its runs_on`;
         break;
       case "dependency":
         out.summary = `waiting for ${reason.waiting_for.join(", ")}`;

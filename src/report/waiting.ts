@@ -11,6 +11,7 @@ import { loadLocks, type TaskNode } from "../store/read-project.js";
 import { detect, findBlocked, type SkipReason } from "../detect/select.js";
 import { agentGate } from "../store/agent-gates.js";
 import { runningOnHost } from "../store/hosts.js";
+import { hostForProject } from "../git-sync/root-need.js";
 import { LAUNCH_DEFAULTS, type LaunchOptions } from "../config/launch-options.js";
 
 export function waitingReasons(
@@ -33,7 +34,7 @@ export function waitingReasons(
     now: store.now(),
     blocked: findBlocked(tasks),
     agentGate: agentGate(store, project, order),
-    host,
+    host: hostForProject(store, host, project),
   });
   const out = new Map<string, SkipReason>();
   for (const s of d.skipped) out.set(s.task, s);

@@ -133,8 +133,13 @@ function hostOf(opts: { host?: string; leaseS?: number }): { host: string; lease
  * Records what became of every attempt whose owner is gone: this host's by
  * their pids, other hosts' by their heartbeats (`host`, `leaseS`: default
  * from AIPM_HOST and AIPM_HOST_LEASE_S). Safe to run from any process at any time.
+ *
+ * `gitSync`: git sync is wanted here (src/git-sync/): an attempt (or an
+ * approving review) that ended with exit status 0 is left to a supervisor,
+ * which publishes its edits before recording it DONE; it is reported as an
+ * orphan so that one is started.
  */
-export function recover(store: Store, opts: { project?: string; host?: string; leaseS?: number } & EndTiming): RecoverReport {
+export function recover(store: Store, opts: { project?: string; host?: string; leaseS?: number; gitSync?: boolean } & EndTiming): RecoverReport {
   const report: RecoverReport = { finished: [], rolled_back: [], orphans: [], reviews_pending: [] };
   const { host, leaseS } = hostOf(opts);
   for (const r of recoverSilentHosts(store, { project: opts.project, host, leaseS, backoffS: opts.backoffS })) {
@@ -154,6 +159,10 @@ export function recover(store: Store, opts: { project?: string; host?: string; l
     }
     // The wrapper is gone: its exit file is complete, or there is none.
     const finalStatus = readExitStatus(f.logPath);
+    if (opts.gitSync && finalStatus === 0) {
+      report.orphans.push({ project: f.project, task: f.task, pid: f.pid ?? 0 });
+      continue;
+    }
     const r = recordEnd(store, f, finalStatus, opts);
     if (r.ok) {
       report.finished.push({
@@ -178,6 +187,10 @@ export function recover(store: Store, opts: { project?: string; host?: string; l
       continue;
     }
     const finalStatus = readExitStatus(v.reviewLogPath);
+    if (opts.gitSync && finalStatus === 0) {
+      report.orphans.push({ project: v.project, task: v.task, pid: v.reviewPid });
+      continue;
+    }
     const r = concludeReview(store, {
       project: v.project,
       task: v.task,

@@ -19,6 +19,9 @@ import { hostOfEnv, recover } from "./in-flight.js";
 import { completeLaunch, failLaunch, launchedFrom, prepareLaunch, type LaunchedTask } from "./launch-task.js";
 import { spawnPrepared, type SpawnedWorker } from "./spawn-worker.js";
 import { describeDbError, isDbError } from "../store/db-errors.js";
+import { appendEvent } from "../store/events.js";
+import { GitSync } from "../git-sync/git-sync.js";
+import { hostForProject, syncWanted } from "../git-sync/root-need.js";
 
 export interface LaunchOrderInput {
   project: string;
@@ -75,11 +78,24 @@ export function activateOrder(store: Store, project: string, order: string, opti
   markOrderActive(store, project, order, JSON.stringify(options));
 }
 
+/** Git sync (src/git-sync/): whether the order's branch is ready for its tasks to launch (true when sync is off). */
+async function branchReady(store: Store, input: LaunchOrderInput, host: ThisHost): Promise<boolean> {
+  if (input.dryRun) return true;
+  const sync = GitSync.forProject(store, input.project, host, input.env);
+  const r = sync ? await sync.beforeLaunch(input.order) : null;
+  if (r === null || r.ok) return true;
+  appendEvent(store, { kind: "git_sync_waiting", projectId: input.project, orderId: input.order, data: { reason: "wait" in r ? r.wait : r.error } }, store.now());
+  return false;
+}
+
 export async function launchOrder(store: Store, input: LaunchOrderInput): Promise<LaunchOrderResult> {
-  if (!input.dryRun) recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS: resolveRuntimeOptions(input.env).rateLimitWaitS, ...hostOfEnv(input.env) });
   const host = thisHost(input.env);
+  if (!input.dryRun) {
+    const rateLimitWaitS = resolveRuntimeOptions(input.env).rateLimitWaitS;
+    recover(store, { project: input.project, backoffS: input.backoffS, rateLimitWaitS, ...hostOfEnv(input.env), gitSync: syncWanted(host, store.path) });
+  }
   const plan = await planLaunch(store, {
-    host,
+    host: hostForProject(store, host, input.project),
     project: input.project,
     order: input.order,
     options: input.options,
@@ -91,7 +107,9 @@ export async function launchOrder(store: Store, input: LaunchOrderInput): Promis
   if (input.dryRun) return { report, launched };
   activateOrder(store, input.project, input.order, input.options);
   const lateSkips: SkipReason[] = [];
-  for (const t of plan.detection.launchable) {
+  // Git sync: the order's branch at the remote's tip first; not ready, the supervisor launches them once it is.
+  const launchable = (await branchReady(store, input, host)) ? plan.detection.launchable : [];
+  for (const t of launchable) {
     try {
       const r = prepareLaunch(store, {
         project: input.project,

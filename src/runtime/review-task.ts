@@ -142,6 +142,8 @@ export interface ReviewEnd {
   lost: boolean;
   /** First wait before a run with no verdict runs again (s); doubles. Default 5. */
   backoffS?: number;
+  /** Git sync could not push the approved attempt's edits: why (the task does not end DONE). */
+  unpublished?: string | undefined;
 }
 
 /**
@@ -206,6 +208,9 @@ export function concludeReview(store: Store, e: ReviewEnd): FinishResult | Revie
     }
     return finishReview(store, { ...base, verdict: { kind: "error", error: `no review verdict after ${MAX_REVIEW_RUNS} runs: ${why}` }, cost });
   }
-  if (e.exitCode === 0) return finishReview(store, { ...base, verdict: { kind: "approved" }, cost });
+  if (e.exitCode === 0) {
+    const verdict = e.unpublished ? { kind: "unpublished" as const, error: e.unpublished } : { kind: "approved" as const };
+    return finishReview(store, { ...base, verdict, cost });
+  }
   return finishReview(store, { ...base, verdict: { kind: "rejected", feedback }, cost });
 }

@@ -77,6 +77,10 @@ import { ResourceAlarm, resolveAlarmAfterS } from "../notify/resource-alarm.js";
 import { describeDbError, fileIdentity, isBusy, isDbError } from "../store/db-errors.js";
 import { redactDbUrl } from "../store/db-location.js";
 import { failedError } from "../errors.js";
+import { GitSync, endAfterPublish } from "../git-sync/git-sync.js";
+import type { PublishResult } from "../git-sync/publish.js";
+import { hostForProject } from "../git-sync/root-need.js";
+import { attemptReviewed } from "../store/runs.js";
 
 export interface WatchedAttempt {
   /** `work`: the task's own process; `review`: the review of its successful attempt. */
@@ -136,6 +140,8 @@ interface BatchedWrite<T> {
   after: (result: T) => void;
 }
 const HOUSEKEEPING_MS = 1000;
+/** Git sync: how soon a launch whose branch was not ready is tried again. */
+const BRANCH_RETRY_MS = 1000;
 
 export class Supervisor {
   /** This host (AIPM_HOST, AIPM_HOST_LABELS): tasks whose runs_on it does not meet are skipped. */
@@ -190,6 +196,10 @@ export class Supervisor {
   private readonly heartbeat: HostHeartbeat;
   /** The last resource sample measured here: sent with the heartbeat. */
   private lastSample: ResourceSample | null = null;
+  /** Git sync (src/git-sync/): null when off, and then nothing of it runs. */
+  private readonly gitSync: GitSync | null;
+  /** Per order: the last reason its branch was not ready (recorded once as an event, not every retry). */
+  private readonly branchWaits = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -209,6 +219,7 @@ export class Supervisor {
     this.logMaxBytes = resolveLogMaxBytes(opts.env);
     this.dbIdentity = fileIdentity(store.path);
     this.loopStats = startLoopStats(opts.env);
+    this.gitSync = GitSync.forProject(store, project, this.host, opts.env);
     this.heartbeat = new HostHeartbeat(store, this.host, hostLeaseS(opts.env));
   }
 
@@ -593,7 +604,8 @@ export class Supervisor {
     this.watched.delete(w.task);
     if (w.killTimer) clearTimeout(w.killTimer);
     // Deferred when the database is busy (its log's last progress line is a write): retried, never dropped.
-    if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
+    if (w.phase === "review" && this.gitSync && seen.exitCode === 0 && !seen.vanished && w.killedFor === null) this.publishThenReviewEnd(w, seen);
+    else if (w.phase === "review") this.deferrable(() => this.recordReviewEnd(w, seen));
     else this.deferrable(() => this.recordEnd(w, seen));
   }
 
@@ -672,14 +684,63 @@ export class Supervisor {
       },
       read,
     );
+    if (this.gitSync && judged.end.kind === "success" && !attemptReviewed(this.store, w.project, w.task, w.attempt)) {
+      this.publishThenFinish(w, judged);
+      return;
+    }
     this.batch(
       () => finish(this.store, judged),
       (r: FinishResult) => this.endRecorded(w, r),
     );
   }
 
+  /** Git sync: a success's edits are committed and pushed before it is recorded DONE; a push that cannot be made fails it. */
+  private publishThenFinish(w: WatchedAttempt, judged: ReturnType<typeof judgeAttempt>): void {
+    this.publishThen(w, (r) => {
+      const end = endAfterPublish(judged.end, r);
+      this.batch(
+        () => {
+          if (r?.ok && r.commit) this.event(w, "git_pushed", { commit: r.commit, files: r.files, tries: r.tries });
+          return finish(this.store, { ...judged, end });
+        },
+        (x: FinishResult) => this.endRecorded(w, x),
+      );
+    });
+  }
+
+  /** Git sync: an approving review's task has its edits committed and pushed before it is recorded DONE. */
+  private publishThenReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+    this.publishThen(w, (r) => {
+      if (r?.ok && r.commit) this.event(w, "git_pushed", { commit: r.commit, files: r.files, tries: r.tries });
+      this.deferrable(() => this.recordReviewEnd(w, seen, r && !r.ok ? r.error : undefined));
+    });
+  }
+
+  /**
+   * Publishes the attempt's edits off the loop, then records its end with
+   * `record`; the end counts as being judged meanwhile (run() waits for it).
+   * A broken database met while reading what to publish stops supervision
+   * with one line (the wrapper's exit file keeps the end for the next process).
+   */
+  private publishThen(w: WatchedAttempt, record: (r: PublishResult | null) => void): void {
+    this.concluding++;
+    void this.gitSync!.publish(w.order, w.task).then(
+      (r) => {
+        this.concluding--;
+        if (this.stopped) return;
+        this.guard(() => record(r));
+        this.checkStop();
+      },
+      (err: unknown) => {
+        this.concluding--;
+        this.trouble(err);
+        this.checkStop();
+      },
+    );
+  }
+
   /** Records a review's end: run again while the database is busy, until it is written. */
-  private recordReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }): void {
+  private recordReviewEnd(w: WatchedAttempt, seen: { exitCode: number | null; signal: string | null; vanished: boolean }, unpublished?: string): void {
     this.followLog(w, this.store.now());
     if (w.log.offset > w.log.maxBytes) capLog(w.logPath, w.log.maxBytes);
     const r = concludeReview(this.store, {
@@ -691,6 +752,7 @@ export class Supervisor {
       exitCode: seen.exitCode,
       lost: seen.vanished || w.killedFor !== null,
       backoffS: this.opts.runtime.backoffS,
+      unpublished,
     });
     this.endRecorded(w, r);
   }
@@ -808,7 +870,7 @@ export class Supervisor {
           blocked: this.view.blocked,
           stopWhenFull: true,
           agentGate: this.view.hasAgents ? agentGate(this.store, this.project, order.id) : undefined,
-          host: this.host,
+          host: this.gitSync ? hostForProject(this.store, this.host, this.project) : this.host,
         });
         for (const s of d.skipped) {
           if (s.reason === "backoff" || s.reason === "rate_limit") {
@@ -817,6 +879,8 @@ export class Supervisor {
           }
         }
         if (o.preempt || order.preempt) this.preemptFor(d.skipped);
+        if (d.launchable.length > 0 && this.gitSync && !(await this.branchReady(order.id))) continue;
+        if (this.stopped) return;
         // No process starts before its claim is committed. Plain commands that name no files are
         // claimed together, one transaction for a run of them; a task whose preparation runs git (the
         // scope check of an agent or of a command that names its files) or writes an agent's files is
@@ -873,6 +937,27 @@ export class Supervisor {
       this.passRunning = false;
     }
     this.checkStop();
+  }
+
+  /**
+   * Git sync: the order's branch fetched and checked out at the remote's tip
+   * before its tasks (found launchable before this began) launch. Not ready:
+   * they wait, and the pass runs again in a second (a reason that changed is
+   * recorded as a `git_sync_waiting` event).
+   */
+  private async branchReady(order: string): Promise<boolean> {
+    const r = await this.gitSync!.beforeLaunch(order);
+    if (r === null || r.ok) {
+      this.branchWaits.delete(order);
+      return true;
+    }
+    const reason = "wait" in r ? r.wait : r.error;
+    if (!this.stopped && this.branchWaits.get(order) !== reason) {
+      this.branchWaits.set(order, reason);
+      appendEvent(this.store, { kind: "git_sync_waiting", projectId: this.project, orderId: order, data: { reason } }, this.store.now());
+    }
+    this.nextRetryAt = Math.min(this.nextRetryAt ?? Infinity, this.store.now() + BRANCH_RETRY_MS);
+    return false;
   }
 
   /** Starts a claimed attempt's process: through the spawner when it runs (and has booted), else in place. */

@@ -5,6 +5,8 @@
  * detached supervisor if anything else of it still runs, and return one
  * compact summary.
  */
+import { syncWanted } from "../git-sync/root-need.js";
+import { thisHost } from "../config/host.js";
 import type { Store } from "../store/open.js";
 import { countQueuedInOrder, countRunningInOrder, countRunningInProject, orderSpan, orderTaskEnds, orderTaskStates, type OrderTaskState } from "../store/tasks-read.js";
 import { countRunnableOrders } from "../store/orders.js";
@@ -171,7 +173,7 @@ export interface SuperviseInput extends Omit<WaitInput, "project" | "order" | "t
  */
 export async function superviseUntilSettled(store: Store, project: string, orders: readonly string[], input: SuperviseInput): Promise<boolean> {
   const [{ Supervisor }, { recover, hostOfEnv }] = await Promise.all([import("./supervisor.js"), import("./in-flight.js")]);
-  recover(store, { project, ...input.runtime, ...hostOfEnv(input.env) });
+  recover(store, { project, ...input.runtime, ...hostOfEnv(input.env), gitSync: syncWanted(thisHost(input.env), store.path) });
   const finished = input.onFinished ? new FinishWatch(store, project, orders, input.onFinished) : null;
   let stoppedEarly = false;
   let lastCheck = 0;

@@ -5,6 +5,7 @@
  */
 import type { Store } from "./open.js";
 import { stmt } from "./statements.js";
+import { ATTEMPT_ROOT_SQL } from "./project-roots.js";
 
 export interface AgentPromptInput {
   title: string;
@@ -52,7 +53,7 @@ export interface ReviewPromptInput {
 export function reviewPromptInput(store: Store, project: string, task: string, attempt: number): ReviewPromptInput {
   return stmt(
     store,
-    `SELECT t.title, t.prompt, t.command, t.result, t.order_id, COALESCE(t.cwd, p.root) AS root, r.scope_base
+    `SELECT t.title, t.prompt, t.command, t.result, t.order_id, ${ATTEMPT_ROOT_SQL} AS root, r.scope_base
        FROM tasks t JOIN projects p ON p.id = t.project_id
        LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = ?
       WHERE t.project_id = ? AND t.id = ?`,

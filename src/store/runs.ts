@@ -7,6 +7,7 @@
 import type { Store } from "./open.js";
 import type { KillRequest } from "./transitions.js";
 import { stmt } from "./statements.js";
+import { ATTEMPT_ROOT_SQL } from "./project-roots.js";
 
 /** A task IN_PROGRESS with its current run. */
 export interface InFlight {
@@ -125,7 +126,7 @@ export interface AttemptToConclude {
 export function attemptToConclude(store: Store, project: string, task: string, attempt: number): AttemptToConclude | undefined {
   return stmt(
     store,
-    `SELECT t.prompt IS NOT NULL AS agent, COALESCE(t.cwd, p.root) AS root, r.scope_base, r.started_at, r.kill_request
+    `SELECT t.prompt IS NOT NULL AS agent, ${ATTEMPT_ROOT_SQL} AS root, r.scope_base, r.started_at, r.kill_request
        FROM tasks t JOIN projects p ON p.id = t.project_id
        JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = ?
       WHERE t.project_id = ? AND t.id = ?`,
@@ -172,7 +173,7 @@ export interface ReviewToStart {
 export function reviewToStart(store: Store, project: string, task: string, attempt: number): ReviewToStart | undefined {
   return stmt(
     store,
-    `SELECT t.order_id, t.model, COALESCE(t.cwd, p.root) AS root, r.review_runs FROM tasks t
+    `SELECT t.order_id, t.model, ${ATTEMPT_ROOT_SQL} AS root, r.review_runs FROM tasks t
        JOIN projects p ON p.id = t.project_id
        JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.project_id = ? AND t.id = ? AND t.status = 'REVIEW' AND t.attempt = ?`,
@@ -226,4 +227,27 @@ export function setScopeBase(store: Store, project: string, task: string, attemp
 /** The agent session the attempt continues, recorded at launch. */
 export function setResumedFrom(store: Store, project: string, task: string, attempt: number, session: string): void {
   stmt(store, "UPDATE runs SET resumed_from = ? WHERE project_id = ? AND task_id = ? AND attempt = ?").run(session, project, task, attempt);
+}
+
+/** Portable (tests/pg/project-roots.test.ts runs it on PostgreSQL). */
+export const HELD_ON_HOST_SQL = `SELECT t.id AS task, t.order_id AS ord, f.path AS path
+       FROM tasks t JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
+       LEFT JOIN task_files f ON f.project_id = t.project_id AND f.task_id = t.id
+      WHERE t.project_id = ? AND t.status IN ('IN_PROGRESS', 'REVIEW') AND r.host = ?`;
+
+/** The running (IN_PROGRESS, REVIEW) tasks of a project whose current attempt this host claimed: order and target files (git sync). */
+export function heldOnHost(store: Store, project: string, host: string): Array<{ task: string; order: string; files: string[] }> {
+  const rows = stmt(store, HELD_ON_HOST_SQL).all(project, host) as Array<{ task: string; ord: string; path: string | null }>;
+  const out = new Map<string, { task: string; order: string; files: string[] }>();
+  for (const r of rows) {
+    let e = out.get(r.task);
+    if (!e) out.set(r.task, (e = { task: r.task, order: r.ord, files: [] }));
+    if (r.path !== null) e.files.push(r.path);
+  }
+  return [...out.values()];
+}
+
+/** Whether the attempt was launched for review (a success becomes REVIEW, not DONE). */
+export function attemptReviewed(store: Store, project: string, task: string, attempt: number): boolean {
+  return Boolean(stmt(store, "SELECT review FROM runs WHERE project_id = ? AND task_id = ? AND attempt = ?").pluck().get(project, task, attempt));
 }

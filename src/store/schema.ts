@@ -32,6 +32,24 @@ export const projects = sqliteTable("projects", {
   agentHoldReason: text("agent_hold_reason"),
 });
 
+/**
+ * Each host's own root for a project (its own clone, with several hosts on one
+ * queue): written by `import` and `enqueue` run on that host; an attempt runs in
+ * the root of the host that claimed it (`runs.host`), else in `projects.root`.
+ */
+export const projectRoots = sqliteTable(
+  "project_roots",
+  {
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    host: text("host").notNull(),
+    root: text("root").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.host] })],
+);
+
 export const orders = sqliteTable(
   "orders",
   {

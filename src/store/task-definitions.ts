@@ -19,6 +19,7 @@ import type { PlanSpec, TaskSpec } from "../plan/spec.js";
 import { loadProjectTasks, type TaskNode } from "./read-project.js";
 import { appendEvent } from "./events.js";
 import { skipUnmeetable } from "./skip-unmeetable.js";
+import { setHostRoot } from "./project-roots.js";
 
 function definitionColumns(t: TaskSpec) {
   return {
@@ -162,16 +163,25 @@ export interface PlanWrite {
  * Writes a validated plan in one IMMEDIATE transaction, all or nothing: new
  * tasks are added, QUEUED ones rewritten, the others kept; a task that
  * depends on one already ended in a way its condition excludes is SKIPPED;
- * one `plan_imported` event. `check` sees the project's tasks as they are
+ * one `plan_imported` event; with `host`, the plan's root becomes that
+ * host's own root for the project. `check` sees the project's tasks as they are
  * inside the transaction and throws to write nothing.
  */
-export function writePlan(store: Store, plan: PlanSpec, now: number, check: (existing: ReadonlyMap<string, TaskNode>) => void): PlanWrite {
+export function writePlan(
+  store: Store,
+  plan: PlanSpec,
+  now: number,
+  check: (existing: ReadonlyMap<string, TaskNode>) => void,
+  host?: string,
+): PlanWrite {
   const out: PlanWrite = { added: [], updated: [], kept: [] };
   store.conn
     .transaction(() => {
       const existing = loadProjectTasks(store, plan.project);
       check(existing);
       upsertProject(store, plan.project, plan.root, now, plan.allowedTools);
+      // The importing host's own root (its clone, with several hosts: docs/hosts.md).
+      if (host !== undefined) setHostRoot(store, plan.project, host, plan.root, now);
       for (const order of plan.orders) {
         upsertOrder(store, plan.project, order.id, order.title, now, order);
         const fresh: TaskSpec[] = [];

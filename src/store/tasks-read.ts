@@ -7,6 +7,7 @@
 import type { Store } from "./open.js";
 import type { TaskStatus } from "./schema.js";
 import { stmt } from "./statements.js";
+import { ATTEMPT_ROOT_SQL } from "./project-roots.js";
 
 export interface TaskRef {
   project: string;
@@ -205,11 +206,12 @@ export interface LaunchDefinition {
 export function launchDefinition(store: Store, project: string, task: string): LaunchDefinition {
   return stmt(
     store,
-    `SELECT t.command, t.prompt, t.model, t.timeout_s, COALESCE(t.cwd, p.root) AS root,
+    `SELECT t.command, t.prompt, t.model, t.timeout_s, ${ATTEMPT_ROOT_SQL} AS root,
             p.allowed_tools AS project_tools, o.allowed_tools AS order_tools, t.allowed_tools AS task_tools,
             t.max_turns, t.max_budget_usd, t.review_feedback
        FROM tasks t JOIN projects p ON p.id = t.project_id
        LEFT JOIN orders o ON o.project_id = t.project_id AND o.id = t.order_id
+       LEFT JOIN runs r ON r.project_id = t.project_id AND r.task_id = t.id AND r.attempt = t.attempt
       WHERE t.project_id = ? AND t.id = ?`,
   ).get(project, task) as LaunchDefinition;
 }

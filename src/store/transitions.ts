@@ -710,6 +710,8 @@ export type ReviewVerdict =
   | { kind: "rejected"; feedback: string }
   /** The review could not run (its command is missing, it kept vanishing): the task FAILS. */
   | { kind: "error"; error: string }
+  /** Approved, but git sync could not push its edits (src/git-sync/): a `scope` failure, retried while attempts remain. */
+  | { kind: "unpublished"; error: string }
   | { kind: "killed"; request: KillRequest };
 
 /**
@@ -747,6 +749,13 @@ export function finishReview(
           kind = "review_rejected";
           outcome = "review_rejected";
           ev = status === "FAILED" ? "task_failed" : "review_rejected";
+          break;
+        case "unpublished":
+          status = t.spent_attempts < t.max_attempts ? "QUEUED" : "FAILED";
+          error = verdict.error;
+          kind = "scope";
+          outcome = "failed";
+          ev = status === "FAILED" ? "task_failed" : "task_retry";
           break;
         case "error":
           status = "FAILED";

@@ -54,7 +54,7 @@ function migrator(url: string): { ready: Promise<void>; go: () => void; done: Pr
   return { ready, go: () => child.stdin.write("go\n"), done };
 }
 
-const TABLES = ["alarms", "deliveries", "events", "hosts", "locks", "machine_samples", "notify_cursors", "orders", "projects", "runs", "supervisors", "task_deps", "task_files", "tasks"];
+const TABLES = ["alarms", "deliveries", "events", "hosts", "locks", "machine_samples", "notify_cursors", "orders", "project_roots", "projects", "runs", "supervisors", "task_deps", "task_files", "tasks"];
 
 describe("PostgreSQL migrations", () => {
   let cluster: PgCluster;
@@ -70,6 +70,9 @@ describe("PostgreSQL migrations", () => {
     expect(await migratePg(url)).toEqual({ applied: MIGRATIONS });
     const tables = await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
     expect(tables.map((r) => r.t)).toEqual(TABLES);
+    // Every table but machine_samples and hosts (heartbeats wake nobody: docs/hosts.md) notifies channel 'aipm' on a change.
+    const notifying = await rows<{ t: string }>(url, "SELECT tgrelid::regclass::text AS t FROM pg_trigger WHERE tgname = 'aipm_notify' ORDER BY 1");
+    expect(notifying.map((r) => r.t)).toEqual(TABLES.filter((t) => t !== "machine_samples" && t !== "hosts"));
     expect(await migratePg(url)).toEqual({ applied: 0 });
     const applied = await rows<{ n: number }>(url, "SELECT COUNT(*)::int AS n FROM drizzle.__drizzle_migrations");
     expect(applied).toEqual([{ n: MIGRATIONS }]);

@@ -5,6 +5,7 @@ import { resolveDbPath } from "../../store/open.js";
 import type { ImportResult } from "../../plan/import-plan.js";
 import { emit, warn, type CliIO, type GlobalArgs } from "../io.js";
 import { withStore } from "../with-store.js";
+import { thisHost } from "../../config/host.js";
 
 export function renderImport(r: ImportResult): string {
   const kept = r.kept.length ? `, ${r.kept.length} kept (no longer QUEUED: ${r.kept.map((k) => `${k.task} ${k.status}`).join(", ")})` : "";
@@ -30,7 +31,7 @@ export function registerImport(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs>
       // Every check that needs no database first: a bad plan creates no database.
       const newDb = !existsSync(resolveDbPath({ db: args.db, env: io.env, cwd: io.cwd }));
       const prepared = preparePlan(doc.data, doc.baseDir, { newProject: newDb });
-      const result = await withStore(io, args, (store) => importPrepared(store, prepared), { create: true });
+      const result = await withStore(io, args, (store) => importPrepared(store, prepared, thisHost(io.env).name), { create: true });
       warn(io, result.warnings);
       const { warnings: _w, ...json } = result;
       emit(io, args, json, () => renderImport(result));

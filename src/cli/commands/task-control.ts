@@ -2,6 +2,8 @@
  * Commands that act on one task or order by hand: `kill`, `retry`, `pause`,
  * `resume`, and `recover` (which acts on every abandoned attempt).
  */
+import { syncWanted } from "../../git-sync/root-need.js";
+import { thisHost } from "../../config/host.js";
 import type { Argv } from "yargs";
 import { resolveRuntimeOptions } from "../../config/runtime-options.js";
 import { hostOfEnv, recover } from "../../runtime/in-flight.js";
@@ -81,7 +83,7 @@ export function registerTaskControl(y: Argv<GlobalArgs>, io: CliIO): Argv<Global
       async (args) => {
         const rt = resolveRuntimeOptions(io.env);
         const r = await withStore(io, args, (store) => {
-          const report = recover(store, { ...rt, ...hostOfEnv(io.env) });
+          const report = recover(store, { ...rt, ...hostOfEnv(io.env), gitSync: syncWanted(thisHost(io.env), store.path) });
           const unwatched = [...report.orphans, ...report.reviews_pending].map((o) => o.project);
           for (const p of new Set(unwatched)) ensureSupervisor(store, p, io.env);
           return report;
