@@ -167,7 +167,7 @@ describe("transient trouble, usage-limit holds and budgets in the store", () => 
     clock += 100_000;
     claim(s, claimOf("A"));
     expect(finish(s, { project: "p", task: "A", attempt: 6, end: transient, backoffS: 1, transient: transientPolicy })).toMatchObject({ status: "FAILED" });
-    expect(s.sqlite.prepare("SELECT failure_kind, error FROM tasks WHERE id = 'A'").get()).toMatchObject({ failure_kind: "api_error", error: expect.stringContaining("giving up") });
+    expect(s.conn.prepare("SELECT failure_kind, error FROM tasks WHERE id = 'A'").get()).toMatchObject({ failure_kind: "api_error", error: expect.stringContaining("giving up") });
   });
 
   it("a usage limit holds the project's other agent tasks until the reset; command tasks are not held", async () => {
@@ -180,7 +180,7 @@ describe("transient trouble, usage-limit holds and budgets in the store", () => 
     const d = detect({ tasks: loadProjectTasks(s, "p"), orderId: "O", paused: false, locks: loadLocks(s, "p"), freeSlots: 5, now: clock, agentGate: agentGate(s, "p", "O") });
     expect(d.launchable.map((t) => t.id)).toEqual(["C"]);
     expect(d.skipped).toEqual(expect.arrayContaining([{ task: "B", reason: "rate_limit", retry_at: new Date(until).toISOString() }]));
-    expect(s.sqlite.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'project_rate_limited'").get()).toEqual({ n: 1 });
+    expect(s.conn.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'project_rate_limited'").get()).toEqual({ n: 1 });
     clock = until;
     expect(claim(s, claimOf("B"))).toMatchObject({ ok: true });
   });
@@ -193,7 +193,7 @@ describe("transient trouble, usage-limit holds and budgets in the store", () => 
     const d = detect({ tasks: loadProjectTasks(s, "p"), orderId: "O", paused: false, locks: [], freeSlots: 5, now: clock, agentGate: agentGate(s, "p", "O") });
     expect(d.skipped).toEqual([{ task: "B", reason: "budget", budget_usd: 0.5, spent_usd: 0.6 }]);
     expect(d.launchable.map((t) => t.id)).toEqual(["C"]);
-    expect(s.sqlite.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'order_budget_reached'").get()).toEqual({ n: 1 });
+    expect(s.conn.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'order_budget_reached'").get()).toEqual({ n: 1 });
   });
 });
 
@@ -222,9 +222,9 @@ describe("plan keys for agents", () => {
         expect.stringMatching(/^orders\[0\]\.tasks\[0\]\.max_budget_usd: expected a positive number/),
       ]),
     );
-    expect(s.sqlite.prepare("SELECT COUNT(*) AS n FROM tasks").get()).toEqual({ n: 0 });
+    expect(s.conn.prepare("SELECT COUNT(*) AS n FROM tasks").get()).toEqual({ n: 0 });
     importPlan(s, { project: "p", allowed_tools: ["Bash(npm test *)", "WebFetch"], orders: [{ id: "O", budget_usd: 5, tasks: [{ id: "A", prompt: "a", max_turns: 9 }] }] }, dir);
-    expect(s.sqlite.prepare("SELECT p.allowed_tools, o.budget_usd, t.max_turns FROM tasks t JOIN projects p ON p.id = t.project_id JOIN orders o ON o.id = t.order_id").get()).toEqual({
+    expect(s.conn.prepare("SELECT p.allowed_tools, o.budget_usd, t.max_turns FROM tasks t JOIN projects p ON p.id = t.project_id JOIN orders o ON o.id = t.order_id").get()).toEqual({
       allowed_tools: '["Bash(npm test *)","WebFetch"]',
       budget_usd: 5,
       max_turns: 9,

@@ -57,7 +57,7 @@ async function statusOf(ctx: Ctx, task: string): Promise<any> {
 async function runRowsOf(ctx: Ctx, task: string): Promise<Array<Record<string, any>>> {
   const s = await store(ctx.db);
   try {
-    return s.sqlite
+    return s.conn
       .prepare("SELECT * FROM runs WHERE project_id = 'p' AND task_id = ? ORDER BY attempt")
       .all(task) as Array<Record<string, any>>;
   } finally {
@@ -69,7 +69,7 @@ async function eventsOf(ctx: Ctx, task: string): Promise<Array<{ kind: string; a
   const s = await store(ctx.db);
   try {
     return (
-      s.sqlite.prepare("SELECT kind, attempt, data FROM events WHERE project_id = 'p' AND task_id = ? ORDER BY id").all(task) as Array<{
+      s.conn.prepare("SELECT kind, attempt, data FROM events WHERE project_id = 'p' AND task_id = ? ORDER BY id").all(task) as Array<{
         kind: string;
         attempt: number;
         data: string;
@@ -96,7 +96,7 @@ describe("agent workers: outcomes", () => {
     const s = await readJson(ctx, ["status", "p"]);
     expect(s.orders).toEqual([{ project: "p", order: "O1", paused: false, tasks: 1, cost_usd: 0.0123, num_turns: 5 }]);
     const db = await store(ctx.db);
-    expect((db.sqlite.prepare("SELECT result FROM tasks WHERE id = 'A'").get() as { result: string }).result).toBe("schema in src/db.ts");
+    expect((db.conn.prepare("SELECT result FROM tasks WHERE id = 'A'").get() as { result: string }).result).toBe("schema in src/db.ts");
     db.close();
     // `logs` shows the stream as one line per event; --raw as it is.
     const logs = await aipm(ctx, ["logs", "A"]);
@@ -420,7 +420,7 @@ describe("agent workers: review", () => {
     const reviewing = await waitFor(async () => {
       const s = await store(ctx.db);
       try {
-        return s.sqlite.prepare("SELECT review_pid FROM runs WHERE task_id = 'C' AND review_pid IS NOT NULL").pluck().get() as number | undefined;
+        return s.conn.prepare("SELECT review_pid FROM runs WHERE task_id = 'C' AND review_pid IS NOT NULL").pluck().get() as number | undefined;
       } finally {
         s.close();
       }

@@ -62,8 +62,8 @@ describe("parallel-launch --dry-run", () => {
   it("counts running tasks against the slots and reports held locks as conflicts", async () => {
     const { dir, db } = await imported();
     const s = await store(db);
-    s.sqlite.prepare("UPDATE tasks SET status = 'IN_PROGRESS', pid = 999999 WHERE id = 'D'").run();
-    s.sqlite.prepare("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES ('demo', 'D', 'src', 0)").run();
+    s.conn.prepare("UPDATE tasks SET status = 'IN_PROGRESS', pid = 999999 WHERE id = 'D'").run();
+    s.conn.prepare("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES ('demo', 'D', 'src', 0)").run();
     const r = await cli(["--db", db, "--json", "parallel-launch", "demo", "O1", "--dry-run", "--max-workers", "2"], { cwd: dir });
     const out = JSON.parse(r.stdout);
     expect(out.running).toBe(1);
@@ -151,9 +151,9 @@ describe("status and locks", () => {
   it("status --json lists tasks with the contract's keys, blocked tasks, locks and resources", async () => {
     const { dir, db } = await imported();
     const s = await store(db);
-    s.sqlite.prepare("UPDATE tasks SET status = 'FAILED', error = 'exit 1' WHERE id = 'A'").run();
-    s.sqlite.prepare("UPDATE tasks SET status = 'IN_PROGRESS', pid = 4242, attempt = 1, started_at = 1000 WHERE id = 'E'").run();
-    s.sqlite.prepare("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES ('demo', 'E', 'docs/e.md', 1000)").run();
+    s.conn.prepare("UPDATE tasks SET status = 'FAILED', error = 'exit 1' WHERE id = 'A'").run();
+    s.conn.prepare("UPDATE tasks SET status = 'IN_PROGRESS', pid = 4242, attempt = 1, started_at = 1000 WHERE id = 'E'").run();
+    s.conn.prepare("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES ('demo', 'E', 'docs/e.md', 1000)").run();
     const r = await cli(["--db", db, "--json", "status", "demo", "O1"], { cwd: dir });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -180,7 +180,7 @@ describe("status and locks", () => {
   it("locks --json lists held locks with project and time; status of an unknown project is exit 2", async () => {
     const { dir, db } = await imported();
     const s = await store(db);
-    s.sqlite.prepare("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES ('demo', 'D', 'src', 5)").run();
+    s.conn.prepare("INSERT INTO locks (project_id, task_id, path, acquired_at) VALUES ('demo', 'D', 'src', 5)").run();
     const r = await cli(["--db", db, "--json", "locks"], { cwd: dir });
     expect(JSON.parse(r.stdout)).toEqual({ locks: [{ file: "src", task: "D", project: "demo", acquired_at: new Date(5).toISOString(), host: null }] });
     expect((await cli(["--db", db, "locks", "ghost"], { cwd: dir })).code).toBe(2);

@@ -34,7 +34,9 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== "true")("dashboard: 
   it("lists the hosts with labels, heartbeat, running and CPU/memory, marks a silent one, and follows a change live", async () => {
     const { chromium } = await import("playwright-core");
     const ctx = setup();
-    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "A", command: ["sleep", "30"] }] }] });
+    const plan = { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "A", command: ["sleep", "30"] }] }] };
+    await importPlan(ctx, plan);
+    await importPlan(ctx, plan, { ...ctx.env, AIPM_HOST: "h2" }); // h2's root (on PostgreSQL a host launches only in its own)
     expect((await aipm(ctx, ["parallel-launch", "p", "O1"], { env: { AIPM_HOST: "h2", AIPM_HOST_LABELS: "gpu" } })).code).toBe(0);
     const { d, s } = await dashboard(ctx);
     // h1: seen ten minutes ago (past any lease), with its last sample.

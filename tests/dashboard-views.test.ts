@@ -12,6 +12,7 @@ import { store } from "./helpers.js";
 import { aipm, importPlan, readJson, setup, waitFor, type Ctx } from "./runtime-helpers.js";
 import { startDashboard, type Dashboard } from "../src/dashboard/server.js";
 import type { Store } from "../src/store/open.js";
+import { dataVersion } from "../src/store/data-version.js";
 
 const open: Array<{ d: Dashboard; s: Store }> = [];
 afterEach(async () => {
@@ -154,7 +155,7 @@ describe("dashboard: why, graph, timeline", () => {
     await importPlan(ctx, plan30());
     // A supervisor's connection: it reloads its view when the database's data_version moves.
     const watcher = await store(ctx.db);
-    const version0 = watcher.sqlite.pragma("data_version", { simple: true });
+    const version0 = dataVersion(watcher);
     const d = await dashboard(ctx, 100);
     const first = await waitFor(async () => {
       const m = await getJson(`${d.url}api/machine`);
@@ -163,7 +164,7 @@ describe("dashboard: why, graph, timeline", () => {
     expect(first.points[0].disk_db).toBeGreaterThan(0);
     // The samples are kept in their own file: writing them never woke a supervisor.
     expect(existsSync(join(dirname(ctx.db), "machine-samples.db"))).toBe(true);
-    expect(watcher.sqlite.pragma("data_version", { simple: true })).toBe(version0);
+    expect(dataVersion(watcher)).toBe(version0);
     watcher.close();
     const { d: d1, s } = open.pop()!;
     await d1.close();

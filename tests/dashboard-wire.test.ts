@@ -50,7 +50,7 @@ function rawGet(url: string, accept: string): Promise<{ res: IncomingMessage; bo
 async function sql(ctx: Ctx, text: string): Promise<void> {
   const s = await store(ctx.db);
   try {
-    s.sqlite.prepare(text).run();
+    s.conn.prepare(text).run();
   } finally {
     s.close();
   }

@@ -74,7 +74,7 @@ function getWithHost(url: string, host: string): Promise<number> {
 async function taskStatus(ctx: Ctx, task: string): Promise<string> {
   const s = await store(ctx.db);
   try {
-    return s.sqlite.prepare("SELECT status FROM tasks WHERE id = ?").pluck().get(task) as string;
+    return s.conn.prepare("SELECT status FROM tasks WHERE id = ?").pluck().get(task) as string;
   } finally {
     s.close();
   }
@@ -345,7 +345,7 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("dashboard: on a pho
       await waitFor(async () => {
         const st = await store(ctx.db);
         try {
-          return st.sqlite.prepare("SELECT paused FROM orders WHERE id = 'O1'").pluck().get() === 0;
+          return st.conn.prepare("SELECT paused FROM orders WHERE id = 'O1'").pluck().get() === 0;
         } finally {
           st.close();
         }

@@ -41,7 +41,7 @@ describe("deep chains", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).added).toHaveLength(N);
     const s = await store(db);
-    expect(s.sqlite.prepare("SELECT COUNT(*) FROM task_deps").pluck().get()).toBe(N - 1);
+    expect(s.conn.prepare("SELECT COUNT(*) FROM task_deps").pluck().get()).toBe(N - 1);
     const d = await cli(["--db", db, "--json", "parallel-launch", "deep", "O", "--dry-run", "--summary"], { cwd: dir });
     expect(d.code).toBe(0);
     expect(JSON.parse(d.stdout).summary.launchable).toBe(1);

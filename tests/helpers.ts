@@ -68,5 +68,5 @@ export async function store(dbPath: string): Promise<Store> {
 /** Every row of every table, to prove that a failed command wrote nothing. */
 export function snapshot(s: Store): string {
   const tables = ["projects", "orders", "tasks", "task_deps", "task_files", "locks", "runs", "events"];
-  return JSON.stringify(tables.map((t) => s.sqlite.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
+  return JSON.stringify(tables.map((t) => s.conn.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()));
 }

@@ -54,10 +54,19 @@ function hostEnv(ctx: Ctx, name: string, extra: Record<string, string> = {}): Re
   return { ...ctx.env, AIPM_HOST: name, AIPM_TEST_TAG: `${ctx.tag}/${name}`, ...extra };
 }
 
+/**
+ * The plan imported, then imported again as each host: on PostgreSQL (git sync `auto` is on there)
+ * a host launches a project's tasks only in a root of its own, which its import records.
+ */
+async function importOnHosts(ctx: Ctx, plan: unknown): Promise<void> {
+  await importPlan(ctx, plan);
+  for (const h of ["h1", "h2"]) await importPlan(ctx, plan, hostEnv(ctx, h));
+}
+
 describe("several hosts on one database", () => {
   it("two hosts run one DAG: locks and dependencies hold across them, one worker at a time on each (max 1), two at once in all", async () => {
     const ctx = setup();
-    await importPlan(ctx, dagPlan(ctx, "sleep 0.4"));
+    await importOnHosts(ctx, dagPlan(ctx, "sleep 0.4"));
     const h1 = hostEnv(ctx, "h1");
     const h2 = hostEnv(ctx, "h2");
     try {
@@ -98,7 +107,7 @@ describe("several hosts on one database", () => {
       { id: "G", command: recorded(ctx, "G", "sleep 0.2"), runs_on: ["gpu"] },
       ...["N1", "N2", "N3"].map((id) => ({ id, command: recorded(ctx, id, "sleep 0.2") })),
     ];
-    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks }] });
+    await importOnHosts(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks }] });
     const plain = hostEnv(ctx, "h1");
     const gpu = hostEnv(ctx, "h2", { AIPM_HOST_LABELS: "gpu" });
     try {
@@ -147,7 +156,7 @@ describe("several hosts on one database", () => {
         },
       ],
     };
-    await importPlan(ctx, plan);
+    await importOnHosts(ctx, plan);
     const h1 = hostEnv(ctx, "h1");
     const h2 = hostEnv(ctx, "h2");
     const s = await store(ctx);
@@ -188,7 +197,7 @@ describe("several hosts on one database", () => {
         ["Z", "h2", "succeeded"],
       ]);
       // Recovered after the lease, not before (the last heartbeat was at most a third of it before the kill), by one event each.
-      const recoveries = s.sqlite
+      const recoveries = s.conn
         .prepare("SELECT task_id, ts, data FROM events WHERE project_id = 'p' AND kind = 'task_retry' ORDER BY ts")
         .all() as Array<{ task_id: string; ts: number; data: string }>;
       expect(recoveries.map((e) => e.task_id).sort()).toEqual(["S1", "T"]);
@@ -240,7 +249,7 @@ describe("several hosts on one database", () => {
     const ctx = setup({ AIPM_HOST_LEASE_S: "2" });
     // Attempt 1 would run 20 s; the recovered attempt (2) is quick.
     const body = 'if [ "$AIPM_ATTEMPT" = 1 ]; then sleep 20; else sleep 0.2; fi';
-    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks: [{ id: "A", command: recorded(ctx, "A", body), target_files: ["a.txt"] }] }] });
+    await importOnHosts(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks: [{ id: "A", command: recorded(ctx, "A", body), target_files: ["a.txt"] }] }] });
     const h1 = hostEnv(ctx, "h1");
     const h2 = hostEnv(ctx, "h2");
     const s = await store(ctx);
@@ -289,7 +298,7 @@ describe("several hosts on one database", () => {
 
   it("an attempt is recovered once, by one host, and only while it is still the silent host's", async () => {
     const ctx = setup({ AIPM_HOST_LEASE_S: "1" });
-    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks: [{ id: "A", command: ["sleep", "30"], target_files: ["a.txt"] }] }] });
+    await importOnHosts(ctx, { project: "p", root: "./ws", orders: [{ id: "O", tasks: [{ id: "A", command: ["sleep", "30"], target_files: ["a.txt"] }] }] });
     const h1 = hostEnv(ctx, "h1");
     try {
       expect((await aipm(ctx, ["parallel-launch", "p", "O"], { env: h1 })).code).toBe(0);

@@ -41,19 +41,19 @@ describe("aipm import", () => {
     expect(existsSync(join(dir, "workspace"))).toBe(true);
 
     const s = await store(db);
-    const tasks = s.sqlite.prepare("SELECT id, status, priority, review, max_attempts, command, prompt, model FROM tasks ORDER BY seq").all();
+    const tasks = s.conn.prepare("SELECT id, status, priority, review, max_attempts, command, prompt, model FROM tasks ORDER BY seq").all();
     expect(tasks).toEqual([
       { id: "TASK_001", status: "QUEUED", priority: "P1", review: 0, max_attempts: 3, command: '["npm","test"]', prompt: null, model: null },
       { id: "TASK_002", status: "QUEUED", priority: "P2", review: 1, max_attempts: 3, command: null, prompt: "Implement login", model: "sonnet" },
       { id: "TASK_003", status: "QUEUED", priority: "P2", review: 0, max_attempts: 3, command: '"echo docs"', prompt: null, model: null },
     ]);
-    expect(s.sqlite.prepare("SELECT task_id, dep_id FROM task_deps").all()).toEqual([{ task_id: "TASK_002", dep_id: "TASK_001" }]);
-    expect(s.sqlite.prepare("SELECT task_id, path FROM task_files ORDER BY task_id").all()).toEqual([
+    expect(s.conn.prepare("SELECT task_id, dep_id FROM task_deps").all()).toEqual([{ task_id: "TASK_002", dep_id: "TASK_001" }]);
+    expect(s.conn.prepare("SELECT task_id, path FROM task_files ORDER BY task_id").all()).toEqual([
       { task_id: "TASK_001", path: "src/db/schema.ts" },
       { task_id: "TASK_002", path: "src/api/**" },
       { task_id: "TASK_003", path: "docs" },
     ]);
-    expect(s.sqlite.prepare("SELECT root FROM projects").get()).toEqual({ root: join(dir, "workspace") });
+    expect(s.conn.prepare("SELECT root FROM projects").get()).toEqual({ root: join(dir, "workspace") });
   });
 
   it("reads YAML, and YAML from stdin with -", async () => {
@@ -73,7 +73,7 @@ describe("aipm import", () => {
     const file = writePlan(dir, "plan.yaml", yaml);
     expect((await cli(["--db", db, "import", file], { cwd: dir })).code).toBe(0);
     const s = await store(db);
-    expect(s.sqlite.prepare("SELECT id, status FROM tasks ORDER BY seq").all()).toEqual([
+    expect(s.conn.prepare("SELECT id, status FROM tasks ORDER BY seq").all()).toEqual([
       { id: "TASK_001", status: "QUEUED" },
       { id: "TASK_002", status: "DONE" },
     ]);
@@ -178,9 +178,9 @@ describe("aipm import", () => {
     await cli(["--db", db, "import", file], { cwd: dir });
     const s = await store(db);
     const rows = () =>
-      JSON.stringify(s.sqlite.prepare("SELECT seq, id, order_id, title, priority, status, command, prompt, attempt FROM tasks ORDER BY seq").all()) +
-      JSON.stringify(s.sqlite.prepare("SELECT * FROM task_deps ORDER BY task_id, dep_id").all()) +
-      JSON.stringify(s.sqlite.prepare("SELECT * FROM task_files ORDER BY task_id, position").all());
+      JSON.stringify(s.conn.prepare("SELECT seq, id, order_id, title, priority, status, command, prompt, attempt FROM tasks ORDER BY seq").all()) +
+      JSON.stringify(s.conn.prepare("SELECT * FROM task_deps ORDER BY task_id, dep_id").all()) +
+      JSON.stringify(s.conn.prepare("SELECT * FROM task_files ORDER BY task_id, position").all());
     const before = rows();
     const r = await cli(["--db", db, "--json", "import", file], { cwd: dir });
     expect(r.code).toBe(0);
@@ -192,8 +192,8 @@ describe("aipm import", () => {
     const { dir, db } = await setup();
     await cli(["--db", db, "import", writePlan(dir, "plan.json", basePlan())], { cwd: dir });
     const s = await store(db);
-    s.sqlite.prepare("UPDATE tasks SET status = 'DONE' WHERE id = 'TASK_001'").run();
-    s.sqlite.prepare("UPDATE tasks SET status = 'IN_PROGRESS' WHERE id = 'TASK_003'").run();
+    s.conn.prepare("UPDATE tasks SET status = 'DONE' WHERE id = 'TASK_001'").run();
+    s.conn.prepare("UPDATE tasks SET status = 'IN_PROGRESS' WHERE id = 'TASK_003'").run();
 
     const next = basePlan();
     for (const task of next.orders[0]!.tasks) (task as Record<string, unknown>).title = "changed";
@@ -208,7 +208,7 @@ describe("aipm import", () => {
         { task: "TASK_003", status: "IN_PROGRESS" },
       ],
     });
-    expect(s.sqlite.prepare("SELECT id, title, status FROM tasks ORDER BY seq").all()).toEqual([
+    expect(s.conn.prepare("SELECT id, title, status FROM tasks ORDER BY seq").all()).toEqual([
       { id: "TASK_001", title: "Schema", status: "DONE" },
       { id: "TASK_002", title: "changed", status: "QUEUED" },
       { id: "TASK_003", title: "Docs", status: "IN_PROGRESS" },
@@ -222,8 +222,8 @@ describe("aipm import", () => {
     const full = { project: "demo", root: "./w", allowed_tools: ["Bash(npm test *)"], orders: [{ id: "O", title: "First", allowed_tools: ["Bash(ls *)"], budget_usd: 2, preempt: true, tasks: [task] }] };
     expect((await cli(["--db", db, "import", writePlan(dir, "full.json", full)], { cwd: dir })).code).toBe(0);
     const s = await store(db);
-    const order = () => s.sqlite.prepare("SELECT title, allowed_tools, budget_usd, preempt FROM orders WHERE id = 'O'").get();
-    const projectRules = () => s.sqlite.prepare("SELECT allowed_tools FROM projects WHERE id = 'demo'").pluck().get();
+    const order = () => s.conn.prepare("SELECT title, allowed_tools, budget_usd, preempt FROM orders WHERE id = 'O'").get();
+    const projectRules = () => s.conn.prepare("SELECT allowed_tools FROM projects WHERE id = 'demo'").pluck().get();
     const first = { title: "First", allowed_tools: '["Bash(ls *)"]', budget_usd: 2, preempt: 1 };
     expect(order()).toEqual(first);
     expect(projectRules()).toBe('["Bash(npm test *)"]');
@@ -239,7 +239,7 @@ describe("aipm import", () => {
     expect(projectRules()).toBeNull();
     const fresh = { project: "demo", orders: [{ id: "O2", tasks: [{ id: "B", command: "true" }] }] };
     expect((await cli(["--db", db, "import", writePlan(dir, "fresh.json", fresh)], { cwd: dir })).code).toBe(0);
-    expect(s.sqlite.prepare("SELECT title, allowed_tools, budget_usd, preempt FROM orders WHERE id = 'O2'").get()).toEqual({ title: "", allowed_tools: null, budget_usd: null, preempt: 0 });
+    expect(s.conn.prepare("SELECT title, allowed_tools, budget_usd, preempt FROM orders WHERE id = 'O2'").get()).toEqual({ title: "", allowed_tools: null, budget_usd: null, preempt: 0 });
   });
 
   it("refuses to move a task to another order", async () => {
@@ -276,17 +276,17 @@ describe("aipm task add", () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).added).toEqual(["T9"]);
     const s = await store(db);
-    expect(s.sqlite.prepare("SELECT order_id, title, priority, command FROM tasks WHERE id = 'T9'").get()).toEqual({
+    expect(s.conn.prepare("SELECT order_id, title, priority, command FROM tasks WHERE id = 'T9'").get()).toEqual({
       order_id: "ORDER_009",
       title: "Nine",
       priority: "P0",
       command: '["npm","run","build"]',
     });
-    expect(s.sqlite.prepare("SELECT path FROM task_files WHERE task_id = 'T9' ORDER BY position").all()).toEqual([
+    expect(s.conn.prepare("SELECT path FROM task_files WHERE task_id = 'T9' ORDER BY position").all()).toEqual([
       { path: "a.ts" },
       { path: "b/c.ts" },
     ]);
-    expect(s.sqlite.prepare("SELECT id FROM orders ORDER BY created_at, id").all()).toEqual([{ id: "ORDER_001" }, { id: "ORDER_009" }]);
+    expect(s.conn.prepare("SELECT id FROM orders ORDER BY created_at, id").all()).toEqual([{ id: "ORDER_001" }, { id: "ORDER_009" }]);
   });
 
   it("takes a shell string, an argv after --, or a prompt", async () => {
@@ -296,7 +296,7 @@ describe("aipm task add", () => {
     await cli(["--db", db, "task", "add", "demo", "O", "S2", "--", "pytest", "-x", "--tb=short"], { cwd: dir });
     await cli(["--db", db, "task", "add", "demo", "O", "S3", "--prompt", "Fix the bug"], { cwd: dir });
     const s = await store(db);
-    expect(s.sqlite.prepare("SELECT id, command, prompt, review FROM tasks WHERE order_id = 'O' ORDER BY seq").all()).toEqual([
+    expect(s.conn.prepare("SELECT id, command, prompt, review FROM tasks WHERE order_id = 'O' ORDER BY seq").all()).toEqual([
       { id: "S1", command: '"make -j2 all"', prompt: null, review: 0 },
       { id: "S2", command: '["pytest","-x","--tb=short"]', prompt: null, review: 0 },
       { id: "S3", command: null, prompt: "Fix the bug", review: 1 },

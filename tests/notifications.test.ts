@@ -89,7 +89,7 @@ const hooks = (ep: Endpoint) => ep.received.filter((r) => r.path === "/hook");
 async function dbRows(ctx: Ctx, sql: string): Promise<Array<Record<string, any>>> {
   const s = await store(ctx.db);
   try {
-    return s.sqlite.prepare(sql).all() as Array<Record<string, any>>;
+    return s.conn.prepare(sql).all() as Array<Record<string, any>>;
   } finally {
     s.close();
   }
@@ -210,7 +210,7 @@ describe("notifications", () => {
     await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
     const s = await store(ctx.db);
     try {
-      s.sqlite
+      s.conn
         .prepare("INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, 'p', 'O1', 'T', 1, 'task_failed', '{}')")
         .run(Date.now());
       const settings = { notifiers: [{ name: "webhook" as const, url: `${ep.url}/hook` }], backoffS: 0, tries: 4 };
@@ -219,12 +219,12 @@ describe("notifications", () => {
         d.pump();
         await d.drain(150);
         // The process that sent it exits: its delivery is left to the next one.
-        s.sqlite.prepare("UPDATE deliveries SET owner_pid = 999999, owner_start = 'gone' WHERE state = 'sending'").run();
+        s.conn.prepare("UPDATE deliveries SET owner_pid = 999999, owner_start = 'gone' WHERE state = 'sending'").run();
       }
       expect(hooks(ep)).toHaveLength(4);
-      const [d] = s.sqlite.prepare("SELECT state, attempts, last_error FROM deliveries").all() as Array<Record<string, unknown>>;
+      const [d] = s.conn.prepare("SELECT state, attempts, last_error FROM deliveries").all() as Array<Record<string, unknown>>;
       expect(d).toMatchObject({ state: "failed", attempts: 4 });
-      expect(s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE kind = 'notify_failed'").pluck().get()).toBe(1);
+      expect(s.conn.prepare("SELECT COUNT(*) FROM events WHERE kind = 'notify_failed'").pluck().get()).toBe(1);
     } finally {
       s.close();
     }
@@ -285,7 +285,7 @@ describe("resource alarm", () => {
       expect(b.feed(sample(180_000, 50), limits)).toBeNull();
       expect(b.feed(sample(181_000, 50), limits)).toBe("recovered");
       expect(a.feed(sample(182_000, 50), limits)).toBeNull();
-      const kinds = s.sqlite.prepare("SELECT kind, data FROM events WHERE kind LIKE 'resource_%' ORDER BY id").all() as Array<{ kind: string; data: string }>;
+      const kinds = s.conn.prepare("SELECT kind, data FROM events WHERE kind LIKE 'resource_%' ORDER BY id").all() as Array<{ kind: string; data: string }>;
       expect(kinds.map((k) => k.kind)).toEqual(["resource_alarm", "resource_recovered"]);
       expect(JSON.parse(kinds[0]!.data)).toMatchObject({ cpu_percent: 95, max_cpu: 80, over_s: 61 });
     } finally {
@@ -305,7 +305,7 @@ describe("resource alarm", () => {
         a.feed(sample(t), { maxCpu: 85, maxMemory: 90 }); // over for a
         b.feed(sample(t + 500), { maxCpu: 86, maxMemory: 90 }); // under for b
       }
-      const n = s.sqlite.prepare("SELECT COUNT(*) FROM events WHERE kind LIKE 'resource_%'").pluck().get() as number;
+      const n = s.conn.prepare("SELECT COUNT(*) FROM events WHERE kind LIKE 'resource_%'").pluck().get() as number;
       expect(n).toBeLessThanOrEqual(10); // 600 s / 60 s, both ways
       expect(n).toBeGreaterThan(0);
     } finally {

@@ -267,8 +267,9 @@ export async function taskStatus(ctx: Ctx, project: string, task: string): Promi
 }
 
 /** Imports a plan (JSON) through the CLI. */
-export async function importPlan(ctx: Ctx, plan: unknown): Promise<void> {
-  const r = await cli(["--db", ctx.db, "import", writePlan(ctx.dir, "plan.json", plan)], { cwd: ctx.dir, env: ctx.env });
+/** Imports `plan` (with `env`: as another host, which records its root there too). */
+export async function importPlan(ctx: Ctx, plan: unknown, env: Record<string, string> = ctx.env): Promise<void> {
+  const r = await cli(["--db", ctx.db, "import", writePlan(ctx.dir, "plan.json", plan)], { cwd: ctx.dir, env });
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
 }

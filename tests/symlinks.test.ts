@@ -89,7 +89,7 @@ describe("symlinks in target_files", () => {
     expect(snapshot(s)).toBe(before);
     const fine = await cli(["--db", db, "--json", "task", "add", "p", "O", "C", "--command", "true", "--files", "link/a.ts"], { cwd: dir });
     expect(fine.code).toBe(0);
-    expect(s.sqlite.prepare("SELECT path FROM task_files WHERE task_id = 'C'").pluck().get()).toBe("real/a.ts");
+    expect(s.conn.prepare("SELECT path FROM task_files WHERE task_id = 'C'").pluck().get()).toBe("real/a.ts");
   });
 
   it("a root reached through a symlink resolves the same way", async () => {

@@ -47,7 +47,7 @@ const claimOf = (task: string, extra: Partial<ClaimInput> = {}): ClaimInput => (
 });
 
 const row = (s: Awaited<ReturnType<typeof project>>, id: string) =>
-  s.sqlite.prepare("SELECT status, attempt, spent_attempts, retry_at, error, failure_kind FROM tasks WHERE id = ?").get(id) as {
+  s.conn.prepare("SELECT status, attempt, spent_attempts, retry_at, error, failure_kind FROM tasks WHERE id = ?").get(id) as {
     status: string;
     attempt: number;
     spent_attempts: number;
@@ -56,7 +56,7 @@ const row = (s: Awaited<ReturnType<typeof project>>, id: string) =>
     failure_kind: string | null;
   };
 const locks = (s: Awaited<ReturnType<typeof project>>) =>
-  s.sqlite.prepare("SELECT task_id, path FROM locks ORDER BY task_id, path").all();
+  s.conn.prepare("SELECT task_id, path FROM locks ORDER BY task_id, path").all();
 
 describe("transitions", () => {
   it("claim re-checks dependencies, locks, capacity and status, and takes the locks", async () => {
@@ -100,7 +100,7 @@ describe("transitions", () => {
     const r = finish(s, { project: "p", task: "A", attempt: MAX_FREE_RETRIES + 1, end: limited(clock + 60_000), backoffS: 1 });
     expect(r).toMatchObject({ ok: true, status: "QUEUED", retryAt: clock + 1000 });
     expect(row(s, "A")).toMatchObject({ spent_attempts: 1 });
-    const kinds = s.sqlite.prepare("SELECT kind, COUNT(*) AS n FROM events WHERE task_id = 'A' GROUP BY kind ORDER BY kind").all();
+    const kinds = s.conn.prepare("SELECT kind, COUNT(*) AS n FROM events WHERE task_id = 'A' GROUP BY kind ORDER BY kind").all();
     expect(kinds).toEqual([
       { kind: "task_rate_limited", n: MAX_FREE_RETRIES },
       { kind: "task_retry", n: 1 },
@@ -120,9 +120,9 @@ describe("transitions", () => {
     const end = { project: "p", task: "R", attempt: 1, pid: 999_999, logPath: log, exitCode: 75, lost: false, backoffS: 0.1 };
     expect(concludeReview(s, end)).toMatchObject({ ok: false, status: "REVIEW", rerun: true });
     expect(concludeReview(s, end)).toEqual({ ok: false, status: "REVIEW" });
-    const t = s.sqlite.prepare("SELECT t.status, r.review_runs, r.review_pid FROM tasks t JOIN runs r ON r.task_id = t.id").get();
+    const t = s.conn.prepare("SELECT t.status, r.review_runs, r.review_pid FROM tasks t JOIN runs r ON r.task_id = t.id").get();
     expect(t).toEqual({ status: "REVIEW", review_runs: 1, review_pid: null });
-    expect(s.sqlite.prepare("SELECT path FROM locks").pluck().all()).toEqual(["r.txt"]);
+    expect(s.conn.prepare("SELECT path FROM locks").pluck().all()).toEqual(["r.txt"]);
     s.close();
   });
 
@@ -150,7 +150,7 @@ describe("transitions", () => {
 
   it("the backoff doubles with each spent attempt", async () => {
     const s = await project();
-    s.sqlite.prepare("UPDATE tasks SET max_attempts = 5 WHERE id = 'A'").run();
+    s.conn.prepare("UPDATE tasks SET max_attempts = 5 WHERE id = 'A'").run();
     const fail = { kind: "failed", exitCode: 1, signal: null, error: "x", failureKind: "exit_code" } as const;
     const delays: number[] = [];
     for (let n = 1; n <= 3; n++) {
@@ -168,7 +168,7 @@ describe("transitions", () => {
     expect(rollbackSpawn(s, { project: "p", order: "O", task: "A", attempt: 1, error: "spawn ENOENT: nope" })).toBe(true);
     expect(row(s, "A")).toMatchObject({ status: "QUEUED", attempt: 1, spent_attempts: 0, error: "spawn ENOENT: nope" });
     expect(locks(s)).toEqual([]);
-    expect(s.sqlite.prepare("SELECT outcome FROM runs WHERE task_id = 'A'").pluck().all()).toEqual(["spawn_failed"]);
+    expect(s.conn.prepare("SELECT outcome FROM runs WHERE task_id = 'A'").pluck().all()).toEqual(["spawn_failed"]);
     expect(claim(s, claimOf("A"))).toMatchObject({ ok: true, attempt: 2 });
   });
 
@@ -204,7 +204,7 @@ describe("transitions", () => {
       }
     }
     expect(delays).toEqual([1000, 2000, 4000, 8000]);
-    const kinds = s.sqlite.prepare("SELECT kind FROM events WHERE task_id = 'A' AND kind IN ('task_failed', 'task_retry') ORDER BY id").pluck().all();
+    const kinds = s.conn.prepare("SELECT kind FROM events WHERE task_id = 'A' AND kind IN ('task_failed', 'task_retry') ORDER BY id").pluck().all();
     expect(kinds).toEqual(["task_failed", "task_retry", "task_retry", "task_retry", "task_retry", "task_failed"]);
     s.close();
   });
@@ -306,7 +306,7 @@ describe("supervisor lease", () => {
   it("is held by one live process per host and taken over at once from a dead one", async () => {
     const s = await project();
     const dead = spawnSync("true").pid!; // a pid that has exited
-    s.sqlite
+    s.conn
       .prepare("INSERT INTO supervisors (project_id, host, pid, proc_start, started_at, heartbeat_at) VALUES ('p', 'h1', ?, 'x', 0, 0)")
       .run(dead);
     expect(leaseHolder(s, "p", "h1")).toBeNull();
@@ -315,13 +315,13 @@ describe("supervisor lease", () => {
     // Another live process cannot take it (pid 1 is alive; its start time is checked too).
     const init = readFileSync("/proc/1/stat", "utf8");
     const initStart = init.slice(init.lastIndexOf(")") + 2).split(" ")[19];
-    s.sqlite.prepare("UPDATE supervisors SET pid = 1, proc_start = ? WHERE project_id = 'p'").run(initStart);
+    s.conn.prepare("UPDATE supervisors SET pid = 1, proc_start = ? WHERE project_id = 'p'").run(initStart);
     expect(acquireLease(s, "p", "h1")).toBe(false);
     // Same pid, other start time: a reused pid does not hold the lease.
-    s.sqlite.prepare("UPDATE supervisors SET proc_start = 'not-the-same' WHERE project_id = 'p'").run();
+    s.conn.prepare("UPDATE supervisors SET proc_start = 'not-the-same' WHERE project_id = 'p'").run();
     expect(acquireLease(s, "p", "h1")).toBe(true);
     // Another host's lease is its own: held by pid 1 there, this host takes its own all the same.
-    s.sqlite.prepare("UPDATE supervisors SET pid = 1, proc_start = ? WHERE project_id = 'p'").run(initStart);
+    s.conn.prepare("UPDATE supervisors SET pid = 1, proc_start = ? WHERE project_id = 'p'").run(initStart);
     expect(acquireLease(s, "p", "h2")).toBe(true);
     expect(leaseHolder(s, "p", "h2")).toBe(process.pid);
     expect(leaseHolder(s, "p", "h1")).toBe(1);
