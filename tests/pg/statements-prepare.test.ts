@@ -9,8 +9,9 @@
  * The statements are the SQL literals of src/store/ and bench/ (./store-sql.ts,
  * the census's extraction). A template built at run time (`${…}`) is prepared in
  * representative instances: a dialect helper call (src/store/dialect.ts) is
- * evaluated for each engine, and every other expression must have its values
- * in DYNAMIC below — a new template without them fails this test.
+ * evaluated for each engine, a named fragment is taken from FRAGMENTS, and
+ * every other expression must have its values in DYNAMIC below — a new
+ * template without them fails this test.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as dialect from "../../src/store/dialect.js";
 import { MACHINE_SAMPLE_COLUMNS } from "../../src/store/machine-samples.js";
+import { ATTEMPT_ROOT_SQL } from "../../src/store/project-roots.js";
 import { openStore, type Store } from "../../src/store/open.js";
 import { migratePg } from "../../src/store/pg/migrate.js";
 import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
@@ -56,11 +58,6 @@ const DYNAMIC: Array<{ file: string; has: string; bindings: Bindings }> = [
       { list: "'task_done', 'task_failed', 'order_finished'", "Math.trunc(limit)": "500" },
     ],
   },
-  ...["WHERE t >= ?", "INSERT", "ORDER BY t DESC"].map((has) => ({
-    file: "src/store/machine-samples.ts",
-    has,
-    bindings: () => [{ COLUMNS: MACHINE_SAMPLE_COLUMNS }],
-  })),
   {
     file: "src/store/status-reads.ts",
     has: "ORDER BY t.project_id, t.seq",
@@ -68,6 +65,12 @@ const DYNAMIC: Array<{ file: string; has: string; bindings: Bindings }> = [
       ["WHERE t.project_id = @project AND t.order_id = @order", "WHERE t.project_id = @project", "WHERE t.order_id = @order", ""].map((where) => ({ where })),
   },
 ];
+
+/** SQL fragments that statements interpolate by name (`${ATTEMPT_ROOT_SQL}`), in any file: the exported constant itself. */
+const FRAGMENTS: Record<string, string> = {
+  ATTEMPT_ROOT_SQL,
+  COLUMNS: MACHINE_SAMPLE_COLUMNS,
+};
 
 /** Statements that are SQLite's own by design (the SQLite backend's catalog, in the lead's open.ts). */
 const SQLITE_ONLY: Array<{ file: string; has: string }> = [
@@ -120,7 +123,7 @@ function instances(kind: Kind): { list: Instance[]; uncovered: string[] } {
       let rest = s.raw;
       for (const e of s.exprs) {
         const at = rest.indexOf(`\${${e}}`);
-        const value = dialectCall(e, kind) ?? values[e];
+        const value = dialectCall(e, kind) ?? values[e] ?? FRAGMENTS[e];
         if (value === undefined) missing ??= e;
         out += rest.slice(0, at) + (value ?? "");
         rest = rest.slice(at + e.length + 3);
