@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { store } from "./helpers.js";
-import { aipm, importPlan, readJson, setup, waitFor, type Ctx } from "./runtime-helpers.js";
+import { aipm, importPlan, readJson, setup, supervisorProcesses, waitFor, type Ctx } from "./runtime-helpers.js";
 
 const FAKE_DIR = join(dirname(fileURLToPath(import.meta.url)), "fake-claude");
 
@@ -425,7 +425,8 @@ describe("agent workers: review", () => {
         s.close();
       }
     });
-    const supervisors = execFileSync("pgrep", ["-f", `supervise.js --db ${ctx.db}`], { encoding: "utf8" }).trim().split("\n").map(Number);
+    const supervisors = supervisorProcesses(ctx.tag);
+    expect(supervisors.length).toBeGreaterThan(0);
     for (const pid of supervisors) process.kill(pid, "SIGKILL");
     expect(reviewing).toBeGreaterThan(0);
     const w = await aipm(ctx, ["--json", "wait", "p", "O1", "--timeout", "20"]);

@@ -5,7 +5,9 @@
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { redactDbUrl } from "../../store/db-location.js";
+import { resolveDbPath } from "../../store/open.js";
 import type { Argv } from "yargs";
 import { demoPlan } from "../../demo/demo-plan.js";
 import { resolveLaunchOptions } from "../../config/launch-options.js";
@@ -32,7 +34,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         .example("aipm demo --dry-run", "see what it would launch, and why the rest waits"),
     async (args) => {
       const dir = mkdtempSync(join(tmpdir(), "aipm-demo-"));
-      const db = args.db !== undefined ? resolve(io.cwd, args.db) : join(dir, ".aipm", "aipm.db");
+      const db = args.db !== undefined ? resolveDbPath({ db: args.db, cwd: io.cwd }) : join(dir, ".aipm", "aipm.db");
       const say = (t: string) => (args.json ? io.stderr(t) : io.stdout(t));
       io.stderr(`demo project in ${dir}\n`);
       const { importPlan } = await import("../../plan/import-plan.js");
@@ -48,7 +50,7 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         if (args.dryRun) return { dir, db: store.path, import: imported, launch: dry.report, summary: null };
         const { report, launched } = await launchOrder(store, { project: "demo", order: ORDER, options, backoffS: runtime.backoffS, env: io.env, monitor, dryRun: false });
         const summary = await waitWithDisplay(store, io, { project: "demo", order: ORDER, runtime, env: io.env, monitor, launched, startedAt });
-        say(`\n${renderWaitSummary(summary)}next: aipm --db ${store.path} status demo\n      aipm --db ${store.path} dashboard   (then open http://127.0.0.1:8088/)\n`);
+        say(`\n${renderWaitSummary(summary)}next: aipm --db ${redactDbUrl(store.path)} status demo\n      aipm --db ${redactDbUrl(store.path)} dashboard   (then open http://127.0.0.1:8088/)\n`);
         io.exitCode = summary.done ? 0 : 1;
         return { dir, db: store.path, import: imported, launch: report, summary };
       }, { create: true });

@@ -3,8 +3,8 @@
  * closes stdin. Diagnostics go to stderr; stdout carries only the protocol.
  */
 import type { Argv } from "yargs";
-import { resolve } from "node:path";
 import type { CliIO, GlobalArgs } from "../io.js";
+import { resolveDbPath } from "../../store/open.js";
 
 export function registerMcp(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
   return y.command(
@@ -13,7 +13,7 @@ export function registerMcp(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
     (b) => b.example("claude mcp add aipm -- aipm mcp", "let Claude Code drive aipm (or: aipm setup claude)"),
     async (args) => {
       const { serveMcp } = await import("../../mcp/server.js");
-      await serveMcp({ env: io.env, cwd: io.cwd, db: args.db !== undefined ? resolve(io.cwd, args.db) : undefined, stderr: io.stderr });
+      await serveMcp({ env: io.env, cwd: io.cwd, db: args.db !== undefined ? resolveDbPath({ db: args.db, cwd: io.cwd }) : undefined, stderr: io.stderr });
     },
   );
 }
