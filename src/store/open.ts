@@ -215,7 +215,7 @@ function makeDbFolder(path: string): void {
 }
 
 /** `.aipm/.gitignore` with `*`: nothing under `.aipm/` is ever committed (written once, when missing). */
-function writeGitignore(dir: string): void {
+export function writeGitignore(dir: string): void {
   const file = join(dir, ".gitignore");
   if (existsSync(file)) return;
   try {

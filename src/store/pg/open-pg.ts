@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { usageError } from "../../errors.js";
 import { systemClock } from "../../util/time.js";
 import { DB_FOLDER, redactDbUrl } from "../db-location.js";
-import type { OpenOptions, Store } from "../open.js";
+import { type OpenOptions, type Store, writeGitignore } from "../open.js";
 import { latestPgMigration, migratePg } from "./migrate.js";
 import { PgConn } from "./pg-conn.js";
 import { PgError, SyncPgClient } from "./sync-client.js";
@@ -54,6 +54,9 @@ export async function openPgStore(url: string, opts: OpenOptions): Promise<Store
     throw connectError(url, err);
   }
   const conn = new PgConn(client);
+  const dir = localStateDir(opts.cwd ?? process.cwd());
+  // Created by whatever first writes a log here; from then on it says `*` to git, as on SQLite.
+  if (existsSync(dir)) writeGitignore(dir);
   return {
     kind: "postgres",
     conn,
@@ -64,7 +67,7 @@ export async function openPgStore(url: string, opts: OpenOptions): Promise<Store
       throw new Error("internal: store.sqlite is SQLite's; use store.conn");
     },
     path: url,
-    dir: localStateDir(opts.cwd ?? process.cwd()),
+    dir,
     now: opts.now ?? systemClock,
     readOnly: false,
     missing: false,
