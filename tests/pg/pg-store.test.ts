@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataVersion } from "../../src/store/data-version.js";
 import { openStore, type Store } from "../../src/store/open.js";
-import type { PgConn } from "../../src/store/pg/pg-conn.js";
+import { type PgConn, WRITE_LOCK_KEY } from "../../src/store/pg/pg-conn.js";
 import { stmt } from "../../src/store/statements.js";
 import { type PgCluster, startPgCluster } from "../helpers/pg-cluster.js";
 import { tempDir } from "../helpers.js";
@@ -127,6 +127,61 @@ describe("the store on PostgreSQL", () => {
       await waitFor(() => sentinel, { what: "the sentinel notification" });
       stop();
       expect(dataVersion(store)).toBe(v0 + 2); // the other's update and the sentinel; our own update did not count
+    } finally {
+      other.close();
+    }
+  });
+
+  it("a statement error caught inside a transaction still fails it: nothing is committed (PostgreSQL aborted it)", () => {
+    const count = () => stmt(store, "SELECT COUNT(*) FROM events WHERE kind = 'caught'").pluck().get();
+    expect(() =>
+      store.conn
+        .transaction(() => {
+          stmt(store, "INSERT INTO events (ts, kind, project_id) VALUES (1, 'caught', 'p')").run();
+          try {
+            stmt(store, "INSERT INTO projects (id, root, created_at) VALUES ('p', '/r', 1)").run(); // a duplicate key
+          } catch {
+            /* the caller goes on, as it could on SQLite */
+          }
+        })
+        .immediate(),
+    ).toThrow(/duplicate key/);
+    expect(count()).toBe(0);
+    expect(stmt(store, "SELECT 1").pluck().get()).toBe(1); // and the connection is usable
+  });
+
+  it("a write lock that cannot be had (lock_timeout) leaves no transaction open", async () => {
+    const holder = await openStore({ db: url, cwd: tempDir() });
+    try {
+      (holder.conn as PgConn).client.script(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`);
+      stmt(store, "SET lock_timeout = '200ms'").run();
+      expect(() => store.conn.transaction(() => stmt(store, "SELECT 1").get()).immediate()).toThrow(/lock timeout/);
+      stmt(store, "SET lock_timeout = '20s'").run();
+      expect(stmt(store, "SELECT 2").pluck().get()).toBe(2); // not "current transaction is aborted"
+      (holder.conn as PgConn).client.script("COMMIT");
+      store.conn.transaction(() => stmt(store, "SELECT 3").get()).immediate();
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("dataVersion is exact when it returns, and survives the loss of its LISTEN connection", async () => {
+    const other = await openStore({ db: url, cwd: tempDir() });
+    try {
+      const v0 = dataVersion(store);
+      stmt(other, "UPDATE orders SET title = 'x1' WHERE id = 'o1'").run();
+      expect(dataVersion(store)).toBe(v0 + 1); // no event-loop turn needed, as with data_version
+      // The server drops the LISTEN connection: the loss counts once, and later commits count again.
+      stmt(other, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aipm-listen' AND datname = current_database()").all();
+      await waitFor(() => dataVersion(store) > v0 + 1, { what: "the lost LISTEN connection noticed and made again" });
+      const v1 = dataVersion(store);
+      await waitFor(
+        () => {
+          stmt(other, "UPDATE orders SET title = 'x2' WHERE id = 'o1'").run();
+          return dataVersion(store) > v1;
+        },
+        { what: "a commit counted on the new LISTEN connection" },
+      );
     } finally {
       other.close();
     }

@@ -34,7 +34,7 @@ class PgStatementFacade implements SqlStatement {
   private readonly compiled: PgStatement;
 
   constructor(
-    private readonly client: SyncPgClient,
+    private readonly conn: PgConn,
     sql: string,
   ) {
     this.compiled = toPg(sql);
@@ -65,7 +65,12 @@ class PgStatementFacade implements SqlStatement {
   }
 
   private query(params: unknown[]) {
-    return this.client.rows(this.compiled.text, bindPg(this.compiled, params) as Param[]);
+    try {
+      return this.conn.client.rows(this.compiled.text, bindPg(this.compiled, params) as Param[]);
+    } catch (err) {
+      this.conn.noteFailure(err);
+      throw err;
+    }
   }
 
   private shape(fields: string[], row: unknown[]): unknown {
@@ -79,7 +84,14 @@ class PgStatementFacade implements SqlStatement {
 
 export class PgConn implements SqlConn {
   private depth = 0;
-  private changes: { count: number } | null = null;
+  /**
+   * A statement failed inside the open transaction: PostgreSQL has aborted it (every later
+   * statement fails, and COMMIT would silently roll it back), where SQLite would go on. Kept
+   * until the transaction or the savepoint it happened in is rolled back, so that a caller who
+   * caught the error cannot commit as if nothing happened.
+   */
+  private aborted: unknown = null;
+  private listening = false;
 
   constructor(readonly client: SyncPgClient) {}
 
@@ -92,7 +104,12 @@ export class PgConn implements SqlConn {
   }
 
   prepare(sql: string): SqlStatement {
-    return new PgStatementFacade(this.client, sql);
+    return new PgStatementFacade(this, sql);
+  }
+
+  /** A statement failed: inside a transaction, that transaction is now aborted (see `aborted`). */
+  noteFailure(err: unknown): void {
+    if (this.depth > 0 && this.aborted === null) this.aborted = err;
   }
 
   transaction<F extends (...args: any[]) => unknown>(fn: F): SqlTransaction<F> {
@@ -105,45 +122,53 @@ export class PgConn implements SqlConn {
   }
 
   /**
-   * How many times another connection has committed a change since this one
-   * first asked (LISTEN on channel `aipm`, which the tables' triggers notify:
-   * migrations-pg/0003): SQLite's `data_version`, for PostgreSQL. The listener
-   * does not keep the process alive.
+   * How many times another connection has committed a change since this one first asked
+   * (LISTEN on channel `aipm`, which the tables' triggers notify: migrations-pg/0003), plus one
+   * per lost LISTEN connection: SQLite's `data_version`, for PostgreSQL. Exact when it returns,
+   * as `data_version` is (one round trip: the worker reads its LISTEN connection up to now). The
+   * LISTEN does not keep the process alive.
    */
   changeCount(): number {
-    if (this.changes === null) {
-      const changes = { count: 0 };
-      this.client.listen(
-        "aipm",
-        (_payload, own) => {
-          if (!own) changes.count++;
-        },
-        { keepAlive: false },
-      );
-      this.changes = changes;
+    if (!this.listening) {
+      this.client.listen("aipm", () => undefined, { keepAlive: false });
+      this.listening = true;
     }
-    return this.changes.count;
+    return this.client.changes("aipm");
   }
 
   private inTx<T>(fn: () => T): T {
     const outer = this.depth === 0;
     const savepoint = `aipm_sp${this.depth}`;
-    this.client.script(outer ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})` : `SAVEPOINT ${savepoint}`);
+    try {
+      this.client.script(outer ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})` : `SAVEPOINT ${savepoint}`);
+    } catch (err) {
+      // BEGIN went through and the lock did not (lock_timeout, a cancel): leave no transaction open.
+      if (outer) this.rollbackQuietly("ROLLBACK");
+      throw err;
+    }
     this.depth++;
     let result: T;
     try {
       result = fn();
+      // A statement failed and the caller caught it: the transaction cannot commit (PostgreSQL
+      // aborted it); fail as the statement did instead of committing nothing silently.
+      if (this.aborted !== null) throw this.aborted;
     } catch (err) {
       this.depth--;
-      try {
-        this.client.script(outer ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
-      } catch {
-        /* the connection is gone: the server rolled back */
-      }
+      this.rollbackQuietly(outer ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+      this.aborted = null;
       throw err;
     }
     this.depth--;
     this.client.script(outer ? "COMMIT" : `RELEASE SAVEPOINT ${savepoint}`);
     return result;
+  }
+
+  private rollbackQuietly(sql: string): void {
+    try {
+      this.client.script(sql);
+    } catch {
+      /* the connection is gone: the server rolled back */
+    }
   }
 }

@@ -28,6 +28,8 @@ export type Request =
   /** Several statements in one round trip, in one transaction (BEGIN ... COMMIT, ROLLBACK on the first error). */
   | { id: number; op: "batch"; statements: Statement[] }
   | { id: number; op: "listen"; channel: string }
+  /** How many notifications on `channel` other connections sent since it was first LISTENed to (a flush first: exact when it returns). */
+  | { id: number; op: "changes"; channel: string }
   | { id: number; op: "unlisten"; channel: string }
   | { id: number; op: "close" };
 

@@ -144,6 +144,15 @@ export class SyncPgClient {
     };
   }
 
+  /**
+   * How many notifications on `channel` (LISTENed to through `listen`) other connections have
+   * sent, and one more each time the LISTEN connection was lost and made again. Exact when it
+   * returns: the worker reads the LISTEN connection up to now first.
+   */
+  changes(channel: string): number {
+    return Number(this.call({ op: "changes", channel })[0]?.rows[0]?.n ?? 0);
+  }
+
   close(): void {
     if (this.closed) return;
     try {

@@ -16,7 +16,14 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 
 const init = workerData as WorkerInit;
 const signal = new Int32Array(init.signal);
-const client = new pg.Client({ connectionString: init.url, application_name: "aipm", connectionTimeoutMillis: 10_000 });
+/**
+ * The session's limits, so that no host can stop the others for long: a transaction left idle
+ * (its host frozen, or cut off without a reset) is ended by the server after 30 s, releasing the
+ * write lock; a lock wait gives up after 20 s with 55P03 (taken as "busy": retried), before the
+ * client's own 60 s timeout; TCP keepalive notices a dead peer.
+ */
+const SESSION = "-c idle_in_transaction_session_timeout=30000 -c lock_timeout=20000";
+const client = new pg.Client({ connectionString: init.url, application_name: "aipm", connectionTimeoutMillis: 10_000, keepAlive: true, options: SESSION });
 const connected = client.connect();
 connected.catch(() => undefined); // reported to each request, which awaits it
 /** The connection broke after it was made: every later request fails with this (the caller opens a new client). */
@@ -41,22 +48,62 @@ function toArrays(r: pg.QueryArrayResult): ArrayResult {
   return { fields: r.fields.map((f) => f.name), rows: r.rows, rowCount: r.rowCount ?? 0 };
 }
 
+/** The channels LISTENed to: listened to again on a new connection after the old one was lost. */
+const channels = new Set<string>();
+/** Per channel, the notifications other connections sent (and one more per lost connection). */
+const counts = new Map<string, number>();
+
+function count(channel: string): void {
+  counts.set(channel, (counts.get(channel) ?? 0) + 1);
+}
+let reconnecting: ReturnType<typeof setTimeout> | null = null;
+
 async function listenConnection(): Promise<pg.Client> {
   if (listener) return listener;
-  const l = new pg.Client({ connectionString: init.url, application_name: "aipm-listen", connectionTimeoutMillis: 10_000 });
+  const l = new pg.Client({ connectionString: init.url, application_name: "aipm-listen", connectionTimeoutMillis: 10_000, keepAlive: true });
   await l.connect();
-  l.on("error", () => {
-    // A lost LISTEN connection: the next listen() opens another; callers re-read on a timer meanwhile.
-    if (listener === l) listener = null;
-  });
+  const lost = () => {
+    if (listener !== l) return;
+    listener = null;
+    l.end().catch(() => undefined);
+    relisten(250);
+  };
+  l.on("error", lost);
+  l.on("end", lost);
   l.on("notification", (n) => {
     // own: sent by this client's main connection (a listener may skip its own commits, as SQLite's data_version does).
     const own = n.processId === (client as unknown as { processID: number }).processID;
+    if (!own) count(n.channel);
     const note: Notification = { kind: "notify", channel: n.channel, payload: n.payload ?? "", own };
     parentPort?.postMessage(note);
   });
   listener = l;
   return l;
+}
+
+/**
+ * The LISTEN connection was lost: notifications sent meanwhile are gone. Open another, LISTEN
+ * again, and tell every listener once (a notification with no payload, not its own), so that a
+ * reader of the count re-reads what it may have missed. Tried again, backing off to 5 s.
+ */
+function relisten(delayMs: number): void {
+  if (reconnecting || channels.size === 0) return;
+  reconnecting = setTimeout(async () => {
+    reconnecting = null;
+    try {
+      const l = await listenConnection();
+      for (const c of channels) await l.query(`LISTEN ${ident(c)}`);
+      for (const c of channels) {
+        count(c);
+        parentPort?.postMessage({ kind: "notify", channel: c, payload: "", own: false } satisfies Notification);
+      }
+    } catch {
+      if (listener) listener.end().catch(() => undefined);
+      listener = null;
+      relisten(Math.min(delayMs * 2, 5_000));
+    }
+  }, delayMs);
+  reconnecting.unref?.();
 }
 
 function ident(name: string): string {
@@ -86,12 +133,22 @@ async function handle(req: Request): Promise<Result[] | ArrayResult[]> {
       return out;
     }
     case "listen":
+      channels.add(req.channel);
       await (await listenConnection()).query(`LISTEN ${ident(req.channel)}`);
       return [];
+    case "changes": {
+      // A round trip on the LISTEN connection first: every notification that reached the server's
+      // queue for it before this one has been read (and counted) when the answer comes.
+      if (listener) await listener.query("SELECT 1").catch(() => undefined);
+      return [{ rows: [{ n: counts.get(req.channel) ?? 0 }], rowCount: 1 }];
+    }
     case "unlisten":
+      channels.delete(req.channel);
       if (listener) await listener.query(`UNLISTEN ${ident(req.channel)}`);
       return [];
     case "close":
+      channels.clear();
+      if (reconnecting) clearTimeout(reconnecting);
       await Promise.allSettled([client.end(), listener?.end()]);
       return [];
   }
