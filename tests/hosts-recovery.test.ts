@@ -10,7 +10,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/store/open.js";
-import { finish, recordSpawn } from "../src/store/transitions.js";
+import { finish, recordSpawn, recoverLost } from "../src/store/transitions.js";
+import { beatHost } from "../src/store/hosts.js";
 import { recordProgress } from "../src/store/task-progress.js";
 import { recoverSilentHosts } from "../src/runtime/host-liveness.js";
 import {
@@ -306,6 +307,11 @@ describe("several hosts on one database", () => {
       await waitFor(() => statuses(s, "p").A === "IN_PROGRESS");
       // h1 still beats: nothing to recover.
       expect(recoverSilentHosts(s, { project: "p", host: "h2", leaseS: 1, backoffS: 0 })).toEqual([]);
+      // Found silent by a read that is already stale when the transition runs (h1 beat since): the
+      // guard, inside the transition, keeps h1's attempt.
+      beatHost(s, { host: "h1", labels: [] });
+      expect(recoverLost(s, { project: "p", task: "A", attempt: 1, host: "h1", by: "h2", heartbeatAt: 0, leaseS: 1, backoffS: 0 }).ok).toBe(false);
+      expect(statuses(s, "p").A).toBe("IN_PROGRESS");
       await killTagged(h1.AIPM_TEST_TAG!);
       await waitFor(() => recoverSilentHosts(s, { project: "p", host: "h2", leaseS: 1, backoffS: 0 }).length > 0 || statuses(s, "p").A !== "IN_PROGRESS", {
         what: "h1's lease to run out",

@@ -158,7 +158,7 @@ export function agentOutcome(input: AgentOutcomeInput): AttemptEnd {
         return fail(base, "auth", `authentication or billing error: ${detail}`, { retry: "never" });
       case "usage_limit": {
         const reset = agent.rateLimitResetAt ?? parseResetTime(text, now);
-        const retryAt = reset !== null && reset > now ? reset : now + input.rateLimitWaitS * 1000;
+        const retryAt = reset !== null && reset > now ? reset : Math.round(now + input.rateLimitWaitS * 1000);
         const when = new Date(retryAt).toISOString();
         return fail(base, "rate_limit", `usage limit: waiting until ${when}${reset === null ? " (no reset time given)" : ""}`, {
           retry: "free",

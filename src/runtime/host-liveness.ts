@@ -37,7 +37,7 @@ export interface Recovered {
 /** Recovers every attempt (of one project, or all) whose host has been silent past the lease. Safe from any process, any host. */
 export function recoverSilentHosts(store: Store, q: { project?: string | undefined; host: string; leaseS: number; backoffS: number }): Recovered[] {
   const out: Recovered[] = [];
-  const lost = lostAttempts(store, { project: q.project, host: q.host, cutoff: store.now() - q.leaseS * 1000 });
+  const lost = lostAttempts(store, { project: q.project, host: q.host, cutoff: Math.round(store.now() - q.leaseS * 1000) });
   for (const a of lost) {
     const r = recoverLost(store, {
       project: a.project,
@@ -68,9 +68,13 @@ export function killRecovered(store: Store, host: string, since: number): number
   return n;
 }
 
+/** How far back the first look for this host's recovered processes goes (a later look: since the previous one, less a lease). */
+const FIRST_LOOK_MS = 7 * 24 * 3600 * 1000;
+
 /** A supervisor's heartbeat for its host: renewed every lease / 3. */
 export class HostHeartbeat {
   private last = -Infinity;
+  private lookedAt: number | null = null;
   private readonly version = packageVersion();
 
   constructor(
@@ -80,12 +84,14 @@ export class HostHeartbeat {
   ) {}
 
   /**
-   * Renews the host's row when a third of the lease has passed since the
-   * last renewal (or `force`). Returns the previous heartbeat when it was
-   * older than the lease — the host was silent, its attempts may have been
-   * recovered — else null.
+   * Renews the host's row when a third of the lease has passed since the last renewal (or
+   * `force`); null when it was not due. Then kills this host's processes whose attempts another
+   * host recovered (closed as crashed since the last look) and that still run: `killed`, and the
+   * previous heartbeat when it was older than the lease (`silentSince`). The look does not
+   * depend on this host's own heartbeat having been stale — a claim or another supervisor of
+   * this host may have renewed it first — nor on the order of a recovery and a beat.
    */
-  beat(sample: { cpuPercent: number | null; memoryPercent: number | null } | null, force = false): number | null {
+  beat(sample: { cpuPercent: number | null; memoryPercent: number | null } | null, force = false): { silentSince: number | null; killed: number } | null {
     const now = this.store.now();
     if (!force && now - this.last < (this.leaseS * 1000) / 3) return null;
     const before = beatHost(
@@ -94,6 +100,9 @@ export class HostHeartbeat {
       now,
     );
     this.last = now;
-    return before !== null && now - before > this.leaseS * 1000 ? before : null;
+    const since = this.lookedAt === null ? now - FIRST_LOOK_MS : this.lookedAt - this.leaseS * 1000;
+    const killed = killRecovered(this.store, this.host.name, Math.round(since));
+    this.lookedAt = now;
+    return { silentSince: before !== null && now - before > this.leaseS * 1000 ? before : null, killed };
   }
 }

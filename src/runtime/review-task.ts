@@ -202,7 +202,7 @@ export function concludeReview(store: Store, e: ReviewEnd): FinishResult | Revie
     // A usage limit is nobody's fault: wait for its reset, and do not count the run.
     const free = rateLimitedUntil !== null;
     if (free || runs < MAX_REVIEW_RUNS) {
-      const retryAt = free ? rateLimitedUntil : now + (e.backoffS ?? RERUN_BACKOFF_MS / 1000) * 1000 * 2 ** Math.max(0, runs - 1);
+      const retryAt = free ? rateLimitedUntil : Math.round(now + (e.backoffS ?? RERUN_BACKOFF_MS / 1000) * 1000 * 2 ** Math.max(0, runs - 1));
       if (rerunReview(store, { ...base, pid: e.pid, retryAt, free, why, cost })) return { ok: false, status: "REVIEW", rerun: true, retryAt };
       return { ok: false, status: "REVIEW" }; // another process recorded it first
     }

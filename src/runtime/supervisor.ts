@@ -65,7 +65,7 @@ import {
   type InFlight,
 } from "./in-flight.js";
 import { settleOrders } from "./settle-orders.js";
-import { HostHeartbeat, hostLeaseS, isHere, killRecovered, recoverSilentHosts } from "./host-liveness.js";
+import { HostHeartbeat, hostLeaseS, isHere, recoverSilentHosts } from "./host-liveness.js";
 import { runningOnHost } from "../store/hosts.js";
 import { agentGate } from "../store/agent-gates.js";
 import { removeTaskStateSoon } from "./task-state.js";
@@ -231,16 +231,18 @@ export class Supervisor {
    * the view re-read.
    */
   private beatHost(force = false): void {
-    let silentSince: number | null;
+    let beat: ReturnType<HostHeartbeat["beat"]>;
     try {
-      silentSince = this.heartbeat.beat(this.lastSample, force);
+      beat = this.heartbeat.beat(this.lastSample, force);
     } catch (err) {
       if (isBusy(err)) return;
       throw err;
     }
-    if (silentSince === null) return;
-    const killed = killRecovered(this.store, this.host.name, silentSince);
-    if (killed > 0) this.opts.onWarning?.(`host ${this.host.name} was silent past AIPM_HOST_LEASE_S=${this.heartbeat.leaseS}; killed ${killed} of its processes whose attempts other hosts recovered`);
+    if (beat === null || (beat.killed === 0 && beat.silentSince === null)) return;
+    if (beat.killed > 0) {
+      const silent = beat.silentSince === null ? "" : ` was silent past AIPM_HOST_LEASE_S=${this.heartbeat.leaseS};`;
+      this.opts.onWarning?.(`host ${this.host.name}${silent} killed ${beat.killed} of its processes whose attempts other hosts recovered`);
+    }
     this.view.reload();
   }
 

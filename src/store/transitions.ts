@@ -64,7 +64,8 @@ function statements(db: SqlConn, kind: DbKind) {
       `UPDATE tasks SET status = @status, finished_at = @finished, exit_code = NULL, error = @error, failure_kind = 'crashed',
               retry_at = @retryAt, pid = NULL, updated_at = @now
         WHERE project_id = @project AND id = @task AND status IN ('IN_PROGRESS', 'REVIEW') AND attempt = @attempt
-          AND EXISTS (SELECT 1 FROM runs r WHERE r.project_id = @project AND r.task_id = @task AND r.attempt = @attempt AND r.host = @host)`,
+          AND EXISTS (SELECT 1 FROM runs r WHERE r.project_id = @project AND r.task_id = @task AND r.attempt = @attempt AND r.host = @host)
+          AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = @host AND h.heartbeat_at >= @cutoff)`,
     ),
     closeLostRun: p(
       `UPDATE runs SET finished_at = ?, outcome = 'crashed', error = ?
@@ -550,7 +551,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
           if (end.holdProject && retryAt !== null) {
             // Several workers meet the same limit: the hold is extended silently; one event (and notification) per hold.
             const wasHeld = s.holdActive.get(now, project) === 1;
-            if (s.holdProject.run(retryAt, error, project, retryAt).changes === 1 && !wasHeld) {
+            if (s.holdProject.run(wholeMs(retryAt), error, project, wholeMs(retryAt)).changes === 1 && !wasHeld) {
               event(s, now, project, t.order_id, task, attempt, "project_rate_limited", { until: new Date(retryAt).toISOString(), error });
             }
           }
@@ -568,7 +569,7 @@ export function finish(store: Store, input: FinishInput): FinishResult {
         exit: end.exitCode,
         error,
         kind: failureKind,
-        retryAt,
+        retryAt: wholeMs(retryAt),
         now,
         project,
         task,
@@ -692,7 +693,7 @@ export function rerunReview(
   const s = stmts(store);
   return store.conn
     .transaction(() => {
-      if (s.rerunReview.run(r.retryAt, r.free ? 1 : 0, r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
+      if (s.rerunReview.run(wholeMs(r.retryAt), r.free ? 1 : 0, r.project, r.task, r.attempt, r.pid).changes !== 1) return false;
       addReviewerCost(store, s, r, r.cost);
       const t = s.task.get(r.project, r.task) as TaskState;
       event(s, store.now(), r.project, t.order_id, r.task, r.attempt, "review_no_verdict", {
@@ -836,6 +837,11 @@ export function cancelQueued(store: Store, project: string, task: string): boole
 
 // ---------------------------------------------------------------- hosts
 
+/** Epoch milliseconds as a whole number: PostgreSQL's BIGINT refuses a fraction (a reset time or a backoff computed from fractional seconds). */
+function wholeMs<T extends number | null>(ms: T): T {
+  return (ms === null ? null : Math.round(ms)) as T;
+}
+
 export interface LostInput {
   project: string;
   task: string;
@@ -884,6 +890,8 @@ export function recoverLost(store: Store, input: LostInput): FinishResult {
         task,
         attempt,
         host: input.host,
+        // Re-checked here, in the transaction: a host that beat again since it was found silent keeps its attempt.
+        cutoff: Math.round(now - input.leaseS * 1000),
       }).changes;
       if (changed !== 1) return { ok: false, status: t.status };
       s.unlock.run(project, task);

@@ -47,12 +47,12 @@ export function registerDemo(y: Argv<GlobalArgs>, io: CliIO): Argv<GlobalArgs> {
         const startedAt = store.now();
         const dry = await launchOrder(store, { project: "demo", order: ORDER, options, backoffS: runtime.backoffS, env: io.env, monitor, dryRun: true });
         say(`${renderLaunchReport(dry.report)}\n`);
-        if (args.dryRun) return { dir, db: store.path, import: imported, launch: dry.report, summary: null };
+        if (args.dryRun) return { dir, db: redactDbUrl(store.path), import: imported, launch: dry.report, summary: null };
         const { report, launched } = await launchOrder(store, { project: "demo", order: ORDER, options, backoffS: runtime.backoffS, env: io.env, monitor, dryRun: false });
         const summary = await waitWithDisplay(store, io, { project: "demo", order: ORDER, runtime, env: io.env, monitor, launched, startedAt });
         say(`\n${renderWaitSummary(summary)}next: aipm --db ${redactDbUrl(store.path)} status demo\n      aipm --db ${redactDbUrl(store.path)} dashboard   (then open http://127.0.0.1:8088/)\n`);
         io.exitCode = summary.done ? 0 : 1;
-        return { dir, db: store.path, import: imported, launch: report, summary };
+        return { dir, db: redactDbUrl(store.path), import: imported, launch: report, summary };
       }, { create: true });
       if (args.json) emit(io, args, { ...result, import: { ...result.import, warnings: undefined } }, () => "");
     },
