@@ -4,6 +4,7 @@
  * counted. Also the command hook, retries (4xx final, 5xx retried), a dead
  * endpoint, stall escalation, the resource alarm and GPU failures.
  */
+import { beatHost } from "../src/store/hosts.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { readFileSync, existsSync } from "node:fs";
@@ -225,6 +226,35 @@ describe("notifications", () => {
       const [d] = s.conn.prepare("SELECT state, attempts, last_error FROM deliveries").all() as Array<Record<string, unknown>>;
       expect(d).toMatchObject({ state: "failed", attempts: 4 });
       expect(s.conn.prepare("SELECT COUNT(*) FROM events WHERE kind = 'notify_failed'").pluck().get()).toBe(1);
+    } finally {
+      s.close();
+    }
+  });
+
+  it("a delivery being sent by another host's process is left to it while that host beats, and taken over once it is silent", async () => {
+    const ep = await endpoint();
+    ep.hang = true;
+    const ctx = setup();
+    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
+    const s = await store(ctx.db);
+    try {
+      s.conn
+        .prepare("INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, 'p', 'O1', 'T', 1, 'task_failed', '{}')")
+        .run(Date.now());
+      const settings = { notifiers: [{ name: "webhook" as const, url: `${ep.url}/hook` }], backoffS: 0, tries: 4 };
+      const here = { ...process.env, AIPM_HOST: "here", AIPM_HOST_LEASE_S: "60" };
+      const first = new NotifyDispatcher(s, settings, here);
+      first.pump();
+      await first.drain(150);
+      // Owned by a process of host h9 (its pid means nothing here: a pid that is dead on this host).
+      s.conn.prepare("UPDATE deliveries SET owner_pid = 999999, owner_start = 'elsewhere', owner_host = 'h9' WHERE state = 'sending'").run();
+      beatHost(s, { host: "h9", labels: [] });
+      const next = new NotifyDispatcher(s, settings, here);
+      expect(next.pump()).toBe(0); // h9 beats: its sender is alive, whatever its pid says here
+      beatHost(s, { host: "h9", labels: [] }, Date.now() - 120_000);
+      expect(next.pump()).toBe(1); // h9 silent past the lease: sent again from here
+      await next.drain(150);
+      expect(s.conn.prepare("SELECT owner_host FROM deliveries").pluck().get()).toBe("here");
     } finally {
       s.close();
     }

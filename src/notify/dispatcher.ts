@@ -17,6 +17,9 @@
 import { storeIsOpen, type Store } from "../store/open.js";
 import { claimDeliveries, countDeliveryTry, endDelivery } from "../store/notifications.js";
 import { isAlive, procStartTime } from "../runtime/proc.js";
+import { thisHost } from "../config/host.js";
+import { numberSetting } from "../config/settings.js";
+import { hostHeartbeatAt } from "../store/hosts.js";
 import { notifySettings, type NotifierConfig, type NotifySettings } from "./notify-config.js";
 import { NOTIFIED_KINDS, toNotification, type Notification } from "./notification.js";
 import { deliver } from "./send.js";
@@ -35,17 +38,24 @@ interface Claimed {
 export class NotifyDispatcher {
   private readonly inflight = new Set<Promise<void>>();
   private readonly ownStart = procStartTime(process.pid);
+  /** This host and its lease: a delivery owned by another host's process is judged by that host's heartbeat. */
+  private readonly host: string;
+  private readonly leaseS: number;
   private stop = new AbortController();
 
   constructor(
     private readonly store: Store,
     readonly settings: NotifySettings,
-  ) {}
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.host = thisHost(env).name;
+    this.leaseS = numberSetting(env, "AIPM_HOST_LEASE_S");
+  }
 
   /** A dispatcher for the notifiers in `env`, or null when none is configured. */
   static fromEnv(store: Store, env: NodeJS.ProcessEnv): NotifyDispatcher | null {
     const settings = notifySettings(env);
-    return settings.notifiers.length > 0 ? new NotifyDispatcher(store, settings) : null;
+    return settings.notifiers.length > 0 ? new NotifyDispatcher(store, settings, env) : null;
   }
 
   /**
@@ -70,8 +80,13 @@ export class NotifyDispatcher {
       kinds: NOTIFIED_KINDS,
       batch: BATCH,
       firstLookBackMs: FIRST_LOOK_BACK_MS,
-      owner: { pid: process.pid, start: this.ownStart },
-      ownerAlive: isAlive,
+      owner: { pid: process.pid, start: this.ownStart, host: this.host },
+      ownerAlive: (pid, start, host) => {
+        // A pid means something only on its own host; another host's process is alive while its host beats.
+        if (host === null || host === this.host) return isAlive(pid, start);
+        const beat = hostHeartbeatAt(this.store, host);
+        return beat !== null && this.store.now() - beat <= this.leaseS * 1000;
+      },
       notificationOf: toNotification,
     }).map((c) => ({ ...c, notifier }));
   }

@@ -65,6 +65,11 @@ export function hostRows(store: Store): HostRow[] {
   return rows.map((r) => ({ ...r, labels: JSON.parse(r.labels) as string[] }));
 }
 
+/** A host's last heartbeat (epoch ms), or null when it never wrote its row. */
+export function hostHeartbeatAt(store: Store, host: string): number | null {
+  return (stmt(store, "SELECT heartbeat_at FROM hosts WHERE host = ?").pluck().get(host) as number | undefined) ?? null;
+}
+
 /** An attempt in flight (IN_PROGRESS or REVIEW) whose host has been silent past the lease. */
 export interface LostAttempt {
   project: string;

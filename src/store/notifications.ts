@@ -23,10 +23,10 @@ export interface ClaimOptions<N extends { dedupeKey: string }> {
   batch: number;
   /** A notifier seen for the first time starts with the events of this last stretch. */
   firstLookBackMs: number;
-  /** This process, recorded as the owner of what it claims. */
-  owner: { pid: number; start: string | null };
-  /** Whether the owner of a `sending` delivery still runs (if not, it is claimed again). */
-  ownerAlive: (pid: number | null, start: string | null) => boolean;
+  /** This process (and its host), recorded as the owner of what it claims. */
+  owner: { pid: number; start: string | null; host: string };
+  /** Whether the owner of a `sending` delivery still runs (if not, it is claimed again); `host` null: recorded before hosts. */
+  ownerAlive: (pid: number | null, start: string | null, host: string | null) => boolean;
   /** The notification an event makes, or null when it makes none. */
   notificationOf: (event: StoredEvent) => N | null;
 }
@@ -54,27 +54,33 @@ export function claimDeliveries<N extends { dedupeKey: string }>(store: Store, n
         if (!notification) continue;
         const id = stmt(
           store,
-          `INSERT INTO deliveries (notifier, event_id, dedupe_key, state, attempts, owner_pid, owner_start, created_at)
-             VALUES (?, ?, ?, 'sending', 0, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+          `INSERT INTO deliveries (notifier, event_id, dedupe_key, state, attempts, owner_pid, owner_start, owner_host, created_at)
+             VALUES (?, ?, ?, 'sending', 0, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
         )
           .pluck()
-          .get(notifier, row.id, notification.dedupeKey, o.owner.pid, o.owner.start, now) as number | undefined;
+          .get(notifier, row.id, notification.dedupeKey, o.owner.pid, o.owner.start, o.owner.host, now) as number | undefined;
         if (id !== undefined) out.push({ id, notification, attempts: 0 });
       }
       if (last > cursor) stmt(store, "UPDATE notify_cursors SET last_event_id = ? WHERE notifier = ?").run(last, notifier);
       // Deliveries whose sender died mid-way: send them again.
       const stale = stmt(
         store,
-        `SELECT e.*, d.id AS delivery_id, d.owner_pid, d.owner_start, d.attempts AS delivery_attempts FROM deliveries d
+        `SELECT e.*, d.id AS delivery_id, d.owner_pid, d.owner_start, d.owner_host, d.attempts AS delivery_attempts FROM deliveries d
            JOIN events e ON e.id = d.event_id
-          WHERE d.notifier = ? AND d.state = 'sending' AND d.owner_pid IS DISTINCT FROM ?`,
-      ).all(notifier, o.owner.pid) as Array<
-        StoredEvent & { delivery_id: number; owner_pid: number | null; owner_start: string | null; delivery_attempts: number }
+          WHERE d.notifier = ? AND d.state = 'sending'
+            AND (d.owner_pid IS DISTINCT FROM ? OR d.owner_host IS DISTINCT FROM ?)`,
+      ).all(notifier, o.owner.pid, o.owner.host) as Array<
+        StoredEvent & { delivery_id: number; owner_pid: number | null; owner_start: string | null; owner_host: string | null; delivery_attempts: number }
       >;
       for (const d of stale) {
-        if (o.ownerAlive(d.owner_pid, d.owner_start)) continue;
+        if (o.ownerAlive(d.owner_pid, d.owner_start, d.owner_host)) continue;
         const deliveryId = d.delivery_id;
-        stmt(store, "UPDATE deliveries SET owner_pid = ?, owner_start = ? WHERE id = ? AND state = 'sending'").run(o.owner.pid, o.owner.start, deliveryId);
+        stmt(store, "UPDATE deliveries SET owner_pid = ?, owner_start = ?, owner_host = ? WHERE id = ? AND state = 'sending'").run(
+          o.owner.pid,
+          o.owner.start,
+          o.owner.host,
+          deliveryId,
+        );
         const notification = o.notificationOf(d);
         if (notification) out.push({ id: deliveryId, notification, attempts: d.delivery_attempts });
       }

@@ -350,6 +350,8 @@ export const deliveries = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     ownerPid: integer("owner_pid"),
     ownerStart: text("owner_start"),
+    /** The host of the owning process: its pid is judged only there; elsewhere by that host's heartbeat. */
+    ownerHost: text("owner_host"),
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
     finishedAt: integer("finished_at"),

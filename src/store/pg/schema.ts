@@ -357,6 +357,8 @@ export const deliveries = pgTable(
     attempts: integer("attempts").notNull().default(0),
     ownerPid: integer("owner_pid"),
     ownerStart: text("owner_start"),
+    /** The host of the owning process: its pid is judged only there; elsewhere by that host's heartbeat. */
+    ownerHost: text("owner_host"),
     lastError: text("last_error"),
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
     finishedAt: bigint("finished_at", { mode: "number" }),

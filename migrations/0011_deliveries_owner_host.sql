@@ -1,0 +1,1 @@
+ALTER TABLE `deliveries` ADD `owner_host` text;
