@@ -96,6 +96,18 @@ async function dbRows(ctx: Ctx, sql: string): Promise<Array<Record<string, any>>
   }
 }
 
+/** A project with one `task_failed` event to notify, an endpoint that does not answer, and webhook settings for it. */
+async function oneFailureToSend() {
+  const ep = await endpoint();
+  ep.hang = true;
+  const ctx = setup();
+  await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
+  const s = await store(ctx.db);
+  s.conn.prepare("INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, 'p', 'O1', 'T', 1, 'task_failed', '{}')").run(Date.now());
+  const settings = { notifiers: [{ name: "webhook" as const, url: `${ep.url}/hook` }], backoffS: 0, tries: 4 };
+  return { ep, s, settings };
+}
+
 describe("notifications", () => {
   it("a final failure is sent once per notifier, even with two aipm processes observing the order", async () => {
     const ep = await endpoint();
@@ -205,16 +217,8 @@ describe("notifications", () => {
   });
 
   it("a delivery abandoned by processes that exited is tried again by the next ones, but never more than 4 times in all", async () => {
-    const ep = await endpoint();
-    ep.hang = true;
-    const ctx = setup();
-    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
-    const s = await store(ctx.db);
+    const { ep, s, settings } = await oneFailureToSend();
     try {
-      s.conn
-        .prepare("INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, 'p', 'O1', 'T', 1, 'task_failed', '{}')")
-        .run(Date.now());
-      const settings = { notifiers: [{ name: "webhook" as const, url: `${ep.url}/hook` }], backoffS: 0, tries: 4 };
       for (let i = 0; i < 6; i++) {
         const d = new NotifyDispatcher(s, settings);
         d.pump();
@@ -232,16 +236,8 @@ describe("notifications", () => {
   });
 
   it("a delivery being sent by another host's process is left to it while that host beats, and taken over once it is silent", async () => {
-    const ep = await endpoint();
-    ep.hang = true;
-    const ctx = setup();
-    await importPlan(ctx, { project: "p", root: "./ws", orders: [{ id: "O1", tasks: [{ id: "T", command: ["true"] }] }] });
-    const s = await store(ctx.db);
+    const { ep, s, settings } = await oneFailureToSend();
     try {
-      s.conn
-        .prepare("INSERT INTO events (ts, project_id, order_id, task_id, attempt, kind, data) VALUES (?, 'p', 'O1', 'T', 1, 'task_failed', '{}')")
-        .run(Date.now());
-      const settings = { notifiers: [{ name: "webhook" as const, url: `${ep.url}/hook` }], backoffS: 0, tries: 4 };
       const here = { ...process.env, AIPM_HOST: "here", AIPM_HOST_LEASE_S: "60" };
       const first = new NotifyDispatcher(s, settings, here);
       first.pump();

@@ -4,10 +4,9 @@
  * checked here on text, and against a real server with a statement of the
  * store as it is written today.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
-import { SyncPgClient } from "../../src/store/pg/sync-client.js";
-import { type PgCluster, startPgCluster } from "../helpers/pg-cluster.js";
+import { migratedPgDatabase } from "../helpers/pg-cluster.js";
 
 describe("placeholders for PostgreSQL", () => {
   it("numbers ? in order", () => {
@@ -52,32 +51,20 @@ describe("placeholders for PostgreSQL", () => {
 });
 
 describe("a store statement as written today, on a real PostgreSQL", () => {
-  let cluster: PgCluster;
-  let db: SyncPgClient;
-  beforeAll(async () => {
-    cluster = await startPgCluster();
-    const { migratePg } = await import("../../src/store/pg/migrate.js");
-    const url = await cluster.createDatabase();
-    await migratePg(url);
-    db = new SyncPgClient(url);
-  }, 60_000);
-  afterAll(async () => {
-    db?.close();
-    await cluster?.stop();
-  });
+  const pg = migratedPgDatabase();
 
   it("runs with its named parameters rewritten and bound, once its NULL test has a type", () => {
-    db.query("INSERT INTO projects (id, root, created_at) VALUES ($1, $2, $3)", ["p", "/r", 1]);
-    db.query(
+    pg.client.query("INSERT INTO projects (id, root, created_at) VALUES ($1, $2, $3)", ["p", "/r", 1]);
+    pg.client.query(
       "INSERT INTO tasks (project_id, id, order_id, status, review, created_at, updated_at) VALUES ('p', 'A', 'O', 'QUEUED', false, 1, 1), ('p', 'B', 'O', 'DONE', false, 1, 1)",
     );
     // src/store/tasks-read.ts, as better-sqlite3 runs it: PostgreSQL cannot type a parameter that is only tested for NULL.
     const asWritten = `SELECT project_id AS project, order_id AS "order", id AS task, status, attempt FROM tasks WHERE id = @task AND (@project IS NULL OR project_id = @project) ORDER BY project_id`;
     const w = toPg(asWritten);
-    expect(() => db.query(w.text, bindPg(w, [{ task: "A", project: null }]))).toThrow(/could not determine data type of parameter \$2/);
+    expect(() => pg.client.query(w.text, bindPg(w, [{ task: "A", project: null }]))).toThrow(/could not determine data type of parameter \$2/);
     // The portable form (valid in SQLite too): CAST(@project AS TEXT) IS NULL.
     const s = toPg(asWritten.replace("(@project IS NULL", "(CAST(@project AS TEXT) IS NULL"));
-    expect(db.query(s.text, bindPg(s, [{ task: "A", project: null }]))).toEqual([{ project: "p", order: "O", task: "A", status: "QUEUED", attempt: 0 }]);
-    expect(db.query(s.text, bindPg(s, [{ task: "A", project: "other" }]))).toEqual([]);
+    expect(pg.client.query(s.text, bindPg(s, [{ task: "A", project: null }]))).toEqual([{ project: "p", order: "O", task: "A", status: "QUEUED", attempt: 0 }]);
+    expect(pg.client.query(s.text, bindPg(s, [{ task: "A", project: "other" }]))).toEqual([]);
   });
 });

@@ -23,11 +23,9 @@ import * as dialect from "../../src/store/dialect.js";
 import { MACHINE_SAMPLE_COLUMNS } from "../../src/store/machine-samples.js";
 import { ATTEMPT_ROOT_SQL } from "../../src/store/project-roots.js";
 import { openStore, type Store } from "../../src/store/open.js";
-import { migratePg } from "../../src/store/pg/migrate.js";
 import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
-import { SyncPgClient } from "../../src/store/pg/sync-client.js";
 import { taskDeps, taskFiles, tasks } from "../../src/store/schema.js";
-import { type PgCluster, pgAvailable, startPgCluster } from "../helpers/pg-cluster.js";
+import { migratedPgDatabase, pgAvailable } from "../helpers/pg-cluster.js";
 import { type SqlLiteral, sourceFiles, sqlLiterals, storeStatements } from "./store-sql.js";
 
 type Kind = dialect.DbKind;
@@ -218,18 +216,7 @@ describe("every store statement prepares on a migrated SQLite database", () => {
 });
 
 describe.skipIf(!pgAvailable())("every store statement prepares on a migrated PostgreSQL database", () => {
-  let cluster: PgCluster;
-  let pg: SyncPgClient;
-  beforeAll(async () => {
-    cluster = await startPgCluster();
-    const url = await cluster.createDatabase();
-    await migratePg(url);
-    pg = new SyncPgClient(url);
-  }, 60_000);
-  afterAll(async () => {
-    pg?.close();
-    await cluster?.stop();
-  });
+  const db = migratedPgDatabase();
 
   it("PREPARE … AS (placeholders rewritten by toPg), then DEALLOCATE", () => {
     const fails: Array<{ where: string; sql: string; error: string }> = [];
@@ -243,8 +230,8 @@ describe.skipIf(!pgAvailable())("every store statement prepares on a migrated Po
         continue;
       }
       try {
-        pg.exec(`PREPARE s_${n} AS ${text}`);
-        pg.exec(`DEALLOCATE s_${n}`);
+        db.client.exec(`PREPARE s_${n} AS ${text}`);
+        db.client.exec(`DEALLOCATE s_${n}`);
       } catch (e) {
         fails.push({ where: s.where, sql: text, error: (e as Error).message });
       }
@@ -256,7 +243,7 @@ describe.skipIf(!pgAvailable())("every store statement prepares on a migrated Po
   it("the dialect helpers' answers, the same as on SQLite", () => {
     const run = (sql: string, params: unknown[]) => {
       const s = toPg(sql);
-      return pg.query(s.text, bindPg(s, params));
+      return db.client.query(s.text, bindPg(s, params));
     };
     expect(helperAnswers("postgres", run)).toEqual(HELPER_ANSWERS);
   });
