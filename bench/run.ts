@@ -19,6 +19,7 @@ import { dashboardBench } from "./dashboard-bench.js";
 import { pmTokens } from "./pm-tokens.js";
 import { cliCommands } from "./cli-commands.js";
 import { agentStreams } from "./agent-streams.js";
+import { postgresWorkloads } from "./postgres-workloads.js";
 
 export interface Result {
   /** What was measured, e.g. `n=10,000 full path (planLaunch --dry-run)`. */
@@ -47,7 +48,7 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<Result[]>;
 }
 
-export const SUITES: readonly Suite[] = [detectScale, cliCommands, runtimeWorkloads, agentStreams, dashboardBench, pmTokens];
+export const SUITES: readonly Suite[] = [detectScale, cliCommands, runtimeWorkloads, agentStreams, dashboardBench, pmTokens, postgresWorkloads];
 
 interface Args {
   json: boolean;

@@ -53,7 +53,7 @@ function workloadsDir(): string {
   throw new Error("no workloads: set AIPM_BENCH_WORKLOADS to the folder of ../shared/bench/workloads");
 }
 
-function load(name: string): Workload {
+export function load(name: string): Workload {
   return JSON.parse(readFileSync(join(workloadsDir(), `${name}.json`), "utf8")) as Workload;
 }
 
@@ -159,17 +159,18 @@ export function planOf(w: Workload): unknown {
   };
 }
 
-interface AipmRun {
+export interface AipmRun {
   importMs: number;
   launchMs: number;
   wallMs: number;
   dir: string;
+  /** The SQLite file, or the PostgreSQL URL the run used. */
   db: string;
   peakMemKb: number;
   peakWrappers: number;
 }
 
-async function runFloorProcess(w: Workload, clocks?: (logDir: string) => void): Promise<{ wallMs: number; timings: Timing[] }> {
+export async function runFloorProcess(w: Workload, clocks?: (logDir: string) => void): Promise<{ wallMs: number; timings: Timing[] }> {
   const dir = benchDir("aipm-floor-");
   try {
     const file = join(dir, "workload.json");
@@ -192,10 +193,27 @@ async function runFloorProcess(w: Workload, clocks?: (logDir: string) => void): 
  */
 export const BASELINE_CLI = process.env.AIPM_BENCH_BASELINE;
 
-async function runAipmCli(w: Workload, sampleMemory: boolean, cli = CLI): Promise<AipmRun> {
+export interface CliRunOptions {
+  /** Sample the memory of aipm's processes while they run. */
+  sampleMemory?: boolean;
+  /** The CLI to run (default this build's). */
+  cli?: string;
+  /**
+   * A PostgreSQL URL (an empty database) given as a user gives it, `AIPM_DB`; the commands still
+   * run from the run's folder, whose `.aipm/` holds the logs. Default: the run folder's SQLite file.
+   */
+  pgUrl?: string;
+}
+
+export async function runAipmCli(w: Workload, opts: CliRunOptions = {}): Promise<AipmRun> {
+  const { sampleMemory = false, cli = CLI, pgUrl } = opts;
   const dir = benchDir(`aipm-bench-${w.name}-`);
   writeFileSync(join(dir, "plan.json"), JSON.stringify(planOf(w)));
   const env = cliEnv({ AIPM_ENABLE_MONITORING: "false" });
+  if (pgUrl) {
+    mkdirSync(join(dir, ".aipm"));
+    env.AIPM_DB = pgUrl;
+  }
   const imp = await timeNode([cli, "import", "plan.json"], { cwd: dir, env });
   let peakMemKb = 0;
   let peakWrappers = 0;
@@ -215,7 +233,8 @@ async function runAipmCli(w: Workload, sampleMemory: boolean, cli = CLI): Promis
     },
   });
   if (timer) clearInterval(timer);
-  return { importMs: imp.wallMs, launchMs: launch.wallMs, wallMs: imp.wallMs + launch.wallMs, dir, db: join(dir, ".aipm", "aipm.db"), peakMemKb, peakWrappers };
+  const db = pgUrl ?? join(dir, ".aipm", "aipm.db");
+  return { importMs: imp.wallMs, launchMs: launch.wallMs, wallMs: imp.wallMs + launch.wallMs, dir, db, peakMemKb, peakWrappers };
 }
 
 /** aipm as a library in this process (no Node start-up, import not timed): launchOrder + waitForOrder. */
@@ -236,16 +255,17 @@ async function runAipmInProcess(w: Workload): Promise<{ wallMs: number; dir: str
   return { wallMs, dir, db };
 }
 
-interface RunRow {
+export interface RunRow {
   task_id: string;
   started_at: number;
   finished_at: number;
 }
 
-async function runRows(db: string): Promise<RunRow[]> {
+/** The succeeded runs of a run's database (a SQLite file or a PostgreSQL URL). */
+export async function runRows(db: string): Promise<RunRow[]> {
   const store = await openStore({ db });
   try {
-    return store.sqlite.prepare("SELECT task_id, started_at, finished_at FROM runs WHERE outcome = 'succeeded'").all() as RunRow[];
+    return store.conn.prepare("SELECT task_id, started_at, finished_at FROM runs WHERE outcome = 'succeeded'").all() as RunRow[];
   } finally {
     store.close();
   }
@@ -300,9 +320,9 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
     let run: AipmRun;
     if (i % 2 === 0) {
       floor = (await runFloorProcess(w)).wallMs;
-      run = await runAipmCli(w, name === "sleep-200");
+      run = await runAipmCli(w, { sampleMemory: name === "sleep-200" });
     } else {
-      run = await runAipmCli(w, name === "sleep-200");
+      run = await runAipmCli(w, { sampleMemory: name === "sleep-200" });
       floor = (await runFloorProcess(w)).wallMs;
     }
     floors.push(floor);
@@ -310,7 +330,7 @@ async function one(name: string, ctx: SuiteContext, out: Result[]): Promise<void
     ratios.push(run.wallMs / floor);
     if (inProcess) libs.push(await runAipmInProcess(w));
     if (BASELINE_CLI) {
-      const b = await runAipmCli(w, false, BASELINE_CLI);
+      const b = await runAipmCli(w, { cli: BASELINE_CLI });
       baseline.push(b.wallMs);
       baseRatios.push(b.wallMs / floor);
       leftovers.push(b.dir);
@@ -409,13 +429,13 @@ async function reaction(ctx: SuiteContext, out: Result[]): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     ctx.log(`reaction (${i + 1}/${rounds}): floor, aipm CLI...`);
     await runFloorProcess(w, (logDir) => floorAll.push(...chainDelays((t) => join(logDir, `${t}.log`), Infinity)));
-    const run = await runAipmCli(w, false);
+    const run = await runAipmCli(w);
     const bg = (await runRows(run.db)).filter((r) => r.task_id.startsWith("bg"));
     const bgEnd = Math.min(...Array.from({ length: LANES }, (_, l) => Math.max(...bg.filter((r) => r.task_id.startsWith(`bg${l}-`)).map((r) => r.finished_at))));
     const d = chainDelays((t) => join(run.dir, ".aipm", "logs", "bench", t, "1.log"), bgEnd);
     if (process.env.AIPM_BENCH_DEBUG) ctx.log(`reaction delays (ms): ${d.map((x) => x.toFixed(1)).join(" ")}`);
     if (BASELINE_CLI) {
-      const b = await runAipmCli(w, false, BASELINE_CLI);
+      const b = await runAipmCli(w, { cli: BASELINE_CLI });
       const bbg = (await runRows(b.db)).filter((r) => r.task_id.startsWith("bg"));
       const bEnd = Math.min(...Array.from({ length: LANES }, (_, l) => Math.max(...bbg.filter((r) => r.task_id.startsWith(`bg${l}-`)).map((r) => r.finished_at))));
       baseAll.push(...chainDelays((t) => join(b.dir, ".aipm", "logs", "bench", t, "1.log"), bEnd));

@@ -63,6 +63,9 @@ describe("an order runs to its end", () => {
   it("parallel-launch without --wait returns at once; a detached supervisor runs the order to its end and exits", async () => {
     const ctx = setup();
     await importPlan(ctx, dagPlan(ctx, "sleep 0.5"));
+    // Opened before the launch: on PostgreSQL opening a store (a client's worker thread) can take
+    // longer than the launched tasks' 0.5 s on a busy machine, and the check below must come first.
+    const s = await store(ctx.db);
     const t0 = Date.now();
     const r = await aipm(ctx, ["--json", "parallel-launch", "demo", "O1", "--max-workers", "3"]);
     const launchMs = Date.now() - t0;
@@ -75,7 +78,6 @@ describe("an order runs to its end", () => {
       expect(l.attempt).toBe(1);
     }
     // It returned while the tasks it launched were still running.
-    const s = await store(ctx.db);
     const statusOf = (id: string) => s.conn.prepare("SELECT status FROM tasks WHERE project_id = 'demo' AND id = ?").pluck().get(id);
     const stillRunning = report.launched.filter((l: { task: string }) => readRecord(ctx, l.task).every((i) => i.end === null));
     expect(stillRunning.length, `launch took ${launchMs} ms`).toBeGreaterThan(0);

@@ -22,9 +22,6 @@ import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll } from "vitest";
-import { migratePg } from "../../src/store/pg/migrate.js";
-import { SyncPgClient } from "../../src/store/pg/sync-client.js";
 
 const run = promisify(execFile);
 
@@ -222,25 +219,4 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
     if (Date.now() > end) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/**
- * A migrated database on a server of the calling test file's own, through the synchronous
- * client: `beforeAll` starts the server, creates the database and migrates it; `afterAll` stops
- * it. Read `client` and `url` inside the tests.
- */
-export function migratedPgDatabase(): { readonly client: SyncPgClient; readonly url: string } {
-  let cluster: PgCluster | null = null;
-  const db = { client: null as unknown as SyncPgClient, url: "" };
-  beforeAll(async () => {
-    cluster = await startPgCluster();
-    db.url = await cluster.createDatabase();
-    await migratePg(db.url);
-    db.client = new SyncPgClient(db.url);
-  }, 60_000);
-  afterAll(async () => {
-    db.client?.close();
-    await cluster?.stop();
-  });
-  return db;
 }

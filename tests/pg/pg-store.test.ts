@@ -90,6 +90,67 @@ describe("the store on PostgreSQL", () => {
     expect(count()).toBe(before + 1);
   });
 
+  it("a batch of savepoints costs one round trip each (a release rides on the next one), and keeps their meaning", () => {
+    const conn = store.conn as PgConn;
+    const scripts: string[] = [];
+    const script = conn.client.script.bind(conn.client);
+    conn.client.script = (sql: string) => {
+      scripts.push(sql);
+      return script(sql);
+    };
+    const count = () => stmt(store, "SELECT COUNT(*) FROM events WHERE kind = 'sp'").pluck().get() as number;
+    const add = stmt(store, "INSERT INTO events (ts, kind, project_id) VALUES (1, 'sp', 'p')");
+    const nested = (fn: () => void) => store.conn.transaction(fn)();
+    try {
+      // Three transitions in one batch: BEGIN, three savepoints, COMMIT — no separate RELEASE.
+      store.conn
+        .transaction(() => {
+          for (let i = 0; i < 3; i++) nested(() => add.run());
+        })
+        .immediate();
+      expect(count()).toBe(3);
+      expect(scripts).toEqual([
+        `BEGIN; SELECT pg_advisory_xact_lock(${0x61697074})`,
+        "SAVEPOINT aipm_sp1",
+        "RELEASE SAVEPOINT aipm_sp1; SAVEPOINT aipm_sp1",
+        "RELEASE SAVEPOINT aipm_sp1; SAVEPOINT aipm_sp1",
+        "COMMIT",
+      ]);
+      // A failing one after a kept one (and a nested one inside it) undoes only itself, even when
+      // its failure is the server's (a failed transaction refuses a RELEASE); the batch goes on.
+      store.conn
+        .transaction(() => {
+          nested(() => {
+            add.run();
+            nested(() => add.run());
+          });
+          expect(() =>
+            nested(() => {
+              add.run();
+              nested(() => add.run());
+              stmt(store, "INSERT INTO no_such_table VALUES (1)").run();
+            }),
+          ).toThrow(/no_such_table/);
+          nested(() => add.run());
+        })
+        .immediate();
+      expect(count()).toBe(3 + 3);
+      // The whole batch failing after kept savepoints rolls everything back; the connection goes on.
+      expect(() =>
+        store.conn
+          .transaction(() => {
+            nested(() => add.run());
+            stmt(store, "SELECT no_such_column FROM events").get();
+          })
+          .immediate(),
+      ).toThrow(/no_such_column/);
+      expect(count()).toBe(6);
+      expect(conn.inTransaction).toBe(false);
+    } finally {
+      conn.client.script = script;
+    }
+  });
+
   it("serialises writing transactions across processes (read, then write, nothing in between)", async () => {
     stmt(store, "CREATE TABLE IF NOT EXISTS counter (n INTEGER NOT NULL)").run();
     stmt(store, "INSERT INTO counter (n) VALUES (0)").run();

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
-import { migratedPgDatabase } from "../helpers/pg-cluster.js";
+import { migratedPgDatabase } from "../helpers/pg-database.js";
 
 describe("placeholders for PostgreSQL", () => {
   it("numbers ? in order", () => {

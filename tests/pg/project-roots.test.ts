@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
 import { ATTEMPT_ROOT_SQL, PROJECT_ROOTS_SQL } from "../../src/store/project-roots.js";
 import { HELD_ON_HOST_SQL } from "../../src/store/runs.js";
-import { migratedPgDatabase } from "../helpers/pg-cluster.js";
+import { migratedPgDatabase } from "../helpers/pg-database.js";
 
 describe("project roots and held files on PostgreSQL", () => {
   const pg = migratedPgDatabase();

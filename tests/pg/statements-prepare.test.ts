@@ -25,7 +25,8 @@ import { ATTEMPT_ROOT_SQL } from "../../src/store/project-roots.js";
 import { openStore, type Store } from "../../src/store/open.js";
 import { bindPg, toPg } from "../../src/store/pg/placeholders.js";
 import { taskDeps, taskFiles, tasks } from "../../src/store/schema.js";
-import { migratedPgDatabase, pgAvailable } from "../helpers/pg-cluster.js";
+import { pgAvailable } from "../helpers/pg-cluster.js";
+import { migratedPgDatabase } from "../helpers/pg-database.js";
 import { type SqlLiteral, sourceFiles, sqlLiterals, storeStatements } from "./store-sql.js";
 
 type Kind = dialect.DbKind;

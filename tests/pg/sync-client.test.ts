@@ -71,6 +71,22 @@ describe("the synchronous PostgreSQL client", () => {
     expect(db.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);
   });
 
+  it("a statement with parameters is prepared once per connection; one that failed to prepare is prepared again", () => {
+    const sql = "SELECT seq FROM jobs WHERE seq = $1";
+    expect(db.query(sql, [1])).toEqual([{ seq: 1 }]);
+    expect(db.query(sql, [2])).toEqual([{ seq: 2 }]);
+    const mine = () => db.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements").map((r) => r.statement);
+    expect(mine().filter((s) => s === sql)).toHaveLength(1);
+    // Parsing fails while the table is missing; once it exists the same text runs (not "prepared statement does not exist").
+    const later = "SELECT n FROM later_table WHERE n = $1";
+    expect(() => db.query(later, [1])).toThrow(/later_table/);
+    db.query("CREATE TABLE later_table (n INT)");
+    db.query("INSERT INTO later_table VALUES (1)");
+    expect(db.query(later, [1])).toEqual([{ n: 1 }]);
+    expect(db.rows(later, [1]).rows).toEqual([[1]]);
+    expect(mine()).toContain(later);
+  });
+
   it("a batch is one transaction: all or nothing", () => {
     expect(() =>
       db.batch([

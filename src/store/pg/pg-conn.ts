@@ -13,7 +13,8 @@
  *   they are correct because nobody writes in between, and this keeps that
  *   true across hosts. The lock goes with the transaction (commit, rollback,
  *   or a dropped connection), so a dead host holds nothing.
- * - A nested transaction is a savepoint, as in better-sqlite3.
+ * - A nested transaction is a savepoint, as in better-sqlite3; its release
+ *   rides on the next savepoint's round trip (or the COMMIT), see `unreleased`.
  * - Statements outside a transaction commit on their own (autocommit); a
  *   guarded `UPDATE … WHERE status = …` is atomic on its own in PostgreSQL.
  */
@@ -136,11 +137,23 @@ export class PgConn implements SqlConn {
     return this.client.changes("aipm");
   }
 
+  /**
+   * A savepoint whose function returned, not yet released: its `RELEASE` goes out with the next
+   * savepoint of the transaction, in the same round trip — a batch of ends (../write-batch.ts) is
+   * one savepoint per transition, and this halves their round trips. A savepoint left unreleased
+   * changes nothing meanwhile: the names are per depth, and a new one at its depth is only made
+   * after the release. `COMMIT` releases it with everything; a rollback (to an enclosing savepoint,
+   * or of the transaction) discards it, and must not send it — in a failed transaction PostgreSQL
+   * refuses a `RELEASE`, which would stop the rollback after it.
+   */
+  private unreleased: string | null = null;
+
   private inTx<T>(fn: () => T): T {
     const outer = this.depth === 0;
     const savepoint = `aipm_sp${this.depth}`;
     try {
-      this.client.script(outer ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})` : `SAVEPOINT ${savepoint}`);
+      if (outer) this.client.script(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`);
+      else this.client.script(`${this.takeUnreleased()}SAVEPOINT ${savepoint}`);
     } catch (err) {
       // BEGIN went through and the lock did not (lock_timeout, a cancel): leave no transaction open.
       if (outer) this.rollbackQuietly("ROLLBACK");
@@ -155,12 +168,19 @@ export class PgConn implements SqlConn {
       if (this.aborted !== null) throw this.aborted;
     } catch (err) {
       this.depth--;
+      this.unreleased = null;
       this.rollbackQuietly(outer ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
       this.aborted = null;
       throw err;
     }
     this.depth--;
-    this.client.script(outer ? "COMMIT" : `RELEASE SAVEPOINT ${savepoint}`);
+    if (outer) {
+      this.unreleased = null;
+      this.client.script("COMMIT");
+    } else {
+      this.takeUnreleased(); // one of its own nested savepoints: released with it
+      this.unreleased = savepoint;
+    }
     return result;
   }
 
@@ -170,5 +190,12 @@ export class PgConn implements SqlConn {
     } catch {
       /* the connection is gone: the server rolled back */
     }
+  }
+
+  /** `RELEASE SAVEPOINT …; ` for the savepoint left unreleased, if any, to go before the next script. */
+  private takeUnreleased(): string {
+    const sp = this.unreleased;
+    this.unreleased = null;
+    return sp === null ? "" : `RELEASE SAVEPOINT ${sp}; `;
   }
 }

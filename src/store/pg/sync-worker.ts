@@ -106,6 +106,25 @@ function relisten(delayMs: number): void {
   reconnecting.unref?.();
 }
 
+/**
+ * Statements with parameters run as named prepared statements of this connection: the server
+ * parses and plans each text once, and a later call sends only Bind/Execute (the same one round
+ * trip). The store's statements are fixed texts, a few hundred; past PREPARED_MAX distinct texts
+ * (SQL built per call) the rest run unnamed, as before.
+ */
+const PREPARED_MAX = 1000;
+const prepared = new Map<string, string>();
+
+function statement(sql: string, params: unknown[] | undefined): pg.QueryConfig {
+  if (!params || params.length === 0) return { text: sql };
+  let name = prepared.get(sql);
+  if (name === undefined && prepared.size < PREPARED_MAX) {
+    name = `aipm_${prepared.size + 1}`;
+    prepared.set(sql, name);
+  }
+  return name === undefined ? { text: sql, values: params } : { name, text: sql, values: params };
+}
+
 function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -115,9 +134,9 @@ async function handle(req: Request): Promise<Result[] | ArrayResult[]> {
   if (broken) throw broken;
   switch (req.op) {
     case "query":
-      return [toResult(await client.query(req.sql, req.params))];
+      return [toResult(await client.query(statement(req.sql, req.params)))];
     case "rows":
-      return [toArrays(await client.query({ text: req.sql, values: req.params, rowMode: "array" }))] as unknown as Result[];
+      return [toArrays(await client.query({ ...statement(req.sql, req.params), rowMode: "array" }))] as unknown as Result[];
     case "script":
       return [toResult(await client.query(req.sql))];
     case "batch": {
