@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { store, writePlan } from "./helpers.js";
 import { discardLeftovers } from "../src/git-sync/leftovers.js";
 import { prepareBranch } from "../src/git-sync/order-branch.js";
-import { aipm, logPath, readJson, setup, statusTasks, waitFor, type Ctx } from "./runtime-helpers.js";
+import { aipm, killTagged, logPath, readJson, setup, statusTasks, waitFor, type Ctx } from "./runtime-helpers.js";
 import { onPostgres } from "./helpers/test-backend.js";
 
 /** Git as the tests run it: no user or system config (aipm then authors its commits `aipm <aipm@HOST>`). */
@@ -166,7 +166,18 @@ describe("git sync: edits across hosts", () => {
     // Nothing reached the remote; the commits were undone and the edits kept in the clone.
     expect(git(w.remote, ["branch", "--list", "aipm/*"])).toBe("");
     expect(git(w.c1, ["rev-parse", "HEAD"])).toBe(head);
-    expect(git(w.c1, ["status", "--porcelain"]).split("\n").filter(Boolean).sort()).toEqual(["?? c.txt", "?? plan.json", "?? r.txt"]);
+    // The edits were left in the clone; a later pass or publish here discards them as leftovers, saying so.
+    const s = await store(w.ctx.db);
+    let discarded: string[] = [];
+    try {
+      const rows = s.conn.prepare("SELECT data FROM events WHERE kind = 'git_sync_discarded'").pluck().all() as string[];
+      discarded = rows.flatMap((d) => JSON.parse(d).files as string[]);
+    } finally {
+      s.close();
+    }
+    const left = git(w.c1, ["status", "--porcelain"]).split("\n").filter(Boolean);
+    expect(left).toContain("?? plan.json");
+    for (const f of ["c.txt", "r.txt"]) expect([f, left.includes(`?? ${f}`) !== discarded.includes(f)]).toEqual([f, true]);
   }, 90_000);
 
   it("a push refused because another host pushed meanwhile is rebased onto the remote's branch and pushed again", async () => {
@@ -237,7 +248,8 @@ describe("git sync: edits across hosts", () => {
     expect(l2.code).toBe(1);
     expect((await statusTasks(w.ctx, "p", "o4")).find((t) => t.task === "T")).toMatchObject({ status: "FAILED", host: "h2" });
     expect(readFileSync(join(w.c2, "f.txt"), "utf8")).toBe("T on h2\n");
-    // Its retry runs on h1 (h2 is not asked) and pushes f.txt to aipm/o4.
+    // Its retry runs on h1 (h2's supervisor, which has the label, is gone) and pushes f.txt to aipm/o4.
+    await killTagged(w.ctx.tag);
     const r = await aipm(w.ctx, ["retry", "T", "--project", "p"], { cwd: w.c1, env: h1 });
     expect(r.stderr).toBe("");
     const l1 = await aipm(w.ctx, ["--json", "parallel-launch", "p", "o4"], { cwd: w.c1, env: h1 });

@@ -120,7 +120,8 @@ export class GitSync {
  * A successful attempt's end once its edits were published: unchanged when
  * they were (or sync is off); otherwise a failure of kind `scope` whose error
  * names the push that could not be made — the task does not end DONE, and is
- * retried while attempts remain (its edits stay in the working tree).
+ * retried while attempts remain (its edits stay in the working tree until the
+ * next launch or publish here discards them as leftovers: ./leftovers.ts).
  */
 export function endAfterPublish<E extends { kind: string }>(
   end: E,
