@@ -10,8 +10,9 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { store, writePlan } from "./helpers.js";
+import { discardLeftovers } from "../src/git-sync/leftovers.js";
 import { prepareBranch } from "../src/git-sync/order-branch.js";
-import { aipm, logPath, readJson, setup, statusTasks, waitFor, type Ctx } from "./runtime-helpers.js";
+import { aipm, killTagged, logPath, readJson, setup, statusTasks, waitFor, type Ctx } from "./runtime-helpers.js";
 import { onPostgres } from "./helpers/test-backend.js";
 
 /** Git as the tests run it: no user or system config (aipm then authors its commits `aipm <aipm@HOST>`). */
@@ -165,7 +166,18 @@ describe("git sync: edits across hosts", () => {
     // Nothing reached the remote; the commits were undone and the edits kept in the clone.
     expect(git(w.remote, ["branch", "--list", "aipm/*"])).toBe("");
     expect(git(w.c1, ["rev-parse", "HEAD"])).toBe(head);
-    expect(git(w.c1, ["status", "--porcelain"]).split("\n").filter(Boolean).sort()).toEqual(["?? c.txt", "?? plan.json", "?? r.txt"]);
+    // The edits were left in the clone; a later pass or publish here discards them as leftovers, saying so.
+    const s = await store(w.ctx.db);
+    let discarded: string[] = [];
+    try {
+      const rows = s.conn.prepare("SELECT data FROM events WHERE kind = 'git_sync_discarded'").pluck().all() as string[];
+      discarded = rows.flatMap((d) => JSON.parse(d).files as string[]);
+    } finally {
+      s.close();
+    }
+    const left = git(w.c1, ["status", "--porcelain"]).split("\n").filter(Boolean);
+    expect(left).toContain("?? plan.json");
+    for (const f of ["c.txt", "r.txt"]) expect([f, left.includes(`?? ${f}`) !== discarded.includes(f)]).toEqual([f, true]);
   }, 90_000);
 
   it("a push refused because another host pushed meanwhile is rebased onto the remote's branch and pushed again", async () => {
@@ -210,6 +222,63 @@ describe("git sync: edits across hosts", () => {
     expect(readFileSync(join(w.c1, "other.txt"), "utf8")).toBe("other\n");
     expect(git(w.c1, ["status", "--porcelain"])).toBe("?? plan.json\n");
   }, 90_000);
+
+  it("a failed attempt's leftover on h2 does not wedge h2 once its retry on h1 pushed the same file: discarded, recorded, and h2's next task launches", async () => {
+    const w = world({ AIPM_GIT_SYNC: "on" });
+    const plan = {
+      project: "p",
+      root: ".",
+      orders: [
+        {
+          id: "o4",
+          tasks: [
+            // Fails where it is not h1, after writing its target file.
+            { id: "T", runs_on: ["any"], target_files: ["f.txt"], max_attempts: 1, command: ["sh", "-c", 'echo "T on $AIPM_HOST" > f.txt; [ "$AIPM_HOST" = h1 ]'] },
+            { id: "U", deps: ["T"], runs_on: ["h2"], target_files: ["u.txt"], command: ["sh", "-c", "cp f.txt u.txt"] },
+          ],
+        },
+      ],
+    };
+    const h1 = { AIPM_HOST: "h1", AIPM_HOST_LABELS: "h1,any" };
+    const h2 = { AIPM_HOST: "h2", AIPM_HOST_LABELS: "h2,any" };
+    await importIn(w, w.c1, "h1", plan);
+    await importIn(w, w.c2, "h2", plan);
+    // T's first attempt runs on h2 and fails, leaving f.txt in h2's clone (U is then blocked: the order is finished).
+    const l2 = await aipm(w.ctx, ["--json", "parallel-launch", "p", "o4", "--wait", "--timeout", "30"], { cwd: w.c2, env: h2 });
+    expect(l2.code).toBe(1);
+    expect((await statusTasks(w.ctx, "p", "o4")).find((t) => t.task === "T")).toMatchObject({ status: "FAILED", host: "h2" });
+    expect(readFileSync(join(w.c2, "f.txt"), "utf8")).toBe("T on h2\n");
+    // Its retry runs on h1 (h2's supervisor, which has the label, is gone) and pushes f.txt to aipm/o4.
+    await killTagged(w.ctx.tag);
+    const r = await aipm(w.ctx, ["retry", "T", "--project", "p"], { cwd: w.c1, env: h1 });
+    expect(r.stderr).toBe("");
+    const l1 = await aipm(w.ctx, ["--json", "parallel-launch", "p", "o4"], { cwd: w.c1, env: h1 });
+    expect(l1.code).toBe(0);
+    // (Launched by this command or by the supervisor it woke: either way on h1.)
+    await waitFor(async () => (await statusTasks(w.ctx, "p", "o4")).find((t) => t.task === "T")?.status === "DONE", { timeoutMs: 30_000 });
+    expect((await statusTasks(w.ctx, "p", "o4")).find((t) => t.task === "T")).toMatchObject({ status: "DONE", host: "h1", attempt: 2 });
+    expect(remoteLog(w.remote, "aipm/o4")[0]).toEqual(["aipm: T (o4)", "aipm <aipm@h1>", ["f.txt"]]);
+    // On h2, U launches: the leftover f.txt is discarded before the fast-forward, which brings h1's f.txt.
+    const again = await aipm(w.ctx, ["--json", "parallel-launch", "p", "o4", "--wait", "--timeout", "30"], { cwd: w.c2, env: h2 });
+    expect(again.stderr).not.toMatch(/error/i);
+    expect(again.code).toBe(0);
+    expect((await statusTasks(w.ctx, "p", "o4")).map((t) => [t.task, t.status, t.host])).toEqual([
+      ["T", "DONE", "h1"],
+      ["U", "DONE", "h2"],
+    ]);
+    expect(readFileSync(join(w.c2, "u.txt"), "utf8")).toBe("T on h1\n");
+    expect(readFileSync(join(w.c2, "f.txt"), "utf8")).toBe("T on h1\n");
+    expect(git(w.c2, ["rev-parse", "HEAD"])).toBe(git(w.remote, ["rev-parse", "aipm/o4"]));
+    expect(remoteLog(w.remote, "aipm/o4")[0]).toEqual(["aipm: U (o4)", "aipm <aipm@h2>", ["u.txt"]]);
+    expect(git(w.c2, ["status", "--porcelain"])).toBe("?? plan.json\n");
+    const s = await store(w.ctx.db);
+    try {
+      const events = s.conn.prepare("SELECT kind, order_id, data FROM events WHERE kind LIKE 'git_sync_%' ORDER BY id").all() as Array<{ kind: string; order_id: string; data: string }>;
+      expect(events.map((e) => [e.kind, e.order_id, JSON.parse(e.data)])).toEqual([["git_sync_discarded", "o4", { files: ["f.txt"], order: "o4" }]]);
+    } finally {
+      s.close();
+    }
+  }, 120_000);
 
   it.skipIf(onPostgres)("with AIPM_GIT_SYNC unset on SQLite nothing of it runs: no branch, no commit, no push", async () => {
     const w = world();
@@ -266,4 +335,33 @@ describe("git sync: the order's branch before a launch (library)", () => {
     expect(git(w.c1, ["branch", "--show-current"]).trim()).toBe("aipm/o2");
     expect(git(w.remote, ["branch", "--list", "aipm/o2"])).toBe("");
   }, 60_000);
+
+  it("leftovers: restores only changed files some task targets and no running task holds; anything else is left alone", async () => {
+    const w = world();
+    const c = w.c1;
+    for (const f of ["tracked.txt", "staged.txt", "held.txt", "gone.txt"]) writeFileSync(join(c, f), "0\n");
+    git(c, ["add", "."]);
+    git(c, [...WHO, "commit", "-q", "-m", "files"]);
+    writeFileSync(join(c, "tracked.txt"), "left\n");
+    writeFileSync(join(c, "staged.txt"), "left\n");
+    writeFileSync(join(c, "added.txt"), "left\n");
+    git(c, ["add", "staged.txt", "added.txt"]);
+    git(c, ["rm", "-q", "gone.txt"]);
+    mkdirSync(join(c, "dir", "sub"), { recursive: true });
+    writeFileSync(join(c, "dir", "sub", "n.txt"), "left\n");
+    writeFileSync(join(c, "held.txt"), "running\n");
+    writeFileSync(join(c, "build.out"), "artefact\n");
+    writeFileSync(join(c, "README"), "user's edit\n");
+    const targets = ["tracked.txt", "staged.txt", "added.txt", "gone.txt", "dir", "held.txt", "*.md"];
+    expect(await discardLeftovers(c, targets, ["held.txt"])).toEqual(["added.txt", "dir/sub/n.txt", "gone.txt", "staged.txt", "tracked.txt"]);
+    for (const f of ["tracked.txt", "staged.txt", "gone.txt"]) expect(readFileSync(join(c, f), "utf8")).toBe("0\n");
+    expect(existsSync(join(c, "added.txt"))).toBe(false);
+    expect(existsSync(join(c, "dir", "sub", "n.txt"))).toBe(false);
+    // Held by a running task, targeted by none, or a user's edit no task targets: untouched.
+    expect(readFileSync(join(c, "held.txt"), "utf8")).toBe("running\n");
+    expect(git(c, ["status", "--porcelain"]).split("\n").filter(Boolean).sort()).toEqual([" M README", " M held.txt", "?? build.out"]);
+    // Nothing left to discard: nothing happens.
+    expect(await discardLeftovers(c, targets, ["held.txt"])).toEqual([]);
+    expect(await discardLeftovers(c, [], [])).toEqual([]);
+  }, 30_000);
 });

@@ -15,9 +15,11 @@ import { gitRemoteSetting } from "../config/settings.js";
 import type { Store } from "../store/open.js";
 import { effectiveRoot } from "../store/project-roots.js";
 import { heldOnHost } from "../store/runs.js";
-import { targetFiles } from "../store/tasks-read.js";
+import { appendEvent } from "../store/events.js";
+import { projectTargetFiles, targetFiles } from "../store/tasks-read.js";
 import { QUEUE_ORDER, QUEUE_PROJECT } from "../runtime/queue-names.js";
 import { runGit } from "./git-run.js";
+import { discardLeftovers } from "./leftovers.js";
 import { prepareBranch, type BranchStep } from "./order-branch.js";
 import { publishEdits, type PublishResult } from "./publish.js";
 import { withRootLock } from "./root-lock.js";
@@ -70,6 +72,18 @@ export class GitSync {
   }
 
   /**
+   * Leftovers of attempts that ended unpublished (changed files some task of
+   * the project targets, none of this host's running tasks holds — `held`)
+   * restored to the branch's HEAD, recorded as one `git_sync_discarded` event
+   * naming them. Runs under the root lock.
+   */
+  private async discard(root: string, order: string, held: readonly string[]): Promise<void> {
+    const files = await discardLeftovers(root, projectTargetFiles(this.store, this.project), held);
+    if (files.length === 0) return;
+    appendEvent(this.store, { kind: "git_sync_discarded", projectId: this.project, orderId: order, data: { files, order } }, this.store.now());
+  }
+
+  /**
    * Before tasks of `order` launch here (tasks found launchable before this
    * call began): the clone has the order's branch checked out at the
    * remote's tip. Null when sync is off for this root.
@@ -78,7 +92,12 @@ export class GitSync {
     const root = this.root();
     if (root === undefined || !this.synced(order) || !(await this.isActive(root))) return null;
     try {
-      return await withRootLock(root, () => prepareBranch({ root, remote: this.remote, order }, this.held()));
+      return await withRootLock(root, async () => {
+        // Read under the lock: a task another process of this host claimed meanwhile counts as held.
+        const held = this.held();
+        await this.discard(root, order, held.files);
+        return prepareBranch({ root, remote: this.remote, order }, held);
+      });
     } catch (err) {
       return { ok: false, error: `git sync of ${this.remote} aipm/${order} failed: ${err instanceof Error ? err.message : String(err)}` };
     }
@@ -89,10 +108,11 @@ export class GitSync {
     const root = this.root();
     if (root === undefined || !this.synced(order) || !(await this.isActive(root))) return null;
     const targets = targetFiles(this.store, this.project, task);
-    const heldByOthers = this.held(task).files;
-    return withRootLock(root, () =>
-      publishEdits({ root, remote: this.remote, order, task, targetFiles: targets, heldByOthers, host: this.host.name }),
-    ).catch((err: unknown) => ({ ok: false as const, error: `push to ${this.remote} aipm/${order} failed: ${err instanceof Error ? err.message : String(err)}` }));
+    return withRootLock(root, async () => {
+      const heldByOthers = this.held(task).files;
+      await this.discard(root, order, [...heldByOthers, ...targets]);
+      return publishEdits({ root, remote: this.remote, order, task, targetFiles: targets, heldByOthers, host: this.host.name });
+    }).catch((err: unknown) => ({ ok: false as const, error: `push to ${this.remote} aipm/${order} failed: ${err instanceof Error ? err.message : String(err)}` }));
   }
 }
 
@@ -100,7 +120,8 @@ export class GitSync {
  * A successful attempt's end once its edits were published: unchanged when
  * they were (or sync is off); otherwise a failure of kind `scope` whose error
  * names the push that could not be made — the task does not end DONE, and is
- * retried while attempts remain (its edits stay in the working tree).
+ * retried while attempts remain (its edits stay in the working tree until the
+ * next launch or publish here discards them as leftovers: ./leftovers.ts).
  */
 export function endAfterPublish<E extends { kind: string }>(
   end: E,

@@ -89,7 +89,7 @@ export async function publishEdits(p: PublishInput): Promise<PublishResult> {
       const commit = (await git(p.root, ["rev-parse", "HEAD"])).trim();
       const push = await runGit(p.root, ["push", "-q", p.remote, `HEAD:refs/heads/${branch}`]);
       if (push.ok) return { ok: true, commit, files, tries };
-      // Undo the commit; the edits stay in the working tree (for the next try, or the next attempt).
+      // Undo the commit; the edits stay in the working tree (for the next try; leftovers for the next launch here).
       await git(p.root, ["reset", "-q", "HEAD~1"]);
       const lostRace = LOST_RACE.test(push.stderr) && !/hook declined/i.test(push.stderr);
       if (!lostRace || tries >= PUSH_TRIES) {

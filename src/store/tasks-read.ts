@@ -61,6 +61,11 @@ export function targetFiles(store: Store, project: string, task: string): string
   return stmt(store, "SELECT path FROM task_files WHERE project_id = ? AND task_id = ? ORDER BY position").pluck().all(project, task) as string[];
 }
 
+/** Every target file entry of the project's tasks, each once (git sync: which leftovers it may discard). */
+export function projectTargetFiles(store: Store, project: string): string[] {
+  return stmt(store, "SELECT DISTINCT path FROM task_files WHERE project_id = ? ORDER BY path").pluck().all(project) as string[];
+}
+
 export interface TaskToExplain {
   id: string;
   order_id: string;
