@@ -45,12 +45,13 @@ export class ProjectView {
   refreshIfChanged(): boolean {
     const v = dataVersion(this.store);
     if (v === this.dataVersion) return false;
-    this.reload();
+    this.reload(v);
     return true;
   }
 
-  reload(): void {
-    this.dataVersion = dataVersion(this.store);
+  /** `version`: the data version just read, when the caller has it (on PostgreSQL reading it is a round trip). */
+  reload(version = dataVersion(this.store)): void {
+    this.dataVersion = version;
     this.tasks = loadProjectTasks(this.store, this.project);
     this.locks = loadLocks(this.store, this.project);
     this.blocked = findBlocked(this.tasks);
