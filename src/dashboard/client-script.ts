@@ -90,14 +90,21 @@ export const CLIENT_SCRIPT = String.raw`
     if (pending) return; pending = setTimeout(function(){ pending = null;
       var base = location.pathname;
       get(base + '?fragment=sidebar').then(function(h){ patch(document.getElementById('sidebar'), h); }).catch(function(){});
-      if (order.dataset.order) fetchPart(base + '?fragment=order' + view() + filterQuery() + '&limit=' + Math.max(PAGE, loaded()), function(h){ patch(order, h); });
+      // Rows that 'show more' appended while this was on its way would be dropped by it: ask again for as many.
+      var limit = Math.max(PAGE, loaded());
+      if (order.dataset.order) fetchPart(base + '?fragment=order' + view() + filterQuery() + '&limit=' + limit, function(h){ if (loaded() > limit) refresh(); else patch(order, h); });
       if (logTask) showLog(logProject, logTask, false);
     }, 80);
   }
   /** The task list again (the filter changed, or tasks were added). */
-  function refreshTasks(limit){
+  function refreshTasks(limit, keep){
     if (!order.dataset.order || !isTasks()) return;
-    fetchPart(location.pathname + '?fragment=tasks' + filterQuery() + '&limit=' + (limit || PAGE), function(h){ var b = part('body'); if (b) patch(b, h); });
+    var n = limit || PAGE;
+    fetchPart(location.pathname + '?fragment=tasks' + filterQuery() + '&limit=' + n, function(h){
+      // keep: as many rows as are shown (tasks were added); 'show more' may have appended some meanwhile.
+      if (keep && loaded() > n) return refreshTasks(Math.max(PAGE, loaded()), true);
+      var b = part('body'); if (b) patch(b, h);
+    });
   }
   function refreshMachine(){ get(location.pathname + '?fragment=machine').then(function(h){ patch(document.getElementById('machine'), h); }).catch(function(){}); }
   function refreshAll(){ refresh(); refreshMachine(); }
@@ -112,7 +119,7 @@ export const CLIENT_SCRIPT = String.raw`
     for (i = 0; i < d.removed.length; i++) { var gone = rowOf(d.removed[i]); if (gone) gone.remove(); }
     for (var name in d.parts) { var p = part(name); if (p) patch(p, d.parts[name]); }
     if (again) return;
-    if (d.added.length && isTasks()) refreshTasks(Math.max(PAGE, loaded()));
+    if (d.added.length && isTasks()) refreshTasks(Math.max(PAGE, loaded()), true);
     if (!isTasks() && (d.rows.length || d.added.length || d.removed.length) && !bodyTimer) {
       bodyTimer = setTimeout(function(){ bodyTimer = null;
         get(location.pathname + '?fragment=order' + view()).then(function(h){ patch(order, h); }).catch(function(){});
